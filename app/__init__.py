@@ -1,0 +1,100 @@
+"""The application factory: create_app(config) wires extensions, blueprints, errors, commands."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from app.config import REAL_WECHAT_API_BASE, EmbeddedConfig, ProductionConfig, standin_credentials
+from app.extensions import csrf, db, jobs, limiter, login_manager, migrate
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                static_folder="../static", template_folder="../templates")
+    load_config(app, config)
+    configure_wechat(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_template_helpers(app)
+    register_commands(app)
+    logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def load_config(app: Flask, config: type | dict | None) -> None:
+    if config is None:
+        import os
+
+        config = EmbeddedConfig if os.environ.get("XIANGZHU_EMBEDDED") == "1" else ProductionConfig
+    if isinstance(config, dict):
+        app.config.from_object(EmbeddedConfig)
+        app.config.update(config)
+    else:
+        config.check()
+        app.config.from_object(config)
+
+
+def configure_wechat(app: Flask) -> None:
+    """Real WeChat when credentials are configured; otherwise the stand-in's credentials.
+
+    WECHAT_API_BASE names the single base URL the stand-in answers every WeChat path on. It is
+    filled in by the embedded runner or the tests once they have started a stand-in.
+    """
+    real = all(app.config.get(k) for k in ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_MCH_ID",
+                                            "WECHAT_API_KEY"))
+    base = app.config.get("WECHAT_API_BASE")
+    if not real:
+        for key, value in standin_credentials().items():
+            app.config[key] = app.config.get(key) or value
+    app.config["WECHAT_STANDIN"] = not real or (base is not None and base != REAL_WECHAT_API_BASE)
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"),
+                     render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    jobs.init_app(app)
+    from app.auth import models as _auth_models  # noqa: F401  (user loader registration)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.api.views import bp as api_bp
+    from app.auth.views import bp as auth_bp
+    from app.campaigns.views import bp as campaigns_bp
+    from app.core.views import bp as core_bp
+    from app.ledger.views import bp as ledger_bp
+    from app.payments.views import bp as payments_bp
+    from app.staff.views import bp as staff_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(payments_bp)
+    app.register_blueprint(ledger_bp)
+
+
+def register_errors(app: Flask) -> None:
+    from app.core.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.core.templating import register_template_helpers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.core.commands import register_core_commands
+    from app.ledger.commands import ledger_cli
+
+    register_core_commands(app)
+    app.cli.add_command(ledger_cli)

@@ -1,0 +1,101 @@
+"""People who sign in: WeChat users (patients, donors, sharers) and staff with passwords."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db, login_manager
+from app.models_base import created_at_column
+
+
+class User(UserMixin, db.Model):
+    """A WeChat identity. Matched by unionid when WeChat gives one, else by openid."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    unionid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    nickname: Mapped[str] = mapped_column(String(64), default="微信用户")
+    avatar_url: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = created_at_column()
+
+    is_staff = False
+
+    def get_id(self) -> str:
+        return f"user:{self.id}"
+
+
+class StaffRole(str, enum.Enum):
+    reviewer = "reviewer"
+    finance = "finance"
+    admin = "admin"
+
+    @property
+    def label(self) -> str:
+        return {"reviewer": "审核员", "finance": "财务", "admin": "管理员"}[self.value]
+
+
+class StaffAccount(UserMixin, db.Model):
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[StaffRole] = mapped_column(Enum(StaffRole, native_enum=False, length=16))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+    is_staff = True
+    nickname = property(lambda self: self.display_name)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, *roles: StaffRole) -> bool:
+        return self.role == StaffRole.admin or self.role in roles
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"staff:{self.id}"
+
+
+class LoginTicket(db.Model):
+    """Desktop sign-in: the desktop shows a QR code of this ticket; a phone completes WeChat
+    OAuth for it; the desktop polls and is signed in as that user."""
+
+    __tablename__ = "login_tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    consumed: Mapped[bool] = mapped_column(default=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+@login_manager.user_loader
+def load_principal(principal_id: str):
+    kind, _, raw_id = principal_id.partition(":")
+    if not raw_id.isdigit():
+        return None
+    if kind == "user":
+        return db.session.get(User, int(raw_id))
+    if kind == "staff":
+        staff = db.session.get(StaffAccount, int(raw_id))
+        return staff if staff and staff.active else None
+    return None

@@ -1,0 +1,47 @@
+"""Template filters and globals shared by every page."""
+from datetime import datetime
+
+from flask import Flask, current_app
+
+from app.models_base import as_utc, format_yuan, utcnow
+
+
+def mask_name(name: str | None) -> str:
+    """张三丰 → 张**; a single character stays as it is behind a star."""
+    if not name:
+        return "匿名"
+    return name[0] + "*" * max(1, len(name) - 1)
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone or len(phone) < 7:
+        return "***"
+    return phone[:3] + "****" + phone[-4:]
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Stored UTC, shown in China time (UTC+8, no daylight saving)."""
+    if value is None:
+        return ""
+    from datetime import timedelta, timezone
+
+    return as_utc(value).astimezone(timezone(timedelta(hours=8))).strftime(fmt)
+
+
+def days_left(ends_at: datetime | None) -> int:
+    if ends_at is None:
+        return 0
+    seconds = (as_utc(ends_at) - utcnow()).total_seconds()
+    return max(0, int((seconds + 86399) // 86400))
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["yuan"] = format_yuan
+    app.jinja_env.filters["mask_name"] = mask_name
+    app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["days_left"] = days_left
+
+    @app.context_processor
+    def wechat_standin_banner():
+        return {"wechat_standin": current_app.config.get("WECHAT_STANDIN", False)}

@@ -1,0 +1,27 @@
+"""In-memory state of the stand-in: test users, codes, tokens, orders."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TestUser:
+    openid: str
+    nickname: str
+    headimgurl: str = ""
+    unionid: str | None = None
+
+
+@dataclass
+class StandinState:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    users: dict[str, TestUser] = field(default_factory=dict)          # openid → user
+    oauth_codes: dict[str, dict] = field(default_factory=dict)        # code → {openid, scope}
+    user_tokens: dict[str, dict] = field(default_factory=dict)        # access_token → {openid, scope}
+    access_tokens: dict[str, float] = field(default_factory=dict)     # token → expires_at
+    jsapi_tickets: dict[str, float] = field(default_factory=dict)     # ticket → expires_at
+    orders: dict[str, dict] = field(default_factory=dict)             # out_trade_no → order
+    notifications: list[dict] = field(default_factory=list)           # what was sent and answered
+    refunds: dict[str, dict] = field(default_factory=dict)            # out_refund_no → refund
+    shares: list[dict] = field(default_factory=list)                  # JS-SDK share data seen

@@ -1,0 +1,125 @@
+"""Fixtures: the stand-in, the app (SQLite or PostgreSQL, inline jobs or Redis), db, clients.
+
+DATABASE_URL and REDIS_URL from the environment select PostgreSQL and Redis (as .ci/run does);
+without them the suite runs on a temporary SQLite file with jobs in-process.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+import pytest
+from flask_login import FlaskLoginClient
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.config import standin_credentials
+from app.extensions import db as _db
+from app.extensions import jobs
+from app.wechat_standin.app import create_standin, state_of
+from app.wechat_standin.server import StandinServer
+
+pytest_plugins = ["tests.factories_plugin"]
+
+
+@pytest.fixture(scope="session")
+def standin():
+    """A real stand-in server over HTTP; wechatpy reaches it by base URL."""
+    creds = standin_credentials()
+    wsgi = create_standin(creds["WECHAT_APPID"], creds["WECHAT_SECRET"], creds["WECHAT_MCH_ID"],
+                          creds["WECHAT_API_KEY"], resend_schedule=(0.2, 0.2, 0.5, 1, 2))
+    server = StandinServer(wsgi).start()
+    server.state = state_of(wsgi)
+    yield server
+    server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app(standin, tmp_path_factory):
+    upload_dir = tmp_path_factory.mktemp("uploads")
+    database_url = os.environ.get("DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
+    port = _free_port()
+    config = {
+        "TESTING": True,
+        "EMBEDDED": False,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": os.environ.get("REDIS_URL"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "WECHAT_API_BASE": standin.base_url,
+        "WTF_CSRF_ENABLED": False,
+        "UPLOAD_DIR": str(upload_dir),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "SERVER_PORT": port,
+    }
+    application = create_app(config)
+    application.test_client_class = FlaskLoginClient
+    with application.app_context():
+        _db.drop_all()
+        _db.create_all()
+    yield application
+    with application.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served over HTTP on PUBLIC_BASE_URL, so the stand-in can call us back."""
+    server = make_server("127.0.0.1", app.config["SERVER_PORT"], app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app.config["PUBLIC_BASE_URL"]
+    server.shutdown()
+
+
+@pytest.fixture()
+def db(app):
+    """A clean database for each test; tables are emptied afterwards."""
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+        _truncate_all()
+    if jobs.redis is not None:
+        jobs.redis.flushdb()
+
+
+def _truncate_all() -> None:
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                              + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture()
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture()
+def run_jobs(app):
+    """Run whatever is queued, as a worker would (a no-op when jobs run in-process)."""
+
+    def run() -> None:
+        if jobs.inline:
+            return
+        from rq import SimpleWorker
+
+        queues = [jobs.queue(name) for name in ("default", "payments", "posters",
+                                                 "notifications")]
+        SimpleWorker(queues, connection=jobs.redis).work(burst=True)
+
+    return run
