@@ -1,0 +1,13 @@
+"""Every periodic job of the platform, in one list: (function, interval in seconds, queue).
+
+worker.py registers these with rq's CronScheduler; the embedded default runs them on a thread.
+Each feature declares its jobs in its own tasks.py; this module only gathers them.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+
+def periodic_jobs() -> list[tuple[Callable, int, str]]:
+    schedule: list[tuple[Callable, int, str]] = []
+    return schedule
