@@ -11,7 +11,7 @@ import threading
 
 import pytest
 from flask_login import FlaskLoginClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -43,18 +43,45 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app(standin, tmp_path_factory):
+def database_url(tmp_path_factory):
+    """On PostgreSQL, a fresh database of this run's own on the server DATABASE_URL names, so
+    concurrent runs on one machine never truncate each other's tables."""
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    url = make_url(server_url)
+    name = f"{url.database}_run{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _redis_url() -> str | None:
+    """The Redis server REDIS_URL names, on a database number of this run's own (1-15)."""
+    server_url = os.environ.get("REDIS_URL")
+    if not server_url:
+        return None
+    return server_url.rsplit("/", 1)[0] + f"/{os.getpid() % 15 + 1}"
+
+
+@pytest.fixture(scope="session")
+def app(standin, tmp_path_factory, database_url):
     upload_dir = tmp_path_factory.mktemp("uploads")
-    database_url = os.environ.get("DATABASE_URL") or (
-        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
+    redis_url = _redis_url()
     port = _free_port()
     config = {
         "TESTING": True,
         "EMBEDDED": False,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "REDIS_URL": os.environ.get("REDIS_URL"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "WECHAT_API_BASE": standin.base_url,
         "WTF_CSRF_ENABLED": False,
         "UPLOAD_DIR": str(upload_dir),

@@ -40,6 +40,12 @@ STATUS_LABELS = {
     CampaignStatus.terminated: "已终止",
 }
 
+# Anyone may open these pages; the others are seen only by their organizer and staff.
+PUBLIC_STATUSES = frozenset({CampaignStatus.live, CampaignStatus.ended, CampaignStatus.terminated,
+                             CampaignStatus.frozen})
+# A patient "has a campaign running" in these states (frozen: live but under investigation).
+ACTIVE_STATUSES = frozenset({CampaignStatus.live, CampaignStatus.frozen})
+
 RELATIONS = [
     ("self", "本人"), ("spouse", "配偶"), ("parent", "父母"), ("child", "子女"),
     ("sibling", "兄弟姐妹"), ("relative", "其他亲属"), ("friend", "朋友"),
@@ -50,6 +56,11 @@ HOUSE_CHOICES = [("none", "无房产"), ("one", "1 套"), ("two_plus", "2 套及
 CAR_CHOICES = [("none", "无车辆"), ("one", "1 辆"), ("two_plus", "2 辆及以上")]
 SAVINGS_CHOICES = [("lt10k", "1 万元以下"), ("10k_50k", "1 万 - 5 万元"),
                    ("50k_100k", "5 万 - 10 万元"), ("gt100k", "10 万元以上")]
+HOUSE_LABELS = dict(HOUSE_CHOICES)
+CAR_LABELS = dict(CAR_CHOICES)
+SAVINGS_LABELS = dict(SAVINGS_CHOICES)
+MIN_DURATION_DAYS = 7
+MAX_DURATION_DAYS = 90
 
 
 class Campaign(db.Model):
@@ -93,6 +104,9 @@ class Campaign(db.Model):
     photos: Mapped[list["CampaignPhoto"]] = relationship(
         back_populates="campaign", order_by="CampaignPhoto.position",
         cascade="all, delete-orphan")
+    # Read-only view of the append-only history; events are only ever added by the services.
+    events: Mapped[list["CampaignEvent"]] = relationship(
+        order_by="CampaignEvent.id", viewonly=True)
 
     @property
     def cover(self) -> "CampaignPhoto | None":
@@ -115,6 +129,34 @@ class Campaign(db.Model):
     @property
     def accepts_donations(self) -> bool:
         return self.status == CampaignStatus.live
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_STATUSES
+
+    @property
+    def story_paragraphs(self) -> list[str]:
+        """The story as plain-text paragraphs (one per non-blank line); templates escape them."""
+        return [line.strip() for line in self.story.splitlines() if line.strip()]
+
+    @property
+    def disclosure_items(self) -> list[tuple[str, str]]:
+        """The family's financial disclosure as (label, value) pairs for the public page."""
+        return [
+            ("房产", HOUSE_LABELS.get(self.house, self.house)),
+            ("车辆", CAR_LABELS.get(self.car, self.car)),
+            ("存款", SAVINGS_LABELS.get(self.savings, self.savings)),
+            ("基本医疗保险", "有" if self.has_medical_insurance else "无"),
+            ("商业保险", "有" if self.has_commercial_insurance else "无"),
+        ]
+
+    @property
+    def last_decision(self) -> "CampaignEvent | None":
+        """The most recent review decision (approval or rejection), for the organizer to read."""
+        for event in reversed(self.events):
+            if event.to_status in (CampaignStatus.live.value, CampaignStatus.rejected.value):
+                return event
+        return None
 
 
 class CampaignPhoto(db.Model):
@@ -146,3 +188,18 @@ class CampaignEvent(db.Model):
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
     reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = created_at_column()
+
+    actor_user = relationship("User")
+    actor_staff = relationship("StaffAccount")
+
+    @property
+    def actor_name(self) -> str:
+        if self.actor_staff is not None:
+            return self.actor_staff.display_name
+        if self.actor_user is not None:
+            return self.actor_user.nickname
+        return "系统"
+
+    @property
+    def to_label(self) -> str:
+        return STATUS_LABELS[CampaignStatus(self.to_status)]

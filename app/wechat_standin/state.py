@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 @dataclass
@@ -25,3 +27,7 @@ class StandinState:
     notifications: list[dict] = field(default_factory=list)           # what was sent and answered
     refunds: dict[str, dict] = field(default_factory=dict)            # out_refund_no → refund
     shares: list[dict] = field(default_factory=list)                  # JS-SDK share data seen
+    used_oauth_codes: set[str] = field(default_factory=set)           # so reuse says 40163
+    refresh_tokens: dict[str, dict] = field(default_factory=dict)     # refresh_token → {openid, scope}
+    # Seconds since the epoch; tests replace it to step past expiry times.
+    clock: Callable[[], float] = time.time

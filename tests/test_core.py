@@ -1,0 +1,42 @@
+"""The app factory, configuration and /healthz."""
+import pytest
+
+from app import create_app
+from app.config import ProductionConfig
+
+
+def test_healthz_reports_db_and_queue(client, app):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["db"] == "ok"
+    assert body["queue"] == ("inline" if app.config["REDIS_URL"] is None else "ok")
+
+
+def test_healthz_names_what_is_down(app, db, monkeypatch):
+    from redis import Redis
+
+    from app.extensions import jobs
+
+    monkeypatch.setattr(jobs, "redis", Redis.from_url("redis://127.0.0.1:1/0"))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["down"] == ["queue"]
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", None)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(ProductionConfig)
+
+
+def test_api_errors_are_json(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.get_json() == {"error": {"code": "not_found", "message": "页面不存在"}}
+
+
+def test_stand_in_banner_is_shown(client):
+    page = client.get("/campaigns").get_data(as_text=True)
+    assert "微信接口由本地模拟服务提供" in page
