@@ -67,8 +67,10 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.campaigns.views import bp as campaigns_bp
     from app.core.views import bp as core_bp
+    from app.donations.views import bp as donations_bp
     from app.ledger.views import bp as ledger_bp
     from app.payments.views import bp as payments_bp
+    from app.sharing.views import bp as sharing_bp
     from app.staff.views import bp as staff_bp
 
     app.register_blueprint(core_bp)
@@ -78,6 +80,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(payments_bp)
     app.register_blueprint(ledger_bp)
+    app.register_blueprint(donations_bp)
+    app.register_blueprint(sharing_bp)
 
 
 def register_errors(app: Flask) -> None:
@@ -95,6 +99,8 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from app.core.commands import register_core_commands
     from app.ledger.commands import ledger_cli
+    from app.sharing.commands import sharing_cli
 
     register_core_commands(app)
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(sharing_cli)

@@ -14,6 +14,11 @@ from typing import Any, Callable
 log = logging.getLogger(__name__)
 
 QUEUE_NAMES = ("default", "payments", "posters", "notifications")
+# Options that steer rq itself (retries, time limits, lifetimes); an in-process run has no use for
+# them, so they are dropped there rather than passed on to the job function.
+RQ_ONLY_KWARGS = frozenset({"retry", "job_timeout", "result_ttl", "ttl", "failure_ttl",
+                            "description", "at_front", "depends_on", "on_success",
+                            "on_failure", "on_stopped", "meta"})
 
 
 @dataclass
@@ -63,6 +68,8 @@ class JobQueue:
                 **kwargs):
         if not self.inline:
             return self.queue(queue).enqueue(func, *args, job_id=job_id, **kwargs)
+        for name in RQ_ONLY_KWARGS & kwargs.keys():
+            kwargs.pop(name)
         job = InlineJob(id=job_id or uuid.uuid4().hex)
         self._inline_jobs[job.id] = job
         previous, self._current = self._current, job

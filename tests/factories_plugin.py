@@ -1,8 +1,28 @@
 """Fixtures for signed-in principals, built from the factories."""
 import pytest
+from flask import g, request_tearing_down
 
 from app.auth.models import StaffRole
 from tests.factories import CampaignFactory, StaffFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _forget_user_between_requests(request):
+    """The db fixture holds an app context for the whole test, which Flask reuses for every
+    test-client request, so flask-login's cached g._login_user would leak from one client to
+    the next (an anonymous client seeing a draft as staff). Forget it after each request, as a
+    real server's fresh context would. Only for tests that use the app."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+
+    def forget(sender, **extra) -> None:
+        g.pop("_login_user", None)
+
+    request_tearing_down.connect(forget, app)
+    yield
+    request_tearing_down.disconnect(forget, app)
 
 
 @pytest.fixture()
@@ -40,12 +60,35 @@ def staff_client(app, staff):
     return app.test_client(user=staff)
 
 
+def add_cover(campaign, organizer):
+    """Give a factory-built campaign a real (re-encoded, stored) cover photo, as submit needs."""
+    from app.campaigns.photos import process_image
+    from app.campaigns.services import add_photos
+    from tests.campaigns.images import jpeg_bytes
+
+    add_photos(campaign, organizer, [process_image(jpeg_bytes((320, 240)))])
+    return campaign
+
+
+@pytest.fixture()
+def draft_campaign(db, patient):
+    """A draft of the patient's, with a cover photo, ready to submit."""
+    return add_cover(CampaignFactory(organizer=patient), patient)
+
+
+@pytest.fixture()
+def submitted_campaign(db, patient, draft_campaign):
+    from app.campaigns.services import submit_campaign
+
+    return submit_campaign(draft_campaign, by_user=patient)
+
+
 @pytest.fixture()
 def live_campaign(db, patient, staff):
     """A campaign taken live through the real services: submitted, then approved by staff."""
     from app.campaigns.services import approve_campaign, submit_campaign
 
-    campaign = CampaignFactory(organizer=patient)
+    campaign = add_cover(CampaignFactory(organizer=patient), patient)
     submit_campaign(campaign, by_user=patient)
     approve_campaign(campaign, by_staff=staff, reason="材料齐全")
     return campaign

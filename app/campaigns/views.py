@@ -1,8 +1,197 @@
-from flask import Blueprint, render_template
+"""Campaign pages: explore, the public page, the organizer's own campaigns, photos.
+
+Views stay thin: forms check input, app.campaigns.services changes state, queries read.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   send_from_directory, url_for)
+from flask_login import current_user, login_required
+
+from app.campaigns import queries, services
+from app.campaigns.forms import ActionForm, CampaignForm, PhotoUploadForm
+from app.campaigns.models import MAX_PHOTOS, Campaign
+from app.campaigns.photos import KEY_PATTERN, photo_dir
+from app.campaigns.services import CampaignError
 
 bp = Blueprint("campaigns", __name__)
 
+PHOTO_MAX_AGE = 365 * 24 * 3600
+
+
+def organizer_required(view):
+    """Signed in as a WeChat user (staff accounts don't organise campaigns)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if getattr(current_user, "is_staff", False):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _own_campaign(campaign_id: int) -> Campaign:
+    """The signed-in organizer's campaign, or 404 (someone else's campaign is not found)."""
+    campaign = queries.get_campaign(campaign_id)
+    if campaign is None or not queries.is_organizer(campaign, current_user):
+        abort(404)
+    return campaign
+
+
+# --- public -------------------------------------------------------------------------------------
 
 @bp.get("/campaigns")
 def explore():
-    return render_template("campaigns/explore.html", campaigns=[])
+    q = request.args.get("q", "").strip()
+    page = request.args.get("page", 1, type=int) or 1
+    pagination = queries.search_live(q, page)
+    return render_template("campaigns/explore.html", campaigns=pagination.items,
+                           pagination=pagination, q=q)
+
+
+@bp.get("/c/<int:campaign_id>")
+def detail(campaign_id: int):
+    campaign = queries.get_campaign(campaign_id)
+    if campaign is None or not queries.can_view(campaign, current_user):
+        abort(404)
+    return render_template("campaigns/detail.html", campaign=campaign,
+                           is_owner=queries.is_organizer(campaign, current_user),
+                           action_form=ActionForm())
+
+
+@bp.get("/photos/<key>.jpg")
+def photo(key: str):
+    """Re-encoded public photos under unguessable keys; immutable, so cached for a year."""
+    if not KEY_PATTERN.match(key):
+        abort(404)
+    response = send_from_directory(photo_dir(), f"{key}.jpg", mimetype="image/jpeg",
+                                   max_age=PHOTO_MAX_AGE)
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- the organizer --------------------------------------------------------------------------------
+
+@bp.get("/me/campaigns")
+@organizer_required
+def mine():
+    return render_template("campaigns/mine.html", campaigns=queries.campaigns_of(current_user.id),
+                           action_form=ActionForm())
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@organizer_required
+def new():
+    form = CampaignForm()
+    if form.validate_on_submit():
+        photos = ([form.processed_cover] if form.processed_cover else []) + form.processed_photos
+        try:
+            campaign = services.create_campaign(current_user, form.campaign_data(), photos)
+        except CampaignError as error:
+            form.form_errors.append(error.message)
+        else:
+            flash("草稿已保存。确认信息无误后，请提交审核。", "success")
+            return redirect(url_for(".detail", campaign_id=campaign.id))
+    return render_template("campaigns/form.html", form=form, campaign=None), _status(form)
+
+
+@bp.route("/c/<int:campaign_id>/edit", methods=["GET", "POST"])
+@organizer_required
+def edit(campaign_id: int):
+    campaign = _own_campaign(campaign_id)
+    if not campaign.is_editable:
+        flash(f"筹款{campaign.status.label}，不能再修改。", "error")
+        return redirect(url_for(".detail", campaign_id=campaign.id))
+    form = CampaignForm(existing_photos=len(campaign.photos))
+    if request.method == "GET":
+        form.fill_from(campaign)
+    elif form.validate_on_submit():
+        try:
+            services.update_campaign(campaign, current_user, form.campaign_data(),
+                                     photos=form.processed_photos, cover=form.processed_cover)
+        except CampaignError as error:
+            form.form_errors.append(error.message)
+        else:
+            flash("修改已保存。", "success")
+            return redirect(url_for(".detail", campaign_id=campaign.id))
+    return (render_template("campaigns/form.html", form=form, campaign=campaign,
+                            photo_form=PhotoUploadForm(), action_form=ActionForm(),
+                            max_photos=MAX_PHOTOS), _status(form))
+
+
+@bp.post("/c/<int:campaign_id>/submit")
+@organizer_required
+def submit(campaign_id: int):
+    campaign = _own_campaign(campaign_id)
+    try:
+        services.submit_campaign(campaign, by_user=current_user)
+    except CampaignError as error:
+        flash(error.message, "error")
+    else:
+        flash("已提交审核。工作人员会尽快核实，结果会在“我的筹款”中显示。", "success")
+    return redirect(url_for(".detail", campaign_id=campaign_id))
+
+
+@bp.post("/c/<int:campaign_id>/photos")
+@organizer_required
+def add_photos(campaign_id: int):
+    campaign = _own_campaign(campaign_id)
+    form = PhotoUploadForm(existing_photos=len(campaign.photos))
+    if not form.validate_on_submit():
+        for message in form.photos.errors:
+            flash(message, "error")
+        return redirect(url_for(".edit", campaign_id=campaign_id))
+    try:
+        services.add_photos(campaign, current_user, form.processed_photos)
+    except CampaignError as error:
+        flash(error.message, "error")
+    else:
+        flash("照片已上传。", "success")
+    return redirect(url_for(".edit", campaign_id=campaign_id))
+
+
+@bp.post("/c/<int:campaign_id>/photos/<int:photo_id>/delete")
+@organizer_required
+def remove_photo(campaign_id: int, photo_id: int):
+    campaign = _own_campaign(campaign_id)
+    try:
+        services.remove_photo(campaign, current_user, photo_id)
+    except CampaignError as error:
+        flash(error.message, "error")
+    else:
+        flash("照片已删除。", "success")
+    return redirect(url_for(".edit", campaign_id=campaign_id))
+
+
+@bp.post("/c/<int:campaign_id>/photos/<int:photo_id>/cover")
+@organizer_required
+def set_cover(campaign_id: int, photo_id: int):
+    campaign = _own_campaign(campaign_id)
+    try:
+        services.set_cover(campaign, current_user, photo_id)
+    except CampaignError as error:
+        flash(error.message, "error")
+    else:
+        flash("封面已更换。", "success")
+    return redirect(url_for(".edit", campaign_id=campaign_id))
+
+
+def _status(form: CampaignForm) -> int:
+    """422 when a posted form is sent back with errors, so scripts and tests can tell."""
+    return 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
+
+
+@bp.app_template_global()
+def photo_url(photo, external: bool = False) -> str:
+    return url_for("campaigns.photo", key=photo.storage_key, _external=external)
+
+
+@bp.app_context_processor
+def upload_limits():
+    return {"upload_limit_mb": current_app.config.get("MAX_IMAGE_BYTES", 0) // (1024 * 1024)}

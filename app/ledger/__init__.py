@@ -1,0 +1,1 @@
+"""The custodial ledger: double-entry, append-only, integer fen. Imports no feature."""

@@ -1,0 +1,1 @@
+"""Payments: provider interface, WeChat Pay provider, payment state machine, notify view."""

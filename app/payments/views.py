@@ -1,3 +1,73 @@
-from flask import Blueprint
+"""The WeChat Pay notify endpoint, the payer's order page and its JSON status."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
+                   url_for)
+from flask_login import current_user, login_required
+
+from app.extensions import csrf
+from app.payments import services
+from app.payments import verify as _verify  # noqa: F401  (registers its ledger verify check)
+from app.payments.models import Payment, PaymentState
+from app.payments.payables import payable_handler
+from app.payments.provider import ProviderError, get_provider
+from app.payments.qr import qr_svg
 
 bp = Blueprint("payments", __name__)
+
+
+@bp.post("/wechat/pay/notify")
+@csrf.exempt  # WeChat signs its notices; there is no session to forge
+def wechat_notify():
+    provider = get_provider("wechat")
+    body = request.get_data(cache=False) if (request.content_length or 0) <= 65536 else b""
+    ok, message = services.handle_notification(body, request.remote_addr, provider)
+    reply, content_type = provider.notification_reply(ok, message)
+    return Response(reply, status=200, content_type=content_type)
+
+
+def _own_payment(out_trade_no: str) -> Payment:
+    payment = services.find(out_trade_no)
+    if payment is None or current_user.is_staff or payment.user_id != current_user.id:
+        abort(404)
+    return payment
+
+
+@bp.get("/pay/<out_trade_no>")
+@login_required
+def order(out_trade_no: str):
+    payment = _own_payment(out_trade_no)
+    jsapi_params = None
+    if payment.state == PaymentState.pending and payment.trade_type == "JSAPI":
+        try:
+            jsapi_params = get_provider(payment.provider).client_params(payment.prepay_id)
+        except ProviderError:
+            jsapi_params = None
+    cashier_url = None
+    base = current_app.config.get("WECHAT_API_BASE")
+    if current_app.config.get("WECHAT_STANDIN") and base and payment.prepay_id:
+        back = url_for("payments.order", out_trade_no=payment.out_trade_no, _external=True)
+        cashier_url = f"{base}standin/cashier/{payment.prepay_id}?{urlencode({'return': back})}"
+    return render_template(
+        "payments/order.html", payment=payment, jsapi_params=jsapi_params,
+        qr=qr_svg(payment.code_url) if payment.code_url and payment.trade_type == "NATIVE"
+        else None,
+        cashier_url=cashier_url, success_url=payable_handler(payment.payable_type)
+        .success_url(payment.payable_id))
+
+
+@bp.get("/api/v1/payments/<out_trade_no>")
+@login_required
+def status(out_trade_no: str):
+    """Polled by the order page. Only the payer may read it."""
+    payment = _own_payment(out_trade_no)
+    if payment.is_open:
+        services.check_open_payment(payment.id)
+        payment = services.find(out_trade_no)
+    paid = payment.state == PaymentState.paid
+    return jsonify(out_trade_no=payment.out_trade_no, state=payment.state.value,
+                   state_label=payment.state.label, amount_fen=payment.amount_fen, paid=paid,
+                   next_url=payable_handler(payment.payable_type).success_url(payment.payable_id)
+                   if paid else None)

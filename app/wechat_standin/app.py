@@ -26,6 +26,12 @@ def create_standin(appid: str, secret: str, mch_id: str, api_key: str,
         pay_bp = None
     if pay_bp is not None:
         standin.register_blueprint(pay_bp)
+    try:
+        from app.wechat_standin.jssdk import bp as jssdk_bp
+    except ImportError:
+        jssdk_bp = None
+    if jssdk_bp is not None:
+        standin.register_blueprint(jssdk_bp)
     return standin
 
 

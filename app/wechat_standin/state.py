@@ -9,6 +9,8 @@ from typing import Callable
 
 @dataclass
 class TestUser:
+    __test__ = False  # not a pytest test class, despite the name
+
     openid: str
     nickname: str
     headimgurl: str = ""
@@ -26,7 +28,9 @@ class StandinState:
     orders: dict[str, dict] = field(default_factory=dict)             # out_trade_no → order
     notifications: list[dict] = field(default_factory=list)           # what was sent and answered
     refunds: dict[str, dict] = field(default_factory=dict)            # out_refund_no → refund
+    prepays: dict[str, str] = field(default_factory=dict)             # prepay_id → out_trade_no
     shares: list[dict] = field(default_factory=list)                  # JS-SDK share data seen
+    jssdk_configs: list[dict] = field(default_factory=list)           # wx.config checks {url, ok}
     used_oauth_codes: set[str] = field(default_factory=set)           # so reuse says 40163
     refresh_tokens: dict[str, dict] = field(default_factory=dict)     # refresh_token → {openid, scope}
     # Seconds since the epoch; tests replace it to step past expiry times.

@@ -1,0 +1,147 @@
+"""The OpenAPI 3.1 document served at /api/v1/openapi.json, kept as plain Python data.
+
+To document a new endpoint, add its path item to PATHS (paths are relative to the server URL,
+i.e. without /api/v1) and any schema it uses to SCHEMAS, from your feature's module:
+
+    from app.api.openapi import PATHS, SCHEMAS
+    PATHS["/donations/{id}"] = {"get": {...}}
+
+`build_document()` assembles the document at request time, so additions made at import time
+anywhere in the app are included.
+"""
+from __future__ import annotations
+
+import copy
+
+API_PREFIX = "/api/v1"
+TAGS: list[dict] = [{"name": "campaigns", "description": "筹款"}]
+
+
+def error_response(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def json_response(description: str, schema_ref: str) -> dict:
+    schema = {"$ref": f"#/components/schemas/{schema_ref}"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+SCHEMAS: dict[str, dict] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {"code": {"type": "string", "examples": ["campaign_not_found"]},
+                           "message": {"type": "string", "description": "给用户看的中文说明"}},
+        }},
+    },
+    "CampaignSummary": {
+        "type": "object",
+        "required": ["id", "title", "status", "target_fen", "raised_fen", "donation_count",
+                     "ends_at", "cover_url", "url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "title": {"type": "string"},
+            "status": {"type": "string",
+                       "enum": ["live", "ended", "frozen", "terminated"],
+                       "description": "Only public states are ever returned."},
+            "status_label": {"type": "string", "examples": ["筹款中"]},
+            "target_fen": {"type": "integer", "description": "目标金额，单位分"},
+            "raised_fen": {"type": "integer", "description": "已筹金额，单位分"},
+            "donation_count": {"type": "integer"},
+            "progress_percent": {"type": "integer", "minimum": 0, "maximum": 100},
+            "live_at": _NULLABLE_TIME,
+            "ends_at": _NULLABLE_TIME,
+            "days_left": {"type": "integer", "minimum": 0},
+            "cover_url": {"type": ["string", "null"], "format": "uri"},
+            "url": {"type": "string", "format": "uri", "description": "The public page."},
+            "patient_name": {"type": "string", "description": "Masked, e.g. 王**"},
+            "diagnosis": {"type": "string"},
+            "hospital": {"type": "string"},
+            "accepts_donations": {"type": "boolean"},
+        },
+    },
+    "Campaign": {
+        "allOf": [
+            {"$ref": "#/components/schemas/CampaignSummary"},
+            {"type": "object", "properties": {
+                "relation": {"type": "string"},
+                "relation_label": {"type": "string"},
+                "duration_days": {"type": "integer"},
+                "ended_at": _NULLABLE_TIME,
+                "story": {"type": "string", "description": "Plain text; escape when showing."},
+                "photo_urls": {"type": "array", "items": {"type": "string", "format": "uri"}},
+                "disclosure": {"type": "object", "properties": {
+                    "house": {"type": "string", "enum": ["none", "one", "two_plus"]},
+                    "car": {"type": "string", "enum": ["none", "one", "two_plus"]},
+                    "savings": {"type": "string",
+                                "enum": ["lt10k", "10k_50k", "50k_100k", "gt100k"]},
+                    "has_medical_insurance": {"type": "boolean"},
+                    "has_commercial_insurance": {"type": "boolean"},
+                    "note": {"type": "string"},
+                }},
+            }},
+        ],
+    },
+    "CampaignPage": {
+        "type": "object",
+        "required": ["items", "page", "per_page", "total", "pages"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/CampaignSummary"}},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+            "pages": {"type": "integer"},
+        },
+    },
+}
+
+PATHS: dict[str, dict] = {
+    "/campaigns": {"get": {
+        "tags": ["campaigns"],
+        "operationId": "listCampaigns",
+        "summary": "Live campaigns, newest first, with optional search",
+        "parameters": [
+            {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 50},
+             "description": "Matches title, diagnosis or hospital."},
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                       "default": 1}},
+            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                           "maximum": 50, "default": 10}},
+        ],
+        "responses": {"200": json_response("A page of campaigns", "CampaignPage"),
+                      "400": error_response("Bad parameter")},
+    }},
+    "/campaigns/{campaign_id}": {"get": {
+        "tags": ["campaigns"],
+        "operationId": "getCampaign",
+        "summary": "One public campaign (live, ended, frozen or terminated)",
+        "parameters": [{"name": "campaign_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}],
+        "responses": {"200": json_response("The campaign", "Campaign"),
+                      "404": error_response("No such public campaign")},
+    }},
+    "/openapi.json": {"get": {
+        "operationId": "getOpenApi",
+        "summary": "This document",
+        "responses": {"200": {"description": "OpenAPI 3.1 document",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }},
+}
+
+
+def build_document(server_url: str = API_PREFIX) -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "相助 Xiangzhu API", "version": "1.0.0",
+                 "description": "金额一律以整数“分”表示；时间为 ISO 8601（UTC）。"
+                                "错误格式：{\"error\": {\"code\", \"message\"}}。"},
+        "servers": [{"url": server_url}],
+        "tags": copy.deepcopy(TAGS),
+        "paths": copy.deepcopy(PATHS),
+        "components": {"schemas": copy.deepcopy(SCHEMAS)},
+    }

@@ -1,0 +1,117 @@
+"""Reading donations: the public list (keyset-paginated) and the consistency checks that
+`ledger verify` runs for campaigns and donations."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, func, or_, select
+
+from app.auth.models import User
+from app.campaigns.models import Campaign
+from app.core.templating import mask_name
+from app.donations.models import Donation
+from app.extensions import db
+from app.ledger.services import campaign_custody, totals_by_account
+from app.ledger.verify import register_check
+from app.models_base import as_utc
+from app.payments.models import Payment, PaymentState
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class DonationRow:
+    id: int
+    name: str
+    amount_fen: int
+    blessing: str
+    paid_at: datetime
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "amount_fen": self.amount_fen,
+                "blessing": self.blessing, "paid_at": self.paid_at.isoformat()}
+
+
+def encode_cursor(row: DonationRow) -> str:
+    micros = (row.paid_at - EPOCH) // timedelta(microseconds=1)
+    return f"{micros}.{row.id}"
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor:
+        return None
+    micros, _, row_id = cursor.partition(".")
+    if not micros.isdigit() or not row_id.isdigit() or len(micros) > 18 or len(row_id) > 18:
+        raise ValueError("bad cursor")
+    return EPOCH + timedelta(microseconds=int(micros)), int(row_id)
+
+
+def paid_donations(campaign_id: int, cursor: str | None = None,
+                   limit: int = PAGE_SIZE) -> tuple[list[DonationRow], str | None]:
+    """Newest first; one index range scan per page (campaign_id, paid_at, id)."""
+    query = (select(Donation.id, Donation.anonymous, User.nickname, Donation.amount_fen,
+                    Donation.blessing, Donation.paid_at)
+             .outerjoin(User, User.id == Donation.user_id)
+             .where(Donation.campaign_id == campaign_id, Donation.paid_at.is_not(None))
+             .order_by(Donation.paid_at.desc(), Donation.id.desc()).limit(limit + 1))
+    after = decode_cursor(cursor)
+    if after is not None:
+        paid_at, row_id = after
+        query = query.where(or_(Donation.paid_at < paid_at,
+                                and_(Donation.paid_at == paid_at, Donation.id < row_id)))
+    rows = [DonationRow(id=r.id, name="匿名" if r.anonymous else mask_name(r.nickname),
+                        amount_fen=r.amount_fen, blessing=r.blessing, paid_at=as_utc(r.paid_at))
+            for r in db.session.execute(query)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1]) if more else None
+
+
+# --- ledger verify --------------------------------------------------------------------------
+
+def campaign_problems() -> list[str]:
+    """Each campaign's cached raised_fen / donation_count equals its custody account's
+    donations in the ledger, and equals its paid donations."""
+    ledger = totals_by_account("campaign:", ("payment",))
+    paid = {cid: (int(total), int(count)) for cid, total, count in db.session.execute(
+        select(Donation.campaign_id, func.sum(Donation.amount_fen), func.count())
+        .where(Donation.paid_at.is_not(None)).group_by(Donation.campaign_id))}
+    problems = []
+    seen = set()
+    for cid, raised, count in db.session.execute(
+            select(Campaign.id, Campaign.raised_fen, Campaign.donation_count)):
+        code = campaign_custody(cid)
+        seen.add(code)
+        in_ledger = ledger.get(code, (0, 0))
+        if (raised, count) != in_ledger:
+            problems.append(f"campaign {cid}: cached raised {raised} fen in {count} donations, "
+                            f"ledger says {in_ledger[0]} fen in {in_ledger[1]}")
+        if paid.get(cid, (0, 0)) != in_ledger:
+            problems.append(f"campaign {cid}: paid donations {paid.get(cid, (0, 0))} "
+                            f"≠ ledger {in_ledger}")
+    problems += [f"ledger account {code} belongs to no campaign"
+                 for code in ledger if code not in seen]
+    return problems
+
+
+def donation_payment_problems() -> list[str]:
+    """A donation is paid exactly when its payment is."""
+    paid_payment = and_(Payment.payable_type == "donation", Payment.payable_id == Donation.id,
+                        Payment.state.in_((PaymentState.paid, PaymentState.refunded)))
+    unpaid_marked = db.session.scalars(
+        select(Donation.id).outerjoin(Payment, paid_payment)
+        .where(Donation.paid_at.is_not(None), Payment.id.is_(None))).all()
+    paid_unmarked = db.session.scalars(
+        select(Donation.id).join(Payment, paid_payment).where(Donation.paid_at.is_(None))).all()
+    wrong_amount = db.session.scalars(
+        select(Donation.id).join(Payment, paid_payment)
+        .where(Payment.amount_fen != Donation.amount_fen)).all()
+    return ([f"donation {i} is marked paid but its payment is not" for i in unpaid_marked]
+            + [f"donation {i}'s payment is paid but the donation is not" for i in paid_unmarked]
+            + [f"donation {i}'s amount differs from its payment" for i in wrong_amount])
+
+
+register_check("campaigns", campaign_problems)
+register_check("donations", donation_payment_problems)

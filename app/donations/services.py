@@ -1,0 +1,153 @@
+"""Donating: starting a donation's checkout, and recording it once its payment is paid."""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+from flask import url_for
+from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.campaigns.models import Campaign, CampaignStatus
+from app.donations.models import (AMOUNT_MAX_FEN, AMOUNT_MIN_FEN, BLESSING_MAX, PRESETS_FEN,
+                                  Donation)
+from app.extensions import db
+from app.ledger.services import campaign_custody
+from app.models_base import format_yuan, yuan_to_fen
+from app.payments import services as payments
+from app.payments.models import Payment
+from app.payments.payables import (PaidOutcome, PaidPayment, PayableHandler,
+                                   register_payable)
+
+log = logging.getLogger(__name__)
+
+FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+PAYABLE_TYPE = "donation"
+
+
+class DonationError(Exception):
+    """A donation refused for a reason the donor can read."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def parse_amount(preset: str | None, custom: str | None) -> int:
+    """The amount in fen from a preset button or the custom field (the custom field wins)."""
+    text = (custom or "").strip() or (preset or "").strip()
+    if not text:
+        raise DonationError("请选择或填写捐款金额", "amount_missing")
+    try:
+        fen = yuan_to_fen(text)
+    except ValueError:
+        raise DonationError("请填写正确的金额，例如 50 或 50.5", "amount_invalid") from None
+    check_amount(fen)
+    return fen
+
+
+def check_amount(fen: int) -> None:
+    if fen < AMOUNT_MIN_FEN or fen > AMOUNT_MAX_FEN:
+        raise DonationError(f"单笔捐款金额为 {format_yuan(AMOUNT_MIN_FEN)} 元至 "
+                            f"{format_yuan(AMOUNT_MAX_FEN)} 元", "amount_out_of_range")
+
+
+def clean_blessing(text: str | None) -> str:
+    text = unicodedata.normalize("NFC", text or "")
+    text = "".join(ch for ch in text if ch in "\n" or unicodedata.category(ch)[0] != "C")
+    text = text.strip()
+    if len(text) > BLESSING_MAX:
+        raise DonationError(f"祝福最多 {BLESSING_MAX} 个字", "blessing_too_long")
+    return text
+
+
+def start_donation(*, campaign_id: int, user, amount_fen: int, blessing: str, anonymous: bool,
+                   form_key: str, trade_type: str, client_ip: str,
+                   claimed_openid: str | None = None) -> Payment:
+    """One order per checkout form: the same form submitted twice gives the same payment."""
+    if getattr(user, "is_staff", False) or not getattr(user, "openid", None):
+        raise DonationError("请使用微信登录后再捐款", "not_wechat_user")
+    user_id, openid = user.id, user.openid
+    if claimed_openid and claimed_openid != openid:
+        raise DonationError("支付用的微信账号与当前登录的账号不一致，请重新登录", "foreign_openid")
+    if not FORM_KEY.match(form_key or ""):
+        raise DonationError("页面已过期，请刷新后重新提交", "form_key_invalid")
+    if trade_type not in ("JSAPI", "NATIVE"):
+        raise DonationError("不支持的支付方式", "trade_type_invalid")
+    check_amount(amount_fen)
+    blessing = clean_blessing(blessing)
+    key = f"{PAYABLE_TYPE}:{user_id}:{form_key}"
+    existing = payments.find_by_key(key)
+    if existing is not None:
+        if existing.amount_fen != amount_fen:
+            raise DonationError("该订单已提交，请刷新页面后重新捐款", "checkout_conflict")
+        return existing
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise DonationError("筹款不存在", "not_found")
+    if not campaign.accepts_donations:
+        raise DonationError(f"该筹款{campaign.status.label}，暂不接受捐款", "not_live")
+    donation = Donation(campaign_id=campaign.id, user_id=user_id, amount_fen=amount_fen,
+                        blessing=blessing, anonymous=bool(anonymous))
+    db.session.add(donation)
+    db.session.flush()
+    try:
+        return payments.start_checkout(payments.Checkout(
+            payable_type=PAYABLE_TYPE, payable_id=donation.id, amount_fen=amount_fen,
+            description=f"相助大病筹款-爱心捐款（筹款编号 {campaign.id}）",
+            idempotency_key=key, user_id=user_id, openid=openid, trade_type=trade_type,
+            client_ip=client_ip))
+    except payments.CheckoutConflict as error:
+        raise DonationError(str(error), "checkout_conflict") from error
+
+
+class DonationPayable(PayableHandler):
+    type = PAYABLE_TYPE
+
+    def on_created(self, payable_id: int, payment_id: int) -> None:
+        db.session.execute(update(Donation).where(Donation.id == payable_id)
+                           .values(payment_id=payment_id)
+                           .execution_options(synchronize_session=False))
+
+    def on_paid(self, payment: PaidPayment) -> PaidOutcome:
+        campaign_id = db.session.execute(
+            update(Donation).where(Donation.id == payment.payable_id, Donation.paid_at.is_(None))
+            .values(paid_at=payment.paid_at).returning(Donation.campaign_id)
+            .execution_options(synchronize_session=False)).scalar_one()
+        status, raised, target = db.session.execute(
+            update(Campaign).where(Campaign.id == campaign_id)
+            .values(raised_fen=Campaign.raised_fen + payment.amount_fen,
+                    donation_count=Campaign.donation_count + 1)
+            .returning(Campaign.status, Campaign.raised_fen, Campaign.target_fen)).one()
+        late = status != CampaignStatus.live
+        if late:
+            db.session.execute(update(Donation).where(Donation.id == payment.payable_id)
+                               .values(late=True).execution_options(synchronize_session=False))
+        after = None
+        if not late and raised >= target:
+            def after() -> None:
+                _end_if_target_reached(campaign_id)
+        return PaidOutcome(account=campaign_custody(campaign_id), memo="爱心捐款 · 微信支付",
+                           late=late, after_commit=after)
+
+    def success_url(self, payable_id: int) -> str:
+        return url_for("donations.thanks", donation_id=payable_id)
+
+
+def _end_if_target_reached(campaign_id: int) -> None:
+    """After the commit: the payment stands whatever happens here."""
+    from app.campaigns.services import CampaignError, end_if_target_reached
+
+    try:
+        end_if_target_reached(campaign_id)
+    except (SQLAlchemyError, CampaignError):
+        db.session.rollback()
+        log.exception("ending campaign %s at its target failed; end_due_campaigns will retry",
+                      campaign_id)
+
+
+register_payable(DonationPayable())
+
+__all__ = ["PRESETS_FEN", "DonationError", "parse_amount", "start_donation"]

@@ -1,0 +1,133 @@
+"""The donate form, the thank-you page, the public donations list (HTML and JSON)."""
+from __future__ import annotations
+
+import secrets
+
+from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request,
+                   url_for)
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+
+from app.campaigns.models import Campaign
+from app.donations import services
+from app.donations.models import AMOUNT_MAX_FEN, AMOUNT_MIN_FEN, BLESSING_MAX, PRESETS_FEN, Donation
+from app.donations.queries import paid_donations
+from app.extensions import db, limiter
+from app.ledger.views import AccountPage, describe_campaign_accounts
+from app.models_base import format_yuan
+from app.payments.provider import ProviderError
+
+bp = Blueprint("donations", __name__)
+
+DEFAULT_PRESET_FEN = 20_00
+
+
+def _user_or_ip() -> str:
+    if current_user.is_authenticated:
+        return f"user:{current_user.get_id()}"
+    return f"ip:{get_remote_address()}"
+
+
+def _limit_per_user() -> str:
+    return current_app.config.get("DONATION_RATE_LIMIT_USER", "10/minute;60/hour")
+
+
+def _limit_per_ip() -> str:
+    return current_app.config.get("DONATION_RATE_LIMIT_IP", "30/minute;300/hour")
+
+
+@bp.app_context_processor
+def donate_helpers():
+    return {"new_checkout_key": lambda: secrets.token_urlsafe(16),
+            "donation_presets": PRESETS_FEN, "donation_default_fen": DEFAULT_PRESET_FEN,
+            "donation_min_fen": AMOUNT_MIN_FEN, "donation_max_fen": AMOUNT_MAX_FEN,
+            "blessing_max": BLESSING_MAX, "recent_donations": paid_donations}
+
+
+def _public_campaign(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or not campaign.is_public:
+        abort(404)
+    return campaign
+
+
+@bp.route("/c/<int:campaign_id>/donate", methods=["GET", "POST"])
+@limiter.limit(_limit_per_user, key_func=_user_or_ip, methods=["POST"])
+@limiter.limit(_limit_per_ip, key_func=get_remote_address, methods=["POST"])
+@login_required
+def donate(campaign_id: int):
+    campaign = _public_campaign(campaign_id)
+    if request.method == "GET":
+        return render_template("donations/donate.html", campaign=campaign)
+    form = request.form
+    in_wechat = "MicroMessenger" in (request.user_agent.string or "")
+    try:
+        amount_fen = services.parse_amount(form.get("preset"), form.get("amount"))
+        payment = services.start_donation(
+            campaign_id=campaign.id, user=current_user, amount_fen=amount_fen,
+            blessing=form.get("blessing", ""), anonymous=form.get("anonymous") == "1",
+            form_key=form.get("checkout_key", ""), trade_type="JSAPI" if in_wechat else "NATIVE",
+            client_ip=request.remote_addr or "127.0.0.1",
+            claimed_openid=form.get("openid") or None)
+    except services.DonationError as error:
+        status = 409 if error.code in ("not_live", "checkout_conflict") else 422
+        if error.code == "not_found":
+            abort(404)
+        return render_template("donations/donate.html", campaign=campaign, error=error.message,
+                               form=form), status
+    except ProviderError as error:
+        return render_template("donations/donate.html", campaign=campaign,
+                               error=f"微信支付下单失败：{error.message}", form=form), 502
+    return redirect(url_for("payments.order", out_trade_no=payment.out_trade_no))
+
+
+@bp.get("/donations/<int:donation_id>/thanks")
+@login_required
+def thanks(donation_id: int):
+    donation = db.session.get(Donation, donation_id)
+    if donation is None or current_user.is_staff or donation.user_id != current_user.id:
+        abort(404)
+    campaign = db.session.get(Campaign, donation.campaign_id)
+    if donation.paid_at is None:
+        from app.payments.models import Payment
+
+        payment = db.session.get(Payment, donation.payment_id) if donation.payment_id else None
+        if payment is None:
+            abort(404)
+        return redirect(url_for("payments.order", out_trade_no=payment.out_trade_no))
+    return render_template("donations/thanks.html", donation=donation, campaign=campaign)
+
+
+@bp.get("/c/<int:campaign_id>/donations")
+def donations_page(campaign_id: int):
+    campaign = _public_campaign(campaign_id)
+    rows, next_cursor = _page(campaign.id)
+    return render_template("donations/list.html", campaign=campaign, rows=rows,
+                           next_cursor=next_cursor)
+
+
+@bp.get("/api/v1/campaigns/<int:campaign_id>/donations")
+def donations_json(campaign_id: int):
+    campaign = _public_campaign(campaign_id)
+    rows, next_cursor = _page(campaign.id)
+    return jsonify(donations=[dict(row.as_json(), amount_yuan=format_yuan(row.amount_fen))
+                              for row in rows], next_cursor=next_cursor)
+
+
+def _page(campaign_id: int):
+    try:
+        return paid_donations(campaign_id, request.args.get("cursor"))
+    except ValueError:
+        abort(400)
+
+
+def _describe(campaign_id: int) -> AccountPage | None:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or not campaign.is_public:
+        return None
+    return AccountPage(title=campaign.title,
+                       back_url=url_for("campaigns.detail", campaign_id=campaign.id),
+                       back_label="返回筹款页")
+
+
+describe_campaign_accounts(_describe)

@@ -1,0 +1,147 @@
+"""Posting to the ledger and reading it. The only writer of ledger rows.
+
+`post` and `reverse` add rows to the caller's database transaction and never commit: the
+business action that moved the money (a payment's confirmation, later a payout) commits its own
+state and its ledger transaction together.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+
+from app.extensions import db
+from app.ledger.models import Account, Entry, LedgerTransaction
+
+# Account codes are a naming convention; the ledger knows no feature's tables.
+CLEARING_WECHAT = "custodian:wechat_clearing"
+ACCOUNT_TYPES = ("custody", "clearing")
+
+
+def campaign_custody(campaign_id: int) -> str:
+    return f"campaign:{int(campaign_id)}:custody"
+
+
+def account_type_of(code: str) -> str:
+    if code.startswith("custodian:") and code.endswith("_clearing"):
+        return "clearing"
+    if code.endswith(":custody"):
+        return "custody"
+    raise LedgerError(f"unknown kind of account: {code}")
+
+
+class LedgerError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Leg:
+    account: str  # account code
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    id: int
+    amount_fen: int
+    memo: str
+    source_type: str
+    source_ref: str
+    created_at: datetime
+
+
+def validate_legs(legs: list[Leg]) -> None:
+    if len(legs) < 2:
+        raise LedgerError("a transaction needs at least two legs")
+    for leg in legs:
+        if type(leg.amount_fen) is not int:
+            raise LedgerError("amounts are integer fen")
+        if leg.amount_fen == 0:
+            raise LedgerError("a leg cannot be zero")
+    if sum(leg.amount_fen for leg in legs) != 0:
+        raise LedgerError("legs do not balance")
+
+
+def account_id(code: str, name: str = "") -> int:
+    """The account's id, creating it on first use (safe when two first postings race)."""
+    found = db.session.scalar(select(Account.id).where(Account.code == code))
+    if found is not None:
+        return found
+    values = {"code": code, "type": account_type_of(code), "name": name or code}
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(Account).values(**values).on_conflict_do_nothing(
+        index_elements=["code"]))
+    return db.session.scalar(select(Account.id).where(Account.code == code))
+
+
+def post(source_type: str, source_ref: str, legs: list[Leg], memo: str = "",
+         reverses_id: int | None = None) -> int:
+    """Add one balanced transaction to the session; returns its id. Does not commit.
+
+    A second posting for the same (source_type, source_ref) fails on the database's unique
+    constraint, so a source can never be counted twice.
+    """
+    validate_legs(legs)
+    txn = LedgerTransaction(source_type=source_type, source_ref=str(source_ref), memo=memo,
+                            reverses_id=reverses_id)
+    db.session.add(txn)
+    db.session.flush()
+    db.session.execute(Entry.__table__.insert(), [
+        {"transaction_id": txn.id, "account_id": account_id(leg.account),
+         "amount_fen": leg.amount_fen} for leg in legs])
+    return txn.id
+
+
+def reverse(transaction_id: int, source_ref: str, memo: str = "") -> int:
+    """Post the mirror image of a transaction (every leg negated). Does not commit."""
+    rows = db.session.execute(
+        select(Account.code, Entry.amount_fen).join(Entry.account)
+        .where(Entry.transaction_id == transaction_id).order_by(Entry.id)).all()
+    if not rows:
+        raise LedgerError(f"no ledger transaction {transaction_id}")
+    legs = [Leg(code, -amount) for code, amount in rows]
+    return post("reversal", source_ref, legs, memo=memo, reverses_id=transaction_id)
+
+
+def balance(code: str) -> int:
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Entry.amount_fen), 0)).join(Entry.account)
+        .where(Account.code == code))
+    return int(total)
+
+
+def entries(code: str, before_id: int | None = None, limit: int = 50) -> list[EntryRow]:
+    """Newest first, by keyset on the entry id (index on account_id, id)."""
+    acc = db.session.scalar(select(Account.id).where(Account.code == code))
+    if acc is None:
+        return []
+    query = (select(Entry.id, Entry.amount_fen, LedgerTransaction.memo,
+                    LedgerTransaction.source_type, LedgerTransaction.source_ref,
+                    LedgerTransaction.created_at)
+             .join(Entry.transaction).where(Entry.account_id == acc)
+             .order_by(Entry.id.desc()).limit(limit))
+    if before_id is not None:
+        query = query.where(Entry.id < before_id)
+    return [EntryRow(*row) for row in db.session.execute(query)]
+
+
+def totals_by_account(prefix: str, source_types: tuple[str, ...]) -> dict[str, tuple[int, int]]:
+    """{account code: (sum of entries, net number of entries)} over accounts whose code starts
+    with `prefix`, counting only transactions of the given source types and their reversals
+    (a reversal's entry counts minus one)."""
+    reversed_txn = aliased(LedgerTransaction)
+    counted = or_(
+        LedgerTransaction.source_type.in_(source_types),
+        LedgerTransaction.reverses_id.in_(
+            select(reversed_txn.id).where(reversed_txn.source_type.in_(source_types))))
+    rows = db.session.execute(
+        select(Account.code, func.sum(Entry.amount_fen),
+               func.sum(case((LedgerTransaction.reverses_id.is_(None), 1), else_=-1)))
+        .join(Entry.account).join(Entry.transaction)
+        .where(Account.code.startswith(prefix), counted)
+        .group_by(Account.code)).all()
+    return {code: (int(total or 0), int(count or 0)) for code, total, count in rows}

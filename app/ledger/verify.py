@@ -1,0 +1,51 @@
+"""`ledger verify`: the ledger's own invariants, plus checks that features register.
+
+The ledger imports no feature. A feature whose state mirrors the ledger (payments ↔ their
+transactions, a campaign's cached raised total) registers a check here at import time; the
+command runs them all.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.ledger.models import Entry, LedgerTransaction
+
+Check = Callable[[], list[str]]
+_checks: dict[str, Check] = {}
+
+
+def register_check(name: str, check: Check) -> None:
+    _checks[name] = check
+
+
+def ledger_problems() -> list[str]:
+    problems: list[str] = []
+    unbalanced = db.session.execute(
+        select(Entry.transaction_id, func.sum(Entry.amount_fen))
+        .group_by(Entry.transaction_id).having(func.sum(Entry.amount_fen) != 0)).all()
+    problems += [f"transaction {tid} does not balance (sum {total} fen)"
+                 for tid, total in unbalanced]
+    legs = (select(Entry.transaction_id, func.count().label("n"))
+            .group_by(Entry.transaction_id).subquery())
+    thin = db.session.execute(
+        select(LedgerTransaction.id, func.coalesce(legs.c.n, 0))
+        .outerjoin(legs, legs.c.transaction_id == LedgerTransaction.id)
+        .where(func.coalesce(legs.c.n, 0) < 2)).all()
+    problems += [f"transaction {tid} has {n} leg(s); at least two are needed" for tid, n in thin]
+    twice = db.session.execute(
+        select(LedgerTransaction.reverses_id, func.count())
+        .where(LedgerTransaction.reverses_id.is_not(None))
+        .group_by(LedgerTransaction.reverses_id).having(func.count() > 1)).all()
+    problems += [f"transaction {tid} is reversed {n} times" for tid, n in twice]
+    return problems
+
+
+def verify() -> list[str]:
+    """Every problem found, as lines for a person to read; empty when all is well."""
+    problems = ledger_problems()
+    for name in sorted(_checks):
+        problems += [f"[{name}] {line}" for line in _checks[name]()]
+    return problems

@@ -1,0 +1,127 @@
+"""Payments (one per order at WeChat Pay) and the log of every notice received about them.
+
+A payment pays for a *payable* named by (payable_type, payable_id): a donation today, a
+mutual-aid share or a pledge repayment later. The payments package knows nothing else about it.
+
+State machine::
+
+    created ──▶ pending ──▶ paid ──▶ refunded
+                   │  ▲
+                   ▼  │ (a notice for a closed order: the money moved, it is recorded)
+              closed / failed
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, String,
+                        Text)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models_base import created_at_column, fen_column, updated_at_column
+
+
+class PaymentState(str, enum.Enum):
+    created = "created"
+    pending = "pending"
+    paid = "paid"
+    failed = "failed"
+    closed = "closed"
+    refunded = "refunded"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+
+STATE_LABELS = {
+    PaymentState.created: "待支付",
+    PaymentState.pending: "待支付",
+    PaymentState.paid: "已支付",
+    PaymentState.failed: "支付失败",
+    PaymentState.closed: "已关闭",
+    PaymentState.refunded: "已退款",
+}
+
+# States from which a valid "paid" notice or query result moves the payment to paid.
+PAYABLE_STATES = (PaymentState.created, PaymentState.pending, PaymentState.closed,
+                  PaymentState.failed)
+
+
+class Payment(db.Model):
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        Index("ix_payments_state_created_at", "state", "created_at"),
+        Index("ix_payments_payable", "payable_type", "payable_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16), default="wechat")
+    out_trade_no: Mapped[str] = mapped_column(String(32), unique=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    payable_type: Mapped[str] = mapped_column(String(32))
+    payable_id: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = fen_column()
+    description: Mapped[str] = mapped_column(String(128))
+    state: Mapped[PaymentState] = mapped_column(
+        Enum(PaymentState, native_enum=False, length=16), default=PaymentState.created)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    openid: Mapped[str | None] = mapped_column(String(64))
+    trade_type: Mapped[str] = mapped_column(String(8))  # JSAPI / NATIVE
+    client_ip: Mapped[str] = mapped_column(String(45))
+    prepay_id: Mapped[str | None] = mapped_column(String(64))
+    code_url: Mapped[str | None] = mapped_column(String(256))
+    # The payable no longer took money when the payment arrived (e.g. the campaign had ended or
+    # been frozen): the money is recorded all the same, and staff see the flag.
+    late: Mapped[bool] = mapped_column(default=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last query
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (PaymentState.created, PaymentState.pending)
+
+
+class NoticeVerdict(str, enum.Enum):
+    processed = "processed"          # recorded the payment
+    late = "late"                    # recorded, but the payable had stopped taking money
+    duplicate = "duplicate"          # already recorded; acknowledged again
+    not_success = "not_success"      # a signed notice of a failed payment: acknowledged
+    bad_signature = "bad_signature"
+    wrong_merchant = "wrong_merchant"  # appid or mch_id not ours
+    unknown_order = "unknown_order"
+    amount_mismatch = "amount_mismatch"
+    conflict = "conflict"            # a second transaction_id for a paid order, or reused id
+    malformed = "malformed"
+
+    @property
+    def accepted(self) -> bool:
+        return self in (NoticeVerdict.processed, NoticeVerdict.late, NoticeVerdict.duplicate,
+                        NoticeVerdict.not_success)
+
+
+class PaymentNotice(db.Model):
+    """Every payment notice and query result we acted on or refused, for staff to read."""
+
+    __tablename__ = "payment_notices"
+    __table_args__ = (Index("ix_payment_notices_verdict_id", "verdict", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(8))  # notify / query
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    out_trade_no: Mapped[str | None] = mapped_column(String(64), index=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(64))
+    verdict: Mapped[NoticeVerdict] = mapped_column(
+        Enum(NoticeVerdict, native_enum=False, length=16))
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    remote_addr: Mapped[str | None] = mapped_column(String(45))
+    raw: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,59 @@
+"""What a payment pays for. Features register a handler per payable type at import time, so
+payments imports nothing from them (donations today; plan shares and pledge repayments later).
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class PaidPayment:
+    id: int
+    out_trade_no: str
+    transaction_id: str
+    payable_id: int
+    amount_fen: int
+    paid_at: datetime
+
+
+@dataclass(frozen=True)
+class PaidOutcome:
+    """What the handler did inside the confirming transaction."""
+
+    account: str                      # ledger account credited with the money
+    memo: str                         # public memo of the ledger transaction
+    late: bool = False                # the payable no longer took money; recorded and flagged
+    after_commit: Callable[[], None] | None = None  # follow-ups that must never undo the payment
+
+
+class PayableHandler(abc.ABC):
+    type: str
+
+    def on_created(self, payable_id: int, payment_id: int) -> None:
+        """The payment row exists (same transaction as the payable). Optional."""
+
+    @abc.abstractmethod
+    def on_paid(self, payment: PaidPayment) -> PaidOutcome:
+        """Inside the confirming transaction, under the payment's row lock: record the payable
+        as paid and update any cached totals. Must not commit."""
+
+    @abc.abstractmethod
+    def success_url(self, payable_id: int) -> str:
+        """Where the payer goes once paid (the thank-you page)."""
+
+
+_handlers: dict[str, PayableHandler] = {}
+
+
+def register_payable(handler: PayableHandler) -> None:
+    _handlers[handler.type] = handler
+
+
+def payable_handler(payable_type: str) -> PayableHandler:
+    try:
+        return _handlers[payable_type]
+    except KeyError:
+        raise LookupError(f"no payable handler registered for {payable_type!r}") from None

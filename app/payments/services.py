@@ -1,0 +1,299 @@
+"""Payment state changes. Each business action is one database transaction, committed here.
+
+confirm() is the one path by which money is recorded — from a notice or from an order query —
+and it is idempotent: under the payment's row lock the state moves to paid once, the ledger
+transaction is posted once (the database refuses a second one for the same order), and the
+payable's handler updates its records, all in one commit.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.ledger.services import CLEARING_WECHAT, Leg, post
+from app.models_base import as_utc, utcnow
+from app.payments.models import (PAYABLE_STATES, NoticeVerdict, Payment, PaymentNotice,
+                                 PaymentState)
+from app.payments.payables import PaidOutcome, PaidPayment, payable_handler
+from app.payments.provider import (NoticeRejected, OrderRequest, PaymentNoticeData,
+                                   PaymentProvider, ProviderError, get_provider)
+from app.payments.wechat_pay import CHINA
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXPIRE_MINUTES = 30
+DEFAULT_CHECK_INTERVAL_SECONDS = 10
+RAW_LIMIT = 8000
+REPLY_MESSAGES = {
+    NoticeVerdict.bad_signature: "签名失败",
+    NoticeVerdict.wrong_merchant: "商户号或公众号不符",
+    NoticeVerdict.unknown_order: "订单不存在",
+    NoticeVerdict.amount_mismatch: "金额不符",
+    NoticeVerdict.conflict: "订单状态冲突",
+    NoticeVerdict.malformed: "参数格式校验错误",
+}
+
+
+class CheckoutConflict(Exception):
+    """The idempotency key belongs to another checkout (another payer or another amount)."""
+
+
+@dataclass(frozen=True)
+class Checkout:
+    payable_type: str
+    payable_id: int
+    amount_fen: int
+    description: str
+    idempotency_key: str
+    user_id: int | None
+    openid: str | None
+    trade_type: str  # JSAPI / NATIVE
+    client_ip: str
+
+
+def new_out_trade_no(now: datetime | None = None) -> str:
+    """Ours, unique, ≤ 32 characters: XZ + China time + 12 random digits."""
+    stamp = (now or utcnow()).astimezone(CHINA).strftime("%Y%m%d%H%M%S")
+    return f"XZ{stamp}{secrets.randbelow(10 ** 12):012d}"
+
+
+def notify_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/wechat/pay/notify"
+
+
+def find_by_key(idempotency_key: str) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
+
+
+def find(out_trade_no: str) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.out_trade_no == out_trade_no))
+
+
+# --- checkout -------------------------------------------------------------------------------
+
+def start_checkout(checkout: Checkout, provider: PaymentProvider | None = None) -> Payment:
+    """Create the order here and at WeChat, in one transaction with whatever the caller has
+    added to the session (the payable). A second call with the same idempotency key — a double
+    click, a reload — returns the first order; a failure at WeChat leaves nothing behind."""
+    now = utcnow()
+    minutes = current_app.config.get("PAYMENT_EXPIRE_MINUTES", DEFAULT_EXPIRE_MINUTES)
+    payment = Payment(
+        out_trade_no=new_out_trade_no(now), idempotency_key=checkout.idempotency_key,
+        payable_type=checkout.payable_type, payable_id=checkout.payable_id,
+        amount_fen=checkout.amount_fen, description=checkout.description[:128],
+        state=PaymentState.created, user_id=checkout.user_id, openid=checkout.openid,
+        trade_type=checkout.trade_type, client_ip=checkout.client_ip,
+        expires_at=now + timedelta(minutes=minutes))
+    db.session.add(payment)
+    try:
+        db.session.flush()  # the unique key makes a concurrent twin wait here, then fail
+    except IntegrityError:
+        db.session.rollback()
+        return _existing_checkout(checkout)
+    payable_handler(checkout.payable_type).on_created(checkout.payable_id, payment.id)
+    provider = provider or get_provider(payment.provider)
+    try:
+        created = provider.create_payment(OrderRequest(
+            out_trade_no=payment.out_trade_no, amount_fen=payment.amount_fen,
+            description=payment.description, trade_type=payment.trade_type,
+            client_ip=payment.client_ip, notify_url=notify_url(),
+            expires_at=payment.expires_at, openid=payment.openid))
+    except ProviderError:
+        db.session.rollback()
+        raise
+    payment.prepay_id = created.prepay_id
+    payment.code_url = created.code_url
+    payment.state = PaymentState.pending
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return _existing_checkout(checkout)
+    return payment
+
+
+def _existing_checkout(checkout: Checkout) -> Payment:
+    existing = find_by_key(checkout.idempotency_key)
+    if existing is None:
+        raise ProviderError("下单失败，请重试", "checkout_race")
+    if existing.user_id != checkout.user_id or existing.amount_fen != checkout.amount_fen:
+        raise CheckoutConflict("该订单已提交，请刷新页面后重新捐款")
+    return existing
+
+
+# --- notices and confirmation ---------------------------------------------------------------
+
+def handle_notification(body: bytes, remote_addr: str | None = None,
+                        provider: PaymentProvider | None = None) -> tuple[bool, str]:
+    """The notify view's whole job: (acknowledge?, message for the reply)."""
+    provider = provider or get_provider("wechat")
+    raw = body[:RAW_LIMIT].decode("utf-8", errors="replace")
+    try:
+        notice = provider.parse_notification(body)
+    except NoticeRejected as rejected:
+        verdict = NoticeVerdict(rejected.verdict)
+        _log_rejection(verdict, rejected.detail, rejected.out_trade_no, None, "notify", raw,
+                       remote_addr)
+        return False, REPLY_MESSAGES.get(verdict, "FAIL")
+    verdict = confirm(notice, source="notify", raw=raw, remote_addr=remote_addr)
+    return verdict.accepted, "OK" if verdict.accepted else REPLY_MESSAGES.get(verdict, "FAIL")
+
+
+def confirm(notice: PaymentNoticeData, source: str, raw: str = "",
+            remote_addr: str | None = None) -> NoticeVerdict:
+    """Record a verified notice (or query result) once. Commits; returns the verdict."""
+    row = db.session.execute(
+        select(Payment.id, Payment.state, Payment.amount_fen, Payment.transaction_id,
+               Payment.payable_type, Payment.payable_id)
+        .where(Payment.out_trade_no == notice.out_trade_no).with_for_update()).one_or_none()
+
+    def record(verdict: NoticeVerdict, detail: str = "") -> NoticeVerdict:
+        db.session.add(PaymentNotice(
+            source=source, payment_id=row.id if row else None, out_trade_no=notice.out_trade_no,
+            transaction_id=notice.transaction_id or None, verdict=verdict, detail=detail[:300],
+            remote_addr=remote_addr, raw=raw))
+        db.session.commit()
+        if not verdict.accepted:
+            log.warning("payment %s %s: %s %s", source, notice.out_trade_no, verdict.value,
+                        detail)
+        return verdict
+
+    if row is None:
+        return record(NoticeVerdict.unknown_order)
+    if notice.total_fee != row.amount_fen:
+        return record(NoticeVerdict.amount_mismatch,
+                      f"total_fee {notice.total_fee} ≠ order {row.amount_fen}")
+    if not notice.success:
+        return record(NoticeVerdict.not_success, str(notice.raw.get("err_code_des", "")))
+    if row.state in (PaymentState.paid, PaymentState.refunded):
+        if row.transaction_id == notice.transaction_id:
+            return record(NoticeVerdict.duplicate)
+        return record(NoticeVerdict.conflict,
+                      f"paid as {row.transaction_id}, notice names {notice.transaction_id}")
+
+    try:
+        recorded = _record_paid(notice, row)
+    except IntegrityError as error:  # e.g. the transaction_id already belongs to another order
+        _log_rejection(NoticeVerdict.conflict, str(error.orig)[:300], notice.out_trade_no,
+                       row.id, source, raw, remote_addr)
+        return NoticeVerdict.conflict
+    if recorded is None:  # SQLite: another request recorded it between our read and write
+        db.session.rollback()
+        return confirm(notice, source, raw, remote_addr)
+    verdict = NoticeVerdict.late if recorded.late else NoticeVerdict.processed
+    record(verdict, "recorded although the payable no longer takes money" if recorded.late
+           else "")
+    if recorded.after_commit is not None:
+        recorded.after_commit()
+    return verdict
+
+
+def _record_paid(notice: PaymentNoticeData, row) -> PaidOutcome | None:
+    """State → paid, the payable's records, the ledger transaction; not yet committed."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Payment).where(Payment.id == row.id, Payment.state.in_(PAYABLE_STATES))
+        .values(state=PaymentState.paid, transaction_id=notice.transaction_id, paid_at=now,
+                openid=func.coalesce(Payment.openid, notice.openid), updated_at=now)
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        return None
+    paid = PaidPayment(id=row.id, out_trade_no=notice.out_trade_no,
+                       transaction_id=notice.transaction_id, payable_id=row.payable_id,
+                       amount_fen=row.amount_fen, paid_at=now)
+    outcome = payable_handler(row.payable_type).on_paid(paid)
+    post("payment", notice.out_trade_no,
+         [Leg(CLEARING_WECHAT, -row.amount_fen), Leg(outcome.account, row.amount_fen)],
+         memo=outcome.memo)
+    if outcome.late:
+        db.session.execute(update(Payment).where(Payment.id == row.id).values(late=True)
+                           .execution_options(synchronize_session=False))
+    return outcome
+
+
+def _log_rejection(verdict: NoticeVerdict, detail: str, out_trade_no: str | None,
+                   payment_id: int | None, source: str, raw: str,
+                   remote_addr: str | None) -> None:
+    db.session.rollback()
+    db.session.add(PaymentNotice(source=source, payment_id=payment_id,
+                                 out_trade_no=(out_trade_no or "")[:64] or None,
+                                 verdict=verdict, detail=detail[:300],
+                                 remote_addr=remote_addr, raw=raw))
+    db.session.commit()
+    log.warning("payment %s refused (%s): %s", source, verdict.value, detail)
+
+
+# --- asking WeChat: the payer's page, and reconciliation ------------------------------------
+
+def settle_by_query(payment_id: int, provider: PaymentProvider | None = None) -> str:
+    """Ask WeChat about an open order and act on the answer through confirm(). Returns what
+    happened: paid / pending / closed / failed / skipped."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or not payment.is_open:
+        return "skipped"
+    out_trade_no = payment.out_trade_no
+    expired = as_utc(payment.expires_at) <= utcnow()
+    db.session.rollback()  # hold no transaction while talking to WeChat
+    provider = provider or get_provider(payment.provider)
+    status = provider.query(out_trade_no)
+    if status.state in ("paid", "refunded"):
+        notice = PaymentNoticeData(out_trade_no=out_trade_no,
+                                   transaction_id=status.transaction_id or "",
+                                   total_fee=status.total_fee if status.total_fee is not None
+                                   else -1, success=True, openid=status.openid)
+        verdict = confirm(notice, source="query", raw=f"orderquery trade_state={status.state}")
+        return "paid" if verdict.accepted else verdict.value
+    if status.state == "pending" and not expired:
+        return "pending"
+    if status.state == "pending":  # expired and still unpaid: close it at WeChat first
+        try:
+            provider.close(out_trade_no)
+        except ProviderError as error:
+            if error.code == "order_paid":  # paid in the meantime: the next run settles it
+                return "pending"
+            raise
+    if status.state == "not_found" and not expired:
+        return "pending"
+    final = PaymentState.failed if status.state == "failed" else PaymentState.closed
+    _finish_unpaid(payment_id, final)
+    return final.value
+
+
+def _finish_unpaid(payment_id: int, state: PaymentState) -> None:
+    now = utcnow()
+    db.session.execute(
+        update(Payment).where(Payment.id == payment_id,
+                              Payment.state.in_((PaymentState.created, PaymentState.pending)))
+        .values(state=state, closed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def check_open_payment(payment_id: int) -> str:
+    """The payer's page asks: if an open order has waited a while for its notice, query
+    WeChat — at most once per interval per order, however many pages or processes ask."""
+    now = utcnow()
+    interval = current_app.config.get("PAYMENT_CHECK_INTERVAL_SECONDS",
+                                      DEFAULT_CHECK_INTERVAL_SECONDS)
+    due = now - timedelta(seconds=interval)
+    claimed = db.session.execute(
+        update(Payment).where(Payment.id == payment_id,
+                              Payment.state.in_((PaymentState.created, PaymentState.pending)),
+                              Payment.created_at <= due,
+                              (Payment.checked_at.is_(None)) | (Payment.checked_at <= due))
+        .values(checked_at=now).execution_options(synchronize_session=False))
+    db.session.commit()
+    if claimed.rowcount != 1:
+        return "skipped"
+    try:
+        return settle_by_query(payment_id)
+    except ProviderError as error:
+        log.warning("order query for payment %s failed: %s", payment_id, error.message)
+        return "error"

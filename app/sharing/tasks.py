@@ -1,0 +1,173 @@
+"""Background jobs of the sharing feature (queue "posters"), and how pages ask for them.
+
+Jobs take ids and are idempotent: a poster's file is named by the digest of its content, so a
+job that runs twice (rq runs jobs at least once) finds its file and stops. With Redis they run
+in `python worker.py` with retries and a time limit; without, in-process (app/jobs.py).
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from rq import Retry
+
+from app.campaigns.models import Campaign
+from app.extensions import db, jobs
+from app.jobs import InlineJob
+from app.sharing import poster_store as store
+from app.sharing.models import ShareLink
+from app.sharing.posters import PosterContent, renderer
+
+log = logging.getLogger(__name__)
+
+QUEUE = "posters"
+RQ_OPTIONS = {"retry": Retry(max=3, interval=[2, 10, 30]), "job_timeout": 60,
+              "result_ttl": 24 * 3600, "failure_ttl": 7 * 24 * 3600}
+ACTIVE_STATES = ("queued", "started", "deferred", "scheduled")
+
+
+@dataclass(frozen=True)
+class PosterTicket:
+    """What a page needs after asking for a poster: the file if ready, else the job to watch."""
+
+    digest: str
+    job_id: str | None
+    ready: bool
+
+
+# ---------------------------------------------------------------- jobs
+
+def render_share_poster(share_id: int) -> str | None:
+    """Draw (or find) the poster of one share link. Returns the poster's digest."""
+    jobs.set_progress(5, "读取筹款信息")
+    link = db.session.get(ShareLink, share_id)
+    campaign = db.session.get(Campaign, link.campaign_id) if link is not None else None
+    if link is None or campaign is None:
+        return None
+    content = store.content_for_share(link, campaign)
+    return _render(content, campaign)
+
+
+def render_certificate(donation_id: int) -> str | None:
+    """Draw (or find) the thank-you certificate of one paid donation."""
+    jobs.set_progress(5, "读取捐款信息")
+    prepared = _certificate_content(donation_id)
+    if prepared is None:
+        return None
+    content, campaign = prepared
+    return _render(content, campaign)
+
+
+def attribute_donation_job(donation_id: int) -> int:
+    """Enqueued after a donation's payment commits: credit the shares that brought it."""
+    from app.sharing.services import attribute_donation
+
+    return attribute_donation(donation_id)
+
+
+def _render(content: PosterContent, campaign: Campaign) -> str:
+    digest = content.digest()
+    if store.poster_exists(digest):
+        jobs.set_progress(100, "完成")
+        return digest
+    jobs.set_progress(25, "加载封面与头像")
+    cover = store.load_cover(campaign)
+    avatar = (store.load_avatar(content.avatar_url, content.sharer_name)
+              if content.kind == "poster" else None)
+    jobs.set_progress(60, "绘制海报")
+    data = renderer.render_jpeg(content, cover, avatar)
+    jobs.set_progress(90, "保存海报")
+    store.store_poster(digest, data)
+    jobs.set_progress(100, "完成")
+    return digest
+
+
+def _certificate_content(donation_id: int) -> tuple[PosterContent, Campaign] | None:
+    from app.auth.models import User
+    from app.donations.models import Donation
+    from app.sharing.services import SharingError, share_link_for
+
+    donation = db.session.get(Donation, donation_id)
+    if donation is None or donation.paid_at is None or donation.user_id is None:
+        return None
+    campaign = db.session.get(Campaign, donation.campaign_id)
+    donor = db.session.get(User, donation.user_id)
+    try:
+        link = share_link_for(campaign, donation.user_id, None)
+    except SharingError:
+        return None
+    return store.content_for_donation(donation, campaign, link, donor.nickname), campaign
+
+
+# ---------------------------------------------------------------- asking for a poster
+
+def request_share_poster(link: ShareLink, campaign: Campaign) -> PosterTicket:
+    content = store.content_for_share(link, campaign)
+    return _request(content, render_share_poster, link.id)
+
+
+def request_certificate(donation_id: int) -> PosterTicket | None:
+    prepared = _certificate_content(donation_id)
+    if prepared is None:
+        return None
+    return _request(prepared[0], render_certificate, donation_id)
+
+
+def _request(content: PosterContent, func, subject_id: int) -> PosterTicket:
+    digest = content.digest()
+    if store.poster_exists(digest):
+        return PosterTicket(digest, None, True)
+    job_id = f"poster-{digest[:40]}"
+    job = jobs.fetch(job_id)
+    if job is not None and _status(job) in ACTIVE_STATES:
+        return PosterTicket(digest, job.id, False)
+    if job is not None:   # finished or failed before, yet no file now: a fresh job
+        job_id = f"{job_id}-{secrets.token_hex(3)}"
+    job = jobs.enqueue(func, subject_id, queue=QUEUE, job_id=job_id, **RQ_OPTIONS)
+    return PosterTicket(digest, job.id, store.poster_exists(digest))
+
+
+def _status(job) -> str:
+    status = job.get_status()
+    return getattr(status, "value", status) or ""
+
+
+def job_state(job_id: str) -> dict | None:
+    """What the progress page polls: state, progress 0-100, message, digest when done."""
+    job = jobs.fetch(job_id)
+    if job is None:
+        return None
+    status = _status(job)
+    result = job.result if isinstance(job, InlineJob) else job.return_value()
+    digest = result if status == "finished" and isinstance(result, str) else None
+    if status == "finished" and digest is None:
+        status = "failed"
+    meta = job.meta or {}
+    return {"state": status, "progress": 100 if digest else int(meta.get("progress", 0)),
+            "message": meta.get("message", ""), "digest": digest}
+
+
+# ---------------------------------------------------------------- pre-rendering
+
+def live_campaign_ids() -> list[int]:
+    from sqlalchemy import select
+
+    from app.campaigns.models import CampaignStatus
+
+    return list(db.session.scalars(select(Campaign.id).where(
+        Campaign.status == CampaignStatus.live).order_by(Campaign.id)))
+
+
+def prerender_campaign(campaign_id: int) -> str | None:
+    """The organizer's poster of a live campaign (what most shares start from)."""
+    from app.sharing.services import SharingError, share_link_for
+
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        return None
+    try:
+        link = share_link_for(campaign, campaign.organizer_id, None)
+    except SharingError:
+        return None
+    return _render(store.content_for_share(link, campaign), campaign)
