@@ -6,9 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.campaigns.errors import CampaignError
-from app.campaigns.models import (CAR_LABELS, HOUSE_LABELS, MAX_DURATION_DAYS, MIN_DURATION_DAYS,
-                                  RELATION_LABELS, SAVINGS_LABELS, TARGET_MAX_FEN, TARGET_MIN_FEN,
-                                  Campaign)
+from app.campaigns.models import (
+    CAR_LABELS,
+    HOUSE_LABELS,
+    MAX_DURATION_DAYS,
+    MIN_DURATION_DAYS,
+    RELATION_LABELS,
+    SAVINGS_LABELS,
+    TARGET_MAX_FEN,
+    TARGET_MIN_FEN,
+    Campaign,
+)
 
 TEXT_FIELDS = {"title": 60, "patient_name": 32, "diagnosis": 100, "hospital": 100}
 CHOICE_FIELDS = {"relation": RELATION_LABELS, "house": HOUSE_LABELS, "car": CAR_LABELS,

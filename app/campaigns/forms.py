@@ -6,13 +6,29 @@ re-encoded images in memory; nothing touches the disk until the service saves th
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (FileField, MultipleFileField, RadioField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (
+    FileField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from app.campaigns.models import (CAR_CHOICES, DEFAULT_DURATION_DAYS, HOUSE_CHOICES,
-                                  MAX_DURATION_DAYS, MAX_PHOTOS, MIN_DURATION_DAYS, RELATIONS,
-                                  SAVINGS_CHOICES, TARGET_MAX_FEN, TARGET_MIN_FEN, Campaign)
+from app.campaigns.models import (
+    CAR_CHOICES,
+    DEFAULT_DURATION_DAYS,
+    HOUSE_CHOICES,
+    MAX_DURATION_DAYS,
+    MAX_PHOTOS,
+    MIN_DURATION_DAYS,
+    RELATIONS,
+    SAVINGS_CHOICES,
+    TARGET_MAX_FEN,
+    TARGET_MIN_FEN,
+    Campaign,
+)
 from app.campaigns.photos import PhotoError, ProcessedImage, process_upload
 from app.models_base import format_yuan, yuan_to_fen
 

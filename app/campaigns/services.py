@@ -16,8 +16,14 @@ from sqlalchemy import or_, select
 from app.auth.models import StaffAccount, StaffRole, User
 from app.campaigns.errors import CampaignError  # re-exported: callers catch services.CampaignError
 from app.campaigns.fields import apply_fields
-from app.campaigns.models import (ACTIVE_STATUSES, MAX_PHOTOS, Campaign, CampaignEvent,
-                                  CampaignPhoto, CampaignStatus)
+from app.campaigns.models import (
+    ACTIVE_STATUSES,
+    MAX_PHOTOS,
+    Campaign,
+    CampaignEvent,
+    CampaignPhoto,
+    CampaignStatus,
+)
 from app.campaigns.photos import ProcessedImage, delete_stored, store_image
 from app.extensions import db
 from app.models_base import as_utc, utcnow

@@ -5,8 +5,14 @@ import warnings
 import pytest
 from PIL import Image
 
-from app.campaigns.photos import (MAX_PIXELS, MAX_SIDE, PhotoError, process_image, read_upload,
-                                  store_image)
+from app.campaigns.photos import (
+    MAX_PIXELS,
+    MAX_SIDE,
+    PhotoError,
+    process_image,
+    read_upload,
+    store_image,
+)
 from tests.campaigns.images import gif_bytes, jpeg_bytes, png_bytes, png_header_only
 
 
