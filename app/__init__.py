@@ -97,10 +97,12 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from app.auth.commands import staff_cli
     from app.core.commands import register_core_commands
     from app.ledger.commands import ledger_cli
     from app.sharing.commands import sharing_cli
 
     register_core_commands(app)
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(staff_cli)
     app.cli.add_command(sharing_cli)

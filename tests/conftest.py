@@ -10,6 +10,7 @@ import socket
 import threading
 
 import pytest
+from flask import g, request_tearing_down
 from flask_login import FlaskLoginClient
 from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
@@ -17,7 +18,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.config import standin_credentials
 from app.extensions import db as _db
-from app.extensions import jobs
+from app.extensions import jobs, limiter
 from app.wechat_standin.app import create_standin, state_of
 from app.wechat_standin.server import StandinServer
 
@@ -90,6 +91,7 @@ def app(standin, tmp_path_factory, database_url):
     }
     application = create_app(config)
     application.test_client_class = FlaskLoginClient
+    request_tearing_down.connect(_forget_signed_in_user, application)
     with application.app_context():
         _db.drop_all()
         _db.create_all()
@@ -97,6 +99,13 @@ def app(standin, tmp_path_factory, database_url):
     with application.app_context():
         _db.session.remove()
         _db.engine.dispose()
+
+
+def _forget_signed_in_user(sender, **extra) -> None:
+    """The db fixture holds an app context for the whole test, which Flask reuses for every
+    test-client request, so flask-login's cached g._login_user would leak from one client to
+    the next. Forget it after each request, as a real server's fresh context would."""
+    g.pop("_login_user", None)
 
 
 @pytest.fixture(scope="session")
@@ -118,6 +127,8 @@ def db(app):
         _truncate_all()
     if jobs.redis is not None:
         jobs.redis.flushdb()
+    with app.app_context():
+        limiter.reset()
 
 
 def _truncate_all() -> None:

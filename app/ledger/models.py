@@ -78,7 +78,7 @@ def _refuse_changes(session: Session, flush_context, instances) -> None:
 IMMUTABLE_FUNCTION = DDL("""
 CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger AS $$
 BEGIN
-  RAISE EXCEPTION 'ledger rows are append-only (% on %)', TG_OP, TG_TABLE_NAME;
+  RAISE EXCEPTION 'ledger rows are append-only (%% on %%)', TG_OP, TG_TABLE_NAME;
 END $$ LANGUAGE plpgsql
 """)
 

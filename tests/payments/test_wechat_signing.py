@@ -92,7 +92,8 @@ def test_jsapi_params_carry_a_valid_pay_sign(app):
         params = WeChatPayProvider().client_params("wx201411101639507cbf6ffd8b0779950874")
     assert params["package"] == "prepay_id=wx201411101639507cbf6ffd8b0779950874"
     assert params["appId"] == CREDS["WECHAT_APPID"] and params["signType"] == "MD5"
-    assert signature_ok({**params, "sign": params.pop("paySign")}, CREDS["WECHAT_API_KEY"])
+    pay_sign = params.pop("paySign")
+    assert signature_ok({**params, "sign": pay_sign}, CREDS["WECHAT_API_KEY"])
 
 
 def test_refund_notice_req_info_decrypts_with_wechatpy(app):
