@@ -33,6 +33,7 @@ class Config:
     WECHAT_SECRET = _env("WECHAT_SECRET")
     WECHAT_MCH_ID = _env("WECHAT_MCH_ID")
     WECHAT_API_KEY = _env("WECHAT_API_KEY")
+    DATA_ENCRYPTION_KEY = _env("DATA_ENCRYPTION_KEY")
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 40 * 1024 * 1024
@@ -58,6 +59,11 @@ class ProductionConfig(Config):
             raise RuntimeError(
                 "SECRET_KEY is not set. Production refuses to start without one; "
                 "run `python wsgi.py` for the embedded development default."
+            )
+        if not cls.DATA_ENCRYPTION_KEY:
+            raise RuntimeError(
+                "DATA_ENCRYPTION_KEY is not set. Production refuses to start without the key that "
+                "encrypts ID numbers and names (see app/core/crypto.py for how to make one)."
             )
 
 

@@ -9,5 +9,8 @@ from typing import Callable
 
 
 def periodic_jobs() -> list[tuple[Callable, int, str]]:
+    from app.campaigns.tasks import PERIODIC_JOBS as campaign_jobs
+
     schedule: list[tuple[Callable, int, str]] = []
+    schedule += campaign_jobs
     return schedule

@@ -1,28 +1,8 @@
 """Fixtures for signed-in principals, built from the factories."""
 import pytest
-from flask import g, request_tearing_down
 
 from app.auth.models import StaffRole
 from tests.factories import CampaignFactory, StaffFactory, UserFactory
-
-
-@pytest.fixture(autouse=True)
-def _forget_user_between_requests(request):
-    """The db fixture holds an app context for the whole test, which Flask reuses for every
-    test-client request, so flask-login's cached g._login_user would leak from one client to
-    the next (an anonymous client seeing a draft as staff). Forget it after each request, as a
-    real server's fresh context would. Only for tests that use the app."""
-    if "app" not in request.fixturenames:
-        yield
-        return
-    app = request.getfixturevalue("app")
-
-    def forget(sender, **extra) -> None:
-        g.pop("_login_user", None)
-
-    request_tearing_down.connect(forget, app)
-    yield
-    request_tearing_down.disconnect(forget, app)
 
 
 @pytest.fixture()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import (BigInteger, Date, DateTime, Enum, ForeignKey, Index, Integer, String,
+from sqlalchemy import (BigInteger, Date, Enum, ForeignKey, Index, Integer, String,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

@@ -26,7 +26,7 @@ from app.models_base import format_yuan
 W, H = 750, 1334
 RENDER_VERSION = "1"
 FONT_PATH = Path(__file__).resolve().parents[2] / "static" / "fonts" / "wqy-microhei.ttc"
-JPEG_QUALITY = 88
+JPEG_QUALITY = 85
 STATIC_CACHE_SIZE = 8
 
 RED = (240, 72, 62)
@@ -159,17 +159,24 @@ def prepare_avatar(image: Image.Image | None, name: str) -> Image.Image:
 
 # ---------------------------------------------------------------- QR code
 
-def qr_image(data: str, box: int = QR_BOX) -> Image.Image:
-    """The QR code (error correction Q) as a crisp 1-bit image of at most box pixels."""
+@lru_cache(maxsize=256)
+def _qr_modules(data: str) -> Image.Image:
+    """One pixel per module (error correction Q, best mask). Cached, and small: a sharer's
+    poster is redrawn as progress moves, their link never changes."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_Q, border=2)
     code.add_data(data)
     code.make(fit=True)
     matrix = code.get_matrix()
     size = len(matrix)
     raw = bytes(0 if dark else 255 for row in matrix for dark in row)
-    small = Image.frombytes("L", (size, size), raw)
-    scale = max(1, box // size)
-    return small.resize((size * scale, size * scale), Image.Resampling.NEAREST)
+    return Image.frombytes("L", (size, size), raw)
+
+
+def qr_image(data: str, box: int = QR_BOX) -> Image.Image:
+    """The QR code as a crisp image of at most box pixels (whole pixels per module)."""
+    small = _qr_modules(data)
+    scale = max(1, box // small.width)
+    return small.resize((small.width * scale, small.height * scale), Image.Resampling.NEAREST)
 
 
 # ---------------------------------------------------------------- layers
@@ -213,7 +220,7 @@ class PosterRenderer:
 
 def encode_jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    image.save(out, format="JPEG", quality=JPEG_QUALITY, subsampling=0)
+    image.save(out, format="JPEG", quality=JPEG_QUALITY)   # 4:2:0, like any photo
     return out.getvalue()
 
 

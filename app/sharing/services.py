@@ -229,11 +229,11 @@ def attribute_donation(donation_id: int, visitor_id: str | None = None) -> int:
     for link in ancestors(visit.share_id):
         if user_id is not None and link.sharer_user_id == user_id:
             continue   # nobody is credited for their own donation
-        result = db.session.execute(_insert_ignore(
+        inserted = db.session.execute(_insert_ignore(
             ShareAttribution, donation_id=donation_id, share_id=link.id,
             campaign_id=donation.campaign_id, level=link.level, channel=channel,
-            amount_fen=donation.amount_fen, created_at=now))
-        credited += result.rowcount or 0
+            amount_fen=donation.amount_fen, created_at=now).returning(ShareAttribution.id))
+        credited += len(inserted.all())
     db.session.commit()
     return credited
 

@@ -117,8 +117,18 @@ def _person() -> tuple[int | None, str | None]:
     return user_id, (_visitor_id() if user_id else _visitor_id(create=True))
 
 
+def _limit_key() -> str:
+    """Per person where we know them: many phones share one carrier IP."""
+    user_id = _user_id()
+    if user_id is not None:
+        return f"user:{user_id}"
+    visitor_id = _visitor_id()
+    return f"visitor:{visitor_id}" if visitor_id else f"ip:{request.remote_addr}"
+
+
 @bp.post("/c/<int:campaign_id>/share/link")
-@limiter.limit("60/minute")
+@limiter.limit("60/minute", key_func=_limit_key)
+@limiter.limit("600/minute")
 def share_link(campaign_id: int):
     campaign = _viewable_campaign(campaign_id)
     user_id, visitor_id = _person()
@@ -204,7 +214,7 @@ def ambassadors(campaign_id: int):
 # ---------------------------------------------------------------- posters
 
 @bp.post("/c/<int:campaign_id>/poster")
-@limiter.limit("20/minute")
+@limiter.limit("20/minute", key_func=_limit_key)
 def poster(campaign_id: int):
     campaign = _viewable_campaign(campaign_id)
     user_id, visitor_id = _person()
@@ -216,8 +226,8 @@ def poster(campaign_id: int):
 
 
 @bp.post("/donations/<int:donation_id>/certificate")
+@limiter.limit("20/minute", key_func=_limit_key)
 @login_required
-@limiter.limit("20/minute")
 def certificate(donation_id: int):
     from app.donations.models import Donation
 

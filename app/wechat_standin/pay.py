@@ -217,7 +217,8 @@ def refund():
             order["trade_state"] = "REFUND"
             if existing["notify_url"]:
                 notice = refund_notice_xml(existing, appid, mch_id, api_key)
-                _send_async(_state(), existing["notify_url"], notice, (), "refund")
+                _send_async(_state(), existing["notify_url"], notice, (), "refund",
+                            out_refund_no)
     return _reply({k: existing[k] for k in ("transaction_id", "out_trade_no", "out_refund_no",
                                             "refund_id", "refund_fee", "total_fee")}
                   | {"cash_fee": existing["total_fee"]})
@@ -268,9 +269,11 @@ def payment_notice_xml(order: dict, appid: str, mch_id: str, api_key: str) -> st
         "attach": order.get("attach"), "time_end": order["time_end"]}, api_key)
 
 
-def deliver(state: StandinState, url: str, xml: str, kind: str = "payment") -> bool:
+def deliver(state: StandinState, url: str, xml: str, kind: str = "payment",
+            ref: str = "") -> bool:
     """POST one notice; True when the merchant answered return_code SUCCESS."""
-    record = {"kind": kind, "url": url, "at": state.clock(), "status": None, "reply": ""}
+    record = {"kind": kind, "ref": ref, "url": url, "at": state.clock(), "status": None,
+              "reply": ""}
     try:
         response = requests.post(url, data=xml.encode(), timeout=5,
                                  headers={"Content-Type": "text/xml"})
@@ -287,13 +290,13 @@ def deliver(state: StandinState, url: str, xml: str, kind: str = "payment") -> b
 
 
 def _send_async(state: StandinState, url: str, xml: str, schedule: tuple[float, ...],
-                kind: str = "payment") -> threading.Thread:
+                kind: str = "payment", ref: str = "") -> threading.Thread:
     def run() -> None:
-        if deliver(state, url, xml, kind):
+        if deliver(state, url, xml, kind, ref):
             return
         for delay in schedule:
             time.sleep(delay)
-            if deliver(state, url, xml, kind):
+            if deliver(state, url, xml, kind, ref):
                 return
 
     thread = threading.Thread(target=run, daemon=True, name=f"standin-notify:{kind}")
@@ -301,14 +304,15 @@ def _send_async(state: StandinState, url: str, xml: str, schedule: tuple[float, 
     return thread
 
 
-def fire_copies(state: StandinState, url: str, xml: str, copies: int) -> list[bool]:
+def fire_copies(state: StandinState, url: str, xml: str, copies: int,
+                ref: str = "") -> list[bool]:
     """The same notice `copies` times at once, as from several WeChat servers."""
     barrier = threading.Barrier(copies)
     results: list[bool] = [False] * copies
 
     def one(i: int) -> None:
         barrier.wait()
-        results[i] = deliver(state, url, xml)
+        results[i] = deliver(state, url, xml, ref=ref)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(copies)]
     for thread in threads:
@@ -351,9 +355,9 @@ def cashier_action(key: str, action: str):
         if paid is None:
             return render_template("standin/pay_error.html", message="订单已关闭，无法支付"), 409
         appid, mch_id, api_key = _keys()
-        _send_async(_state(), paid["notify_url"], payment_notice_xml(paid, appid, mch_id,
-                                                                     api_key),
-                    tuple(current_app.config["RESEND_SCHEDULE"]))
+        _send_async(_state(), paid["notify_url"],
+                    payment_notice_xml(paid, appid, mch_id, api_key),
+                    tuple(current_app.config["RESEND_SCHEDULE"]), ref=paid["out_trade_no"])
         order = paid
     return render_template("standin/paid.html", order=order, paid=action == "confirm",
                            return_url=_return_url())
@@ -369,9 +373,9 @@ def notify_hook(out_trade_no: str):
     xml = payment_notice_xml(paid, appid, mch_id, api_key)
     if request.args.get("resend") == "1":
         _send_async(_state(), paid["notify_url"], xml,
-                    tuple(current_app.config["RESEND_SCHEDULE"]))
+                    tuple(current_app.config["RESEND_SCHEDULE"]), ref=out_trade_no)
         return jsonify(out_trade_no=out_trade_no, queued=True)
-    results = fire_copies(_state(), paid["notify_url"], xml, copies)
+    results = fire_copies(_state(), paid["notify_url"], xml, copies, ref=out_trade_no)
     return jsonify(out_trade_no=out_trade_no, transaction_id=paid["transaction_id"],
                    acknowledged=results)
 

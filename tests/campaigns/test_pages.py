@@ -206,3 +206,20 @@ def test_explore_paginates(db, client, patient, staff):
     assert "筹款编号01号" in second and "筹款编号11号" not in second
     assert client.get("/campaigns?page=99").status_code == 200
     assert client.get("/campaigns?page=abc").status_code == 200
+
+
+def test_forms_need_the_csrf_token(app, db, patient_client, staff_client, submitted_campaign,
+                                   monkeypatch):
+    from tests.campaigns.helpers import count_campaigns
+
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    before = count_campaigns()
+    response = patient_client.post("/campaigns/new", data=form_data(),
+                                   content_type="multipart/form-data")
+    assert response.status_code == 400 and "页面已过期" in page(response)
+    assert count_campaigns() == before
+    assert staff_client.post(f"/staff/campaigns/{submitted_campaign.id}/approve").status_code == 400
+    db.session.refresh(submitted_campaign)
+    assert submitted_campaign.status == CampaignStatus.submitted
+    html = page(patient_client.get("/campaigns/new"))
+    assert 'name="csrf_token"' in html

@@ -248,3 +248,15 @@ def test_someone_else_cannot_touch_photos(db, draft_campaign):
     with pytest.raises(CampaignError):
         services.remove_photo(draft_campaign, stranger, draft_campaign.cover.id)
     assert db.session.get(Campaign, draft_campaign.id).cover is not None
+
+
+def test_periodic_job_ends_due_campaigns(db, live_campaign):
+    from app.campaigns.tasks import PERIODIC_JOBS, end_due_campaigns_job
+
+    assert PERIODIC_JOBS[0][0] is end_due_campaigns_job
+    assert end_due_campaigns_job() == 0
+    live_campaign.ends_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert end_due_campaigns_job() == 1
+    db.session.refresh(live_campaign)
+    assert live_campaign.status == S.ended

@@ -41,8 +41,8 @@ def test_the_sharer_opening_their_own_link_is_not_a_visit(app, live_campaign, pa
 
 
 def test_recording_a_visit_is_a_single_insert(app, db, live_campaign, patient, person):
-    link = share(live_campaign, Person(patient.id))
-    services.resolve_token(link.token)          # tokens never change: cached after first use
+    token = share(live_campaign, Person(patient.id)).token
+    services.resolve_token(token)          # tokens never change: cached after first use
     friend = person("朋友")
     statements: list[str] = []
 
@@ -51,10 +51,11 @@ def test_recording_a_visit_is_a_single_insert(app, db, live_campaign, patient, p
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
-        arrive(link, friend)
+        services.record_visit(token, ShareChannel.chat, friend.user_id, None)
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
     assert statements == ["INSERT"]
+    assert visits() == 1
 
 
 def test_links_form_a_tree_of_who_brought_whom(live_campaign, patient, person):

@@ -1,0 +1,76 @@
+"""Encryption of sensitive strings at rest (ID numbers, real names): Fernet (AES-128-CBC plus
+HMAC-SHA256, from `cryptography`), and a keyed blind index to find equal values without
+decrypting.
+
+The key is DATA_ENCRYPTION_KEY (a Fernet key: 32 url-safe base64-encoded bytes; several keys
+separated by commas rotate: the first encrypts, all decrypt). Only the embedded default and the
+tests fall back to a fixed development key; production refuses to start without one
+(ProductionConfig.check), and this module refuses too if asked without a key.
+
+    python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from flask import current_app
+
+# Development only: never used unless app.config EMBEDDED or TESTING is on.
+DEVELOPMENT_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"xiangzhu-development-only")
+                                           .digest()).decode()
+
+
+class CryptoError(RuntimeError):
+    pass
+
+
+def configured_keys() -> list[str]:
+    config = current_app.config
+    raw = config.get("DATA_ENCRYPTION_KEY") or ""
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    if keys:
+        return keys
+    if config.get("EMBEDDED") or config.get("TESTING"):
+        return [DEVELOPMENT_KEY]
+    raise CryptoError("DATA_ENCRYPTION_KEY is not set; sensitive data cannot be encrypted")
+
+
+def _fernet() -> MultiFernet:
+    try:
+        return MultiFernet([Fernet(key.encode()) for key in configured_keys()])
+    except ValueError as error:
+        raise CryptoError(f"DATA_ENCRYPTION_KEY is not a valid Fernet key: {error}") from None
+
+
+def encrypt(text: str) -> str:
+    return _fernet().encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken:
+        raise CryptoError("cannot decrypt: wrong key or damaged value") from None
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    return _fernet().encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet().decrypt(token)
+    except InvalidToken:
+        raise CryptoError("cannot decrypt: wrong key or damaged value") from None
+
+
+def blind_index(text: str, purpose: str) -> str:
+    """HMAC-SHA256 of the value under a key derived from the first data key: equal values give
+    equal indexes (unique constraints, look-ups), but the index reveals nothing without the key.
+    """
+    secret = hmac.new(configured_keys()[0].encode(), b"blind-index:" + purpose.encode(),
+                      hashlib.sha256).digest()
+    return hmac.new(secret, text.encode("utf-8"), hashlib.sha256).hexdigest()

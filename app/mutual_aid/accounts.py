@@ -1,0 +1,21 @@
+"""Ledger account codes of the plan (the ledger knows them only as codes).
+
+    plan:<id>:custody               the plan's custodial account: share payments in, payouts out
+    plan_wallet:<user id>:custody   a member's topped-up balance, theirs and refundable
+    custodian:plan_payout_clearing  money leaving custody to patients (and wallet refunds)
+    custodian:plan_fee_clearing     the published management fee leaving custody
+"""
+from __future__ import annotations
+
+
+def plan_custody(plan_id: int) -> str:
+    return f"plan:{int(plan_id)}:custody"
+
+
+def wallet_account(user_id: int) -> str:
+    return f"plan_wallet:{int(user_id)}:custody"
+
+
+# Money leaving custody: payouts to patients (and wallet refunds), and the management fee.
+PAYOUT_CLEARING = "custodian:plan_payout_clearing"
+FEE_CLEARING = "custodian:plan_fee_clearing"

@@ -1,0 +1,51 @@
+"""Server-side SVG charts of the funnel, drawn by pygal (no JavaScript: pygal's script tags are
+turned off, so nothing is fetched from a CDN; the SVG is inlined in the staff page)."""
+from __future__ import annotations
+
+import pygal
+from pygal.style import Style
+
+from app.mutual_aid.funnel import CHANNEL_LABELS, STEP_LABELS, STEPS
+
+STYLE = Style(
+    background="white", plot_background="white", foreground="#1f2328",
+    foreground_strong="#1f2328", foreground_subtle="#6b7078",
+    colors=("#0e9f7e", "#f26b3a", "#3a7bd5", "#a05cc7", "#d6a419", "#6b7078", "#d64541"),
+    font_family='"PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif',
+    label_font_size=12, major_label_font_size=12, legend_font_size=12, title_font_size=14,
+    value_font_size=11, tooltip_font_size=12)
+
+
+def _config(**kwargs) -> dict:
+    return dict(style=STYLE, js=[], disable_xml_declaration=True, width=720, height=360,
+                explicit_size=False, print_values=False, **kwargs)
+
+
+def _render(chart) -> str:
+    return chart.render(is_unicode=True)
+
+
+def funnel_bars(step_counts: dict[str, int], title: str = "各步骤人数") -> str:
+    chart = pygal.HorizontalBar(**_config(title=title, show_legend=False, print_values=True))
+    chart.x_labels = [STEP_LABELS[s] for s in reversed(STEPS)]
+    chart.add("人数", [step_counts.get(s, 0) for s in reversed(STEPS)])
+    return _render(chart)
+
+
+def by_day_lines(by_day: dict, steps=("campaign_view", "donation_paid", "joined")) -> str:
+    days = sorted(by_day)
+    chart = pygal.Line(**_config(title="按天", x_label_rotation=30, show_minor_x_labels=False))
+    chart.x_labels = [d.strftime("%m-%d") for d in days]
+    chart.x_labels_major = chart.x_labels[:: max(1, len(days) // 10)]
+    for step in steps:
+        chart.add(STEP_LABELS[step], [by_day[d][step] for d in days])
+    return _render(chart)
+
+
+def by_channel_bars(by_channel: dict) -> str:
+    channels = sorted(by_channel, key=str)
+    chart = pygal.Bar(**_config(title="按转发渠道：捐款成功 → 加入成功"))
+    chart.x_labels = [CHANNEL_LABELS.get(c, c) for c in channels]
+    chart.add(STEP_LABELS["donation_paid"], [by_channel[c]["donation_paid"] for c in channels])
+    chart.add(STEP_LABELS["joined"], [by_channel[c]["joined"] for c in channels])
+    return _render(chart)

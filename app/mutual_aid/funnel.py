@@ -1,0 +1,165 @@
+"""The donor funnel into the plan: record a step (one INSERT), and count it for staff.
+
+Steps, in order: campaign_view → donate_started → donation_paid → invitation_shown →
+invitation_clicked → join_started → joined. Each event carries the campaign (for the last three:
+the campaign whose thank-you page the person came from), the share channel, the signed-in user
+or the anonymous visitor id, and the (China) day.
+
+Writing is one statement: when the caller does not know the channel, the INSERT itself reads it
+from the person's latest share visit to that campaign (a sub-select on an indexed table), so a
+page view costs one round trip and never a read-modify-write. Counting is by distinct person:
+an anonymous visitor who later signs in counts as that user (any event carrying both ids
+links them).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import String, cast, func, insert, literal, or_, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import db
+from app.models_base import utcnow
+from app.mutual_aid.models import FunnelEvent
+from app.mutual_aid.services import china_today
+
+log = logging.getLogger(__name__)
+
+STEPS = ("campaign_view", "donate_started", "donation_paid", "invitation_shown",
+         "invitation_clicked", "join_started", "joined")
+STEP_LABELS = {"campaign_view": "浏览筹款页", "donate_started": "发起捐款",
+               "donation_paid": "捐款成功", "invitation_shown": "看到互助邀请",
+               "invitation_clicked": "点击邀请", "join_started": "开始加入", "joined": "加入成功"}
+CHANNEL_LABELS = {"chat": "微信好友", "moments": "朋友圈", "poster": "海报",
+                  "desktop_qr": "电脑扫码", "direct": "直接访问"}
+DIMENSIONS = ("day", "campaign", "channel")
+
+
+def _channel_expr(campaign_id: int | None, user_id: int | None, visitor_id: str | None):
+    """The channel of the person's latest share visit to the campaign, else 'direct'."""
+    from app.sharing.models import ShareVisit
+
+    who = []
+    if user_id:
+        who.append(ShareVisit.user_id == user_id)
+    if visitor_id:
+        who.append(ShareVisit.visitor_id == visitor_id)
+    if campaign_id is None or not who:
+        return literal("direct")
+    latest = (select(cast(ShareVisit.__table__.c.channel, String))
+              .where(ShareVisit.campaign_id == campaign_id, or_(*who))
+              .order_by(ShareVisit.created_at.desc(), ShareVisit.id.desc()).limit(1)
+              .scalar_subquery())
+    return func.coalesce(latest, literal("direct"))
+
+
+def add_step(step: str, campaign_id: int | None, channel: str | None = None,
+             user_id: int | None = None, visitor_id: str | None = None) -> None:
+    """Add the event to the current transaction (the caller commits)."""
+    if step not in STEPS:
+        raise ValueError(f"unknown funnel step {step!r}")
+    visitor_id = visitor_id if visitor_id and len(visitor_id) <= 32 else None
+    db.session.execute(insert(FunnelEvent).values(
+        step=step, campaign_id=campaign_id, user_id=user_id, visitor_id=visitor_id,
+        channel=channel if channel else _channel_expr(campaign_id, user_id, visitor_id),
+        day=china_today(), created_at=utcnow()))
+
+
+def record_step(step: str, campaign_id: int | None, channel: str | None = None,
+                user_id: int | None = None, visitor_id: str | None = None) -> None:
+    """Record and commit one step. A failure is logged and never breaks the page or payment
+    that called it."""
+    try:
+        add_step(step, campaign_id, channel, user_id, visitor_id)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("funnel step %s for campaign %s not recorded", step, campaign_id)
+
+
+# --- counting ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filters:
+    since: date | None = None
+    until: date | None = None
+    campaign_id: int | None = None
+    channel: str | None = None
+
+
+def _person():
+    linked = (select(FunnelEvent.visitor_id, func.min(FunnelEvent.user_id).label("uid"))
+              .where(FunnelEvent.visitor_id.is_not(None), FunnelEvent.user_id.is_not(None))
+              .group_by(FunnelEvent.visitor_id).subquery("linked"))
+    person = func.coalesce(literal("u") + cast(FunnelEvent.user_id, String),
+                           literal("u") + cast(linked.c.uid, String),
+                           literal("v") + FunnelEvent.visitor_id)
+    return person, linked
+
+
+def _where(query, filters: Filters):
+    if filters.since:
+        query = query.where(FunnelEvent.day >= filters.since)
+    if filters.until:
+        query = query.where(FunnelEvent.day <= filters.until)
+    if filters.campaign_id is not None:
+        query = query.where(FunnelEvent.campaign_id == filters.campaign_id)
+    if filters.channel:
+        query = query.where(FunnelEvent.channel == filters.channel)
+    return query
+
+
+def counts(filters: Filters = Filters(), by: str | None = None) -> dict:
+    """{group: {step: distinct people}} — group is None without `by`, else a day, a campaign id
+    or a channel."""
+    if by is not None and by not in DIMENSIONS:
+        raise ValueError(f"unknown dimension {by!r}")
+    person, linked = _person()
+    group = {"day": FunnelEvent.day, "campaign": FunnelEvent.campaign_id,
+             "channel": FunnelEvent.channel, None: literal(None)}[by]
+    query = (select(group.label("g"), FunnelEvent.step, func.count(func.distinct(person)))
+             .select_from(FunnelEvent)
+             .outerjoin(linked, linked.c.visitor_id == FunnelEvent.visitor_id)
+             .group_by(group, FunnelEvent.step))
+    result: dict = {}
+    for key, step, n in db.session.execute(_where(query, filters)):
+        result.setdefault(key, dict.fromkeys(STEPS, 0))[step] = int(n)
+    if by is None and None not in result:
+        result[None] = dict.fromkeys(STEPS, 0)
+    return result
+
+
+@dataclass(frozen=True)
+class StepFigure:
+    step: str
+    label: str
+    people: int
+    from_previous: float | None   # share of the previous step's people, 0-1
+    from_first: float | None
+
+
+def figures(step_counts: dict[str, int]) -> list[StepFigure]:
+    out, previous = [], None
+    first = step_counts.get(STEPS[0], 0)
+    for step in STEPS:
+        people = step_counts.get(step, 0)
+        out.append(StepFigure(step, STEP_LABELS[step], people,
+                              people / previous if previous else None,
+                              people / first if first else None))
+        previous = people
+    return out
+
+
+def csv_rows(filters: Filters, by: str) -> list[list]:
+    """Header and one row per group, steps as columns, for the CSV export."""
+    header = [by] + list(STEPS) + ["joined_per_paid_donor"]
+    rows = [header]
+    groups = counts(filters, by)
+    for key in sorted(groups, key=lambda k: (k is None, str(k))):
+        row = groups[key]
+        paid = row["donation_paid"]
+        rows.append([key if key is not None else ""] + [row[s] for s in STEPS]
+                    + [f"{row['joined'] / paid:.4f}" if paid else ""])
+    return rows

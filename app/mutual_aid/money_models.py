@@ -1,0 +1,191 @@
+"""Money of the plan: rounds (分摊), the items they pay, one share charge per member, the
+payables behind WeChat payments (share batches, wallet top-ups), wallet refunds, and the
+distributions that pay out what was collected."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer,
+                        String, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models_base import created_at_column, fen_column
+from app.mutual_aid.models import BigId, Claim, Membership, Plan, _enum
+
+
+class RoundStatus(str, enum.Enum):
+    computing = "computing"    # the apportionment job is writing the charges
+    announced = "announced"    # shares due; members pay
+    closed = "closed"          # past the grace period; collected money distributed
+
+
+class Round(db.Model):
+    """One apportionment: what it pays, who shares it, and every figure of the public report."""
+
+    __tablename__ = "mutual_aid_rounds"
+    __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_mutual_aid_rounds_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("mutual_aid_plans.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[RoundStatus] = mapped_column(_enum(RoundStatus), default=RoundStatus.computing)
+    announced_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    close_on: Mapped[date] = mapped_column(Date)
+    cutoff_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # who shares: joined by
+    cutoff_membership_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    year: Mapped[int] = mapped_column(Integer)
+    members: Mapped[int] = mapped_column(Integer, default=0)
+    items_requested_fen: Mapped[int] = fen_column(default=0)
+    fee_requested_fen: Mapped[int] = fen_column(default=0)
+    cap_room_fen: Mapped[int] = fen_column(default=0)     # yearly cap left for everyone
+    capped: Mapped[bool] = mapped_column(Boolean, default=False)
+    items_granted_fen: Mapped[int] = fen_column(default=0)
+    fee_fen: Mapped[int] = fen_column(default=0)
+    total_fen: Mapped[int] = fen_column(default=0)
+    base_share_fen: Mapped[int] = fen_column(default=0)
+    remainder: Mapped[int] = mapped_column(BigInteger, default=0)
+    remainder_offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+    plan: Mapped[Plan] = relationship(lazy="joined")
+
+    @property
+    def max_share_fen(self) -> int:
+        return self.base_share_fen + (1 if self.remainder else 0)
+
+
+class ItemKind(str, enum.Enum):
+    claim = "claim"      # a payout to a member's approved case
+    refund = "refund"    # a member diagnosed within the waiting period gets their shares back
+
+
+class RoundItem(db.Model):
+    """Something a round pays: created when it is owed (round_id empty until a round takes it).
+    `granted_fen` is what the round could grant (reduced pro rata when the cap binds)."""
+
+    __tablename__ = "mutual_aid_round_items"
+    __table_args__ = (Index("ix_mutual_aid_round_items_plan_round", "plan_id", "round_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("mutual_aid_plans.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("mutual_aid_rounds.id"))
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind))
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("mutual_aid_claims.id"), unique=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("mutual_aid_memberships.id"))
+    beneficiary_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_fen: Mapped[int] = fen_column()
+    granted_fen: Mapped[int | None] = fen_column(nullable=True)
+    distributed_fen: Mapped[int] = fen_column(default=0)
+    created_at: Mapped[datetime] = created_at_column()
+
+    claim: Mapped[Claim | None] = relationship(lazy="joined")
+    membership: Mapped[Membership] = relationship(lazy="joined")
+
+
+class ChargeStatus(str, enum.Enum):
+    due = "due"
+    paid = "paid"
+    overdue = "overdue"      # unpaid at close; the member was suspended
+    waived = "waived"        # the member left or was refunded before paying
+
+
+class ShareCharge(db.Model):
+    """One member's share of one round. `position` (0-based, by membership id) decides who pays
+    the remainder's extra fen: see apportionment.share_at."""
+
+    __tablename__ = "mutual_aid_share_charges"
+    __table_args__ = (
+        UniqueConstraint("round_id", "membership_id", name="uq_mutual_aid_share_charges_member"),
+        Index("ix_mutual_aid_share_charges_user_status", "user_id", "status"),
+        Index("ix_mutual_aid_share_charges_membership", "membership_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("mutual_aid_rounds.id"))
+    membership_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = fen_column()
+    status: Mapped[ChargeStatus] = mapped_column(_enum(ChargeStatus), default=ChargeStatus.due)
+    paid_via: Mapped[str | None] = mapped_column(String(8))   # wechat / wallet
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ShareBatch(db.Model):
+    """The payable behind one WeChat payment of a payer's due shares (one or more charges)."""
+
+    __tablename__ = "mutual_aid_share_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("mutual_aid_plans.id"))
+    charge_ids: Mapped[list] = mapped_column(JSON)
+    amount_fen: Mapped[int] = fen_column()
+    payment_id: Mapped[int | None] = mapped_column(Integer)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    to_wallet_fen: Mapped[int] = fen_column(default=0)  # already paid meanwhile: kept as balance
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class TopUp(db.Model):
+    """The payable behind a wallet top-up: the money stays the member's and is refundable."""
+
+    __tablename__ = "mutual_aid_topups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount_fen: Mapped[int] = fen_column()
+    payment_id: Mapped[int | None] = mapped_column(Integer)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class WalletRefundStatus(str, enum.Enum):
+    requested = "requested"   # taken out of the wallet; the custodian is to transfer it
+    paid = "paid"             # finance recorded the transfer
+
+
+class WalletRefund(db.Model):
+    __tablename__ = "mutual_aid_wallet_refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount_fen: Mapped[int] = fen_column()
+    status: Mapped[WalletRefundStatus] = mapped_column(_enum(WalletRefundStatus),
+                                                       default=WalletRefundStatus.requested)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Distribution(db.Model):
+    """One pay-out of a round's collected money (a round closes with one; late payments bring
+    more). Lines say how much each item got; one ledger transaction moves it all."""
+
+    __tablename__ = "mutual_aid_distributions"
+    __table_args__ = (UniqueConstraint("round_id", "seq", name="uq_mutual_aid_distributions_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("mutual_aid_rounds.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    collected_fen: Mapped[int] = fen_column()      # collected so far when it was made
+    items_fen: Mapped[int] = fen_column()
+    fee_fen: Mapped[int] = fen_column()
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class DistributionLine(db.Model):
+    __tablename__ = "mutual_aid_distribution_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    distribution_id: Mapped[int] = mapped_column(ForeignKey("mutual_aid_distributions.id"),
+                                                 index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("mutual_aid_round_items.id"), index=True)
+    amount_fen: Mapped[int] = fen_column()

@@ -1,0 +1,71 @@
+"""Jobs of the plan. They take ids and are idempotent (a job run twice changes nothing more).
+
+- apportion_round_job(round_id): the round's charges, in batches, with progress; then members
+  with a wallet balance pay their share from it.
+- tick(): the plan's calendar, every few minutes (app/scheduling.py): waiting periods end,
+  公示 windows close, rounds are announced on announcement days, closed after their grace
+  period, and late payments distributed; members suspended too long are removed.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from app.extensions import db, jobs
+from app.mutual_aid import claims, rounds, services, wallet
+from app.mutual_aid.models import Plan
+from app.mutual_aid.money_models import ChargeStatus, Round, RoundStatus, ShareCharge
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 600
+
+
+def apportion_round_job(round_id: int, batch_size: int = rounds.BATCH_SIZE) -> dict:
+    round_ = rounds.apportion(round_id, batch_size=batch_size, progress=jobs.set_progress)
+    paid = autopay_round(round_id)
+    return {"round_id": round_id, "members": round_.members, "total_fen": round_.total_fen,
+            "autopaid_users": paid}
+
+
+def autopay_round(round_id: int) -> int:
+    """Members who keep a balance pay the round's share from it (as many as it covers)."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None or round_.status == RoundStatus.computing:
+        return 0
+    users = wallet.users_with_balance()
+    due = set(db.session.scalars(select(ShareCharge.user_id).where(
+        ShareCharge.round_id == round_id, ShareCharge.status == ChargeStatus.due,
+        ShareCharge.user_id.in_(users)))) if users else set()
+    paid = 0
+    for user_id in sorted(due):
+        try:
+            wallet.pay_from_wallet(user_id, round_.plan_id)
+            paid += 1
+        except services.MutualAidError:
+            db.session.rollback()   # not enough balance for even one charge: they pay later
+    return paid
+
+
+def tick() -> dict:
+    summary = {"active": services.end_waiting_periods(),
+               "confirmed": claims.confirm_noticed_claims(), "announced": 0, "closed": 0,
+               "distributed": 0}
+    today = services.china_today()
+    for plan in db.session.scalars(select(Plan).order_by(Plan.id)).all():
+        if today.day in plan.announce_days and rounds.announce_round(plan.id, today):
+            summary["announced"] += 1
+    due = db.session.scalars(select(Round.id).where(Round.status == RoundStatus.announced,
+                                                    Round.close_on <= today)).all()
+    for round_id in due:
+        try:
+            rounds.close_round(round_id, today)
+            summary["closed"] += 1
+        except services.MutualAidError as error:
+            db.session.rollback()
+            log.warning("round %s not closed: %s", round_id, error.message)
+    for round_id in rounds.rounds_with_money_waiting():
+        if rounds.distribute(round_id) is not None:
+            summary["distributed"] += 1
+    summary["removed"] = services.remove_unpaid()
+    return summary

@@ -1,0 +1,1 @@
+"""Sharing: share links forming a tree, visits, attribution, QR posters and certificates."""
