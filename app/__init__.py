@@ -19,6 +19,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_errors(app)
     register_template_helpers(app)
     register_commands(app)
+    app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO)
     return app
 

@@ -47,7 +47,6 @@ class Config:
     STAFF_LOCK_MINUTES = 15
     EMBEDDED = False
     TESTING = False
-    JSON_AS_ASCII = False
 
 
 class ProductionConfig(Config):

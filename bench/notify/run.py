@@ -1,0 +1,293 @@
+"""Payment-notice benchmark: gunicorn + PostgreSQL, signed WeChat Pay notices, 20% duplicates.
+
+    python bench/notify/run.py                  # 5,000 orders, 6,250 notices, 32 connections
+    python bench/notify/run.py -n 2000 --json   # smaller, machine-readable
+
+Creates its own database (`xiangzhu_bench` on 127.0.0.1:5432 as postgres; dropped afterwards
+unless --keep), builds the schema with db.create_all, seeds live campaigns and one pending
+payment (with its donation) per order, starts gunicorn on wsgi:app, and then:
+
+1. fires every order's signed notice at POST /wechat/pay/notify over 32 keep-alive connections,
+   20% of them twice (half of those back to back, so the copies race each other, the rest
+   later, as WeChat's resends do) — notices/s, p50, p99;
+2. fires as many GET /healthz (a trivial JSON endpoint) at the same server the same way —
+   requests/s, p50, p99 — and prints the notice throughput as a ratio of that ceiling;
+3. runs `flask --app wsgi ledger verify` against the database and counts double counts: ledger
+   transactions beyond one per paid order, and campaigns whose raised total is not the exact
+   sum of their orders.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+CAMPAIGNS = 20
+
+
+# --- database ---------------------------------------------------------------------------------
+
+def recreate_database(name: str, drop_only: bool = False) -> None:
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
+                         autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def seed(url: str, orders: int) -> list[tuple[str, int]]:
+    """Schema, campaigns, one pending payment + donation per order → [(out_trade_no, fen)]."""
+    from app import create_app
+    from app.auth.models import User
+    from app.campaigns.models import Campaign, CampaignStatus
+    from app.donations.models import Donation
+    from app.extensions import db
+    from app.models_base import utcnow
+    from app.payments.models import Payment, PaymentState
+    from app.payments.services import new_out_trade_no
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": False})
+    rng = random.Random(20261128)
+    with app.app_context():
+        db.create_all()
+        now = utcnow()
+        user_ids = db.session.execute(insert(User).returning(User.id), [
+            {"openid": f"o_bench_{i:05d}", "nickname": f"爱心人士{i}"} for i in range(200)
+        ]).scalars().all()
+        campaign_ids = db.session.execute(insert(Campaign).returning(Campaign.id), [
+            {"organizer_id": user_ids[i], "status": CampaignStatus.live, "title": f"压测筹款{i}",
+             "patient_name": f"患者{i}", "relation": "parent", "diagnosis": "白血病",
+             "hospital": "北京儿童医院", "target_fen": 500_000_00, "story": "压测",
+             "live_at": now, "ends_at": now + timedelta(days=30)} for i in range(CAMPAIGNS)
+        ]).scalars().all()
+        amounts = [rng.choice([10_00, 20_00, 50_00, 100_00, 200_00, rng.randint(100, 500_00)])
+                   for _ in range(orders)]
+        donation_ids = db.session.execute(insert(Donation).returning(Donation.id), [
+            {"campaign_id": campaign_ids[i % CAMPAIGNS], "user_id": user_ids[i % len(user_ids)],
+             "amount_fen": amounts[i], "blessing": "早日康复", "anonymous": False}
+            for i in range(orders)]).scalars().all()
+        numbers = [new_out_trade_no(now) for _ in range(orders)]
+        db.session.execute(insert(Payment), [
+            {"out_trade_no": numbers[i], "idempotency_key": f"bench:{numbers[i]}",
+             "payable_type": "donation", "payable_id": donation_ids[i],
+             "amount_fen": amounts[i], "description": "相助大病筹款-爱心捐款",
+             "state": PaymentState.pending, "user_id": user_ids[i % len(user_ids)],
+             "openid": f"o_bench_{i % len(user_ids):05d}", "trade_type": "NATIVE",
+             "client_ip": "127.0.0.1", "prepay_id": f"wx_bench_{i}",
+             "expires_at": now + timedelta(hours=2)} for i in range(orders)])
+        db.session.commit()
+        db.engine.dispose()
+    return list(zip(numbers, amounts))
+
+
+def notices(orders: list[tuple[str, int]], rng: random.Random) -> tuple[list[bytes], int]:
+    """Signed notices in firing order: 20% of all notices are duplicates of another."""
+    from app.config import standin_credentials
+    from wechatpy.pay.utils import calculate_signature, dict_to_xml
+
+    creds = standin_credentials()
+    bodies = []
+    for out_trade_no, fen in orders:
+        data = {"return_code": "SUCCESS", "appid": creds["WECHAT_APPID"],
+                "mch_id": creds["WECHAT_MCH_ID"], "nonce_str": secrets.token_hex(16),
+                "result_code": "SUCCESS", "openid": "o_bench_payer", "is_subscribe": "N",
+                "trade_type": "NATIVE", "bank_type": "OTHERS", "total_fee": str(fen),
+                "cash_fee": str(fen), "fee_type": "CNY",
+                "transaction_id": f"4200{secrets.randbelow(10 ** 24):024d}",
+                "out_trade_no": out_trade_no, "time_end": "20261128120000"}
+        bodies.append(dict_to_xml(data, calculate_signature(data, creds["WECHAT_API_KEY"]))
+                      .encode())
+    duplicates = len(bodies) // 4  # 25% of the orders twice → 20% of all notices
+    sequence = list(bodies)
+    for i, index in enumerate(rng.sample(range(len(bodies)), duplicates)):
+        position = sequence.index(bodies[index])
+        if i % 2 == 0:   # back to back: the copies race each other
+            sequence.insert(position + 1, bodies[index])
+        else:            # later, like a resend
+            sequence.insert(rng.randint(position + 1, len(sequence)), bodies[index])
+    return sequence, duplicates
+
+
+# --- load --------------------------------------------------------------------------------------
+
+async def fire(host: str, port: int, requests: list[tuple[str, str, bytes]],
+               connections: int) -> tuple[float, list[float], list[bytes]]:
+    """Send every (method, path, body) over `connections` keep-alive connections."""
+    queue = iter(enumerate(requests))
+    latencies: list[float] = [0.0] * len(requests)
+    replies: list[bytes] = [b""] * len(requests)
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        for index, (method, path, body) in queue:
+            head = (f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                    f"Content-Type: text/xml\r\nContent-Length: {len(body)}\r\n\r\n")
+            started = time.perf_counter()
+            writer.write(head.encode() + body)
+            status = await reader.readline()
+            length, close = 0, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+                elif name.lower() == "connection" and "close" in value.lower():
+                    close = True
+            payload = await reader.readexactly(length)
+            latencies[index] = time.perf_counter() - started
+            replies[index] = status + payload
+            if close:
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return time.perf_counter() - started, latencies, replies
+
+
+def summary(elapsed: float, latencies: list[float]) -> dict:
+    ordered = sorted(latencies)
+    return {"requests": len(latencies), "seconds": round(elapsed, 3),
+            "per_second": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(statistics.median(ordered) * 1000, 2),
+            "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2)}
+
+
+# --- server ------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "wsgi:app", "-b", f"127.0.0.1:{port}",
+         "-w", str(workers), "-k", "gthread", "--threads", str(threads),
+         "--keep-alive", "30", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def double_counts(url: str, orders: list[tuple[str, int]]) -> dict:
+    from app import create_app
+    from app.campaigns.models import Campaign
+    from app.extensions import db
+    from app.ledger.models import LedgerTransaction
+    from app.payments.models import Payment, PaymentState
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        paid = db.session.scalar(select(func.count()).select_from(Payment)
+                                 .where(Payment.state == PaymentState.paid))
+        transactions = db.session.scalar(select(func.count()).select_from(LedgerTransaction)
+                                         .where(LedgerTransaction.source_type == "payment"))
+        raised = db.session.scalar(select(func.sum(Campaign.raised_fen)))
+        count = db.session.scalar(select(func.sum(Campaign.donation_count)))
+        db.engine.dispose()
+    expected = sum(fen for _, fen in orders)
+    return {"orders": len(orders), "paid": paid, "ledger_transactions": transactions,
+            "double_counts": (transactions - paid) + (count - len(orders))
+            + (1 if raised != expected else 0),
+            "raised_fen": raised, "expected_fen": expected}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--orders", type=int, default=5000)
+    parser.add_argument("-c", "--connections", type=int, default=32)
+    parser.add_argument("-w", "--workers", type=int, default=4)
+    parser.add_argument("-t", "--threads", type=int, default=4)
+    parser.add_argument("--database", default="xiangzhu_bench")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    url = PG + args.database
+    recreate_database(args.database)
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "XIANGZHU_EMBEDDED")}
+    env.update(DATABASE_URL=url, SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT),
+               DATA_ENCRYPTION_KEY=Fernet.generate_key().decode())
+    os.environ.pop("REDIS_URL", None)
+    os.environ["DATABASE_URL"] = url
+    server = None
+    try:
+        orders = seed(url, args.orders)
+        sequence, duplicates = notices(orders, random.Random(7))
+        port = free_port()
+        server = start_gunicorn(env, port, args.workers, args.threads)
+        warm = [("GET", "/healthz", b"")] * 500
+        asyncio.run(fire("127.0.0.1", port, warm, args.connections))
+        elapsed, latencies, replies = asyncio.run(fire(
+            "127.0.0.1", port, [("POST", "/wechat/pay/notify", b) for b in sequence],
+            args.connections))
+        acked = sum(b"SUCCESS" in reply for reply in replies)
+        notify = summary(elapsed, latencies)
+        elapsed, latencies, replies = asyncio.run(fire(
+            "127.0.0.1", port, [("GET", "/healthz", b"")] * len(sequence), args.connections))
+        healthz = summary(elapsed, latencies)
+        healthy = sum(b'"status":"ok"' in reply.replace(b" ", b"") for reply in replies)
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    verify = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "ledger", "verify"],
+                            cwd=ROOT, env=env, capture_output=True, text=True)
+    counts = double_counts(url, orders)
+    if not args.keep:
+        recreate_database(args.database, drop_only=True)
+
+    result = {"notify": notify | {"notices": len(sequence), "duplicates": duplicates,
+                                  "acknowledged": acked},
+              "healthz": healthz | {"ok": healthy},
+              "ratio": round(notify["per_second"] / healthz["per_second"], 3),
+              "ledger_verify_exit": verify.returncode,
+              "ledger_verify": (verify.stdout + verify.stderr).strip().splitlines()[-1:],
+              **counts,
+              "server": f"gunicorn gthread -w {args.workers} --threads {args.threads}",
+              "connections": args.connections, "cpus": os.cpu_count()}
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    print(f"notices   {notify['per_second']:>8.1f}/s  p50 {notify['p50_ms']:.2f} ms  "
+          f"p99 {notify['p99_ms']:.2f} ms  ({len(sequence)} notices, {duplicates} duplicates, "
+          f"{acked} acknowledged)")
+    print(f"/healthz  {healthz['per_second']:>8.1f}/s  p50 {healthz['p50_ms']:.2f} ms  "
+          f"p99 {healthz['p99_ms']:.2f} ms")
+    print(f"ratio     {result['ratio']:.3f} of the trivial endpoint's throughput")
+    print(f"ledger verify exit {verify.returncode}: {' '.join(result['ledger_verify'])}")
+    print(f"paid {counts['paid']}/{counts['orders']} orders, {counts['ledger_transactions']} "
+          f"ledger transactions, double counts: {counts['double_counts']}")
+    print(f"({result['server']}, {args.connections} connections, {os.cpu_count()} CPUs)")
+
+
+if __name__ == "__main__":
+    main()
