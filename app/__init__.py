@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from app.donations.views import bp as donations_bp
     from app.ledger.views import bp as ledger_bp
     from app.payments.views import bp as payments_bp
+    from app.review.views import bp as review_bp
     from app.sharing.views import bp as sharing_bp
     from app.staff.views import bp as staff_bp
 
@@ -83,6 +84,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ledger_bp)
     app.register_blueprint(donations_bp)
     app.register_blueprint(sharing_bp)
+    app.register_blueprint(review_bp)
+    from app.mutual_aid import register as register_mutual_aid
+    register_mutual_aid(app)
 
 
 def register_errors(app: Flask) -> None:
@@ -107,3 +111,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(ledger_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(sharing_cli)
+    from app.mutual_aid.commands import mutual_aid_cli
+    app.cli.add_command(mutual_aid_cli)

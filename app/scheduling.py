@@ -13,4 +13,7 @@ def periodic_jobs() -> list[tuple[Callable, int, str]]:
 
     schedule: list[tuple[Callable, int, str]] = []
     schedule += campaign_jobs
+    from app.mutual_aid.tasks import TICK_SECONDS, tick as mutual_aid_tick
+
+    schedule.append((mutual_aid_tick, TICK_SECONDS, "default"))
     return schedule

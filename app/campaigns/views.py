@@ -67,9 +67,11 @@ def detail(campaign_id: int):
     campaign = queries.get_campaign(campaign_id)
     if campaign is None or not queries.can_view(campaign, current_user):
         abort(404)
+    from app.campaigns.trust_views import trust_context
+
     return render_template("campaigns/detail.html", campaign=campaign,
                            is_owner=queries.is_organizer(campaign, current_user),
-                           action_form=ActionForm())
+                           action_form=ActionForm(), **trust_context(campaign, current_user))
 
 
 @bp.get("/photos/<key>.jpg")
@@ -138,10 +140,15 @@ def edit(campaign_id: int):
 @organizer_required
 def submit(campaign_id: int):
     campaign = _own_campaign(campaign_id)
+    from app.review.services import submit_for_review
+
     try:
-        services.submit_campaign(campaign, by_user=current_user)
+        # Documents and real names are checked before the campaign is submitted.
+        submit_for_review(campaign, current_user._get_current_object())
     except CampaignError as error:
         flash(error.message, "error")
+        if error.code in ("documents_missing", "identity_missing"):
+            return redirect(url_for("review.documents", campaign_id=campaign_id))
     else:
         flash("已提交审核。工作人员会尽快核实，结果会在“我的筹款”中显示。", "success")
     return redirect(url_for(".detail", campaign_id=campaign_id))
@@ -204,3 +211,6 @@ def photo_url(photo, external: bool = False) -> str:
 @bp.app_context_processor
 def upload_limits():
     return {"upload_limit_mb": current_app.config.get("MAX_IMAGE_BYTES", 0) // (1024 * 1024)}
+
+
+from app.campaigns import trust_views  # noqa: E402,F401  (attest and update routes on bp)

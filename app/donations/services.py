@@ -5,13 +5,14 @@ import logging
 import re
 import unicodedata
 
-from flask import url_for
-from sqlalchemy import update
+from flask import current_app, url_for
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.campaigns.models import Campaign, CampaignStatus
 from app.donations.models import (AMOUNT_MAX_FEN, AMOUNT_MIN_FEN, BLESSING_MAX, PRESETS_FEN,
                                   Donation)
+from app.donations.signals import send_donation_paid
 from app.extensions import db
 from app.ledger.services import campaign_custody
 from app.models_base import format_yuan, yuan_to_fen
@@ -24,6 +25,17 @@ log = logging.getLogger(__name__)
 
 FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 PAYABLE_TYPE = "donation"
+DONATIONS = Donation.__table__
+CAMPAIGNS = Campaign.__table__
+# The confirming transaction's statements, built once (the notify hot path).
+MARK_PAID = (update(DONATIONS)
+             .where(DONATIONS.c.id == bindparam("d_id"), DONATIONS.c.paid_at.is_(None))
+             .values(paid_at=bindparam("d_paid_at"))
+             .returning(DONATIONS.c.campaign_id, DONATIONS.c.user_id))
+ADD_TO_TOTALS = (update(CAMPAIGNS).where(CAMPAIGNS.c.id == bindparam("c_id"))
+                 .values(raised_fen=CAMPAIGNS.c.raised_fen + bindparam("c_amount"),
+                         donation_count=CAMPAIGNS.c.donation_count + 1)
+                 .returning(CAMPAIGNS.c.status, CAMPAIGNS.c.raised_fen, CAMPAIGNS.c.target_fen))
 
 
 class DonationError(Exception):
@@ -107,28 +119,28 @@ class DonationPayable(PayableHandler):
     type = PAYABLE_TYPE
 
     def on_created(self, payable_id: int, payment_id: int) -> None:
-        db.session.execute(update(Donation).where(Donation.id == payable_id)
-                           .values(payment_id=payment_id)
-                           .execution_options(synchronize_session=False))
+        db.session.connection().execute(
+            update(DONATIONS).where(DONATIONS.c.id == payable_id).values(payment_id=payment_id))
 
     def on_paid(self, payment: PaidPayment) -> PaidOutcome:
-        campaign_id = db.session.execute(
-            update(Donation).where(Donation.id == payment.payable_id, Donation.paid_at.is_(None))
-            .values(paid_at=payment.paid_at).returning(Donation.campaign_id)
-            .execution_options(synchronize_session=False)).scalar_one()
-        status, raised, target = db.session.execute(
-            update(Campaign).where(Campaign.id == campaign_id)
-            .values(raised_fen=Campaign.raised_fen + payment.amount_fen,
-                    donation_count=Campaign.donation_count + 1)
-            .returning(Campaign.status, Campaign.raised_fen, Campaign.target_fen)).one()
+        conn = db.session.connection()  # Core on the confirming transaction: the hot path
+        campaign_id, user_id = conn.execute(MARK_PAID, {
+            "d_id": payment.payable_id, "d_paid_at": payment.paid_at}).one()
+        status, raised, target = conn.execute(ADD_TO_TOTALS, {
+            "c_id": campaign_id, "c_amount": payment.amount_fen}).one()
         late = status != CampaignStatus.live
         if late:
-            db.session.execute(update(Donation).where(Donation.id == payment.payable_id)
-                               .values(late=True).execution_options(synchronize_session=False))
-        after = None
-        if not late and raised >= target:
-            def after() -> None:
+            conn.execute(update(DONATIONS).where(DONATIONS.c.id == payment.payable_id)
+                         .values(late=True))
+        reached = not late and raised >= target
+
+        def after() -> None:
+            if reached:
                 _end_if_target_reached(campaign_id)
+            send_donation_paid(current_app._get_current_object(),
+                               donation_id=payment.payable_id, campaign_id=campaign_id,
+                               user_id=user_id, amount_fen=payment.amount_fen, late=late)
+
         return PaidOutcome(account=campaign_custody(campaign_id), memo="爱心捐款 · 微信支付",
                            late=late, after_commit=after)
 

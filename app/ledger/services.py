@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.ledger.models import Account, Entry, LedgerTransaction
+from app.models_base import utcnow
 
 # Account codes are a naming convention; the ledger knows no feature's tables.
 CLEARING_WECHAT = "custodian:wechat_clearing"
@@ -67,33 +68,47 @@ def validate_legs(legs: list[Leg]) -> None:
 
 def account_id(code: str, name: str = "") -> int:
     """The account's id, creating it on first use (safe when two first postings race)."""
-    found = db.session.scalar(select(Account.id).where(Account.code == code))
-    if found is not None:
-        return found
-    values = {"code": code, "type": account_type_of(code), "name": name or code}
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(Account).values(**values).on_conflict_do_nothing(
-        index_elements=["code"]))
-    return db.session.scalar(select(Account.id).where(Account.code == code))
+    return account_ids([code])[code]
+
+
+ACCOUNTS = Account.__table__
+FIND_ACCOUNTS = select(ACCOUNTS.c.code, ACCOUNTS.c.id).where(
+    ACCOUNTS.c.code.in_(bindparam("codes", expanding=True)))
+INSERT_TRANSACTION = LedgerTransaction.__table__.insert().returning(
+    LedgerTransaction.__table__.c.id)
+INSERT_ENTRIES = Entry.__table__.insert()
+
+
+def account_ids(codes: list[str]) -> dict[str, int]:
+    """{code: id} for every code, creating missing accounts (ON CONFLICT DO NOTHING)."""
+    conn = db.session.connection()
+    wanted = {"codes": list(dict.fromkeys(codes))}
+    found = dict(conn.execute(FIND_ACCOUNTS, wanted).all())
+    missing = [code for code in wanted["codes"] if code not in found]
+    if missing:
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        conn.execute(insert(ACCOUNTS).on_conflict_do_nothing(index_elements=["code"]),
+                     [{"code": code, "type": account_type_of(code), "name": code,
+                       "created_at": utcnow()} for code in missing])
+        found = dict(conn.execute(FIND_ACCOUNTS, wanted).all())
+    return found
 
 
 def post(source_type: str, source_ref: str, legs: list[Leg], memo: str = "",
          reverses_id: int | None = None) -> int:
-    """Add one balanced transaction to the session; returns its id. Does not commit.
-
-    A second posting for the same (source_type, source_ref) fails on the database's unique
-    constraint, so a source can never be counted twice.
-    """
+    """Add one balanced transaction to the session's transaction; returns its id. Does not
+    commit. A second posting for the same (source_type, source_ref) fails on the database's
+    unique constraint, so a source can never be counted twice."""
     validate_legs(legs)
-    txn = LedgerTransaction(source_type=source_type, source_ref=str(source_ref), memo=memo,
-                            reverses_id=reverses_id)
-    db.session.add(txn)
-    db.session.flush()
-    db.session.execute(Entry.__table__.insert(), [
-        {"transaction_id": txn.id, "account_id": account_id(leg.account),
-         "amount_fen": leg.amount_fen} for leg in legs])
-    return txn.id
+    conn = db.session.connection()
+    txn_id = conn.execute(INSERT_TRANSACTION, {
+        "source_type": source_type, "source_ref": str(source_ref), "memo": memo,
+        "reverses_id": reverses_id, "created_at": utcnow()}).scalar_one()
+    ids = account_ids([leg.account for leg in legs])
+    conn.execute(INSERT_ENTRIES, [
+        {"transaction_id": txn_id, "account_id": ids[leg.account], "amount_fen": leg.amount_fen}
+        for leg in legs])
+    return txn_id
 
 
 def reverse(transaction_id: int, source_ref: str, memo: str = "") -> int:

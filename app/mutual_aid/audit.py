@@ -1,7 +1,8 @@
 """Who decided what, when and why: one append-only row per decision (staff, member or system).
 
-If the verification feature's audit log (app/review/audit.py) lands, these rows can be moved
-there; until then the mutual-aid staff pages read this table.
+Our own table (AuditRecord) keeps members' and the system's decisions too and feeds the plan's
+staff pages; staff decisions are also written to the platform's audit log
+(app/review/audit.py, `mutual_aid.<action>`), so one place lists every staff decision.
 """
 from __future__ import annotations
 
@@ -17,4 +18,15 @@ def record(action: str, subject_type: str, subject_id: int, reason: str = "", *,
                       actor_staff_id=staff.id if staff is not None else None,
                       actor_user_id=user_id)
     db.session.add(row)
+    if staff is not None:
+        _platform_log(staff, action, subject_type, subject_id, reason)
     return row
+
+
+def _platform_log(staff, action: str, subject_type: str, subject_id: int, reason: str) -> None:
+    try:
+        from app.review.audit import record_audit
+    except ImportError:   # the platform log is optional; our own row is always written
+        return
+    record_audit(staff, f"mutual_aid.{action}", f"mutual_aid_{subject_type}"[:32],
+                 int(subject_id), reason=reason or "")

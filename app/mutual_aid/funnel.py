@@ -79,6 +79,22 @@ def record_step(step: str, campaign_id: int | None, channel: str | None = None,
         log.exception("funnel step %s for campaign %s not recorded", step, campaign_id)
 
 
+def on_donation_paid(sender, campaign_id: int, user_id: int | None = None, **extra) -> None:
+    """Receiver of app.donations.signals.donation_paid (sent after the payment committed)."""
+    record_step("donation_paid", campaign_id, None, user_id, None)
+
+
+def connect_donation_signal() -> bool:
+    """Listen to donations (the plan depends on donations, never the reverse)."""
+    try:
+        from app.donations.signals import donation_paid
+    except ImportError:
+        log.warning("app.donations.signals is missing: the donation_paid step is not recorded")
+        return False
+    donation_paid.connect(on_donation_paid)
+    return True
+
+
 # --- counting ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ class Membership(db.Model):
     end_reason: Mapped[str] = mapped_column(String(200), default="")
     source_campaign_id: Mapped[int | None] = mapped_column(Integer)  # the funnel it came from
 
-    plan: Mapped[Plan] = relationship(lazy="joined")
+    plan: Mapped[Plan] = relationship()
 
     @property
     def relation_label(self) -> str:
@@ -173,7 +173,7 @@ class Claim(db.Model):
     notice_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
 
-    membership: Mapped[Membership] = relationship(lazy="joined")
+    membership: Mapped[Membership] = relationship()
     documents: Mapped[list["ClaimDocument"]] = relationship(order_by="ClaimDocument.id")
 
 

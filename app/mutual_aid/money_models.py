@@ -19,6 +19,10 @@ class RoundStatus(str, enum.Enum):
     computing = "computing"    # the apportionment job is writing the charges
     announced = "announced"    # shares due; members pay
     closed = "closed"          # past the grace period; collected money distributed
+    cancelled = "cancelled"    # nobody was left to share it; its items wait for the next round
+
+
+COMPUTED = (RoundStatus.announced, RoundStatus.closed)
 
 
 class Round(db.Model):
@@ -53,7 +57,7 @@ class Round(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
 
-    plan: Mapped[Plan] = relationship(lazy="joined")
+    plan: Mapped[Plan] = relationship()
 
     @property
     def max_share_fen(self) -> int:
@@ -84,8 +88,8 @@ class RoundItem(db.Model):
     distributed_fen: Mapped[int] = fen_column(default=0)
     created_at: Mapped[datetime] = created_at_column()
 
-    claim: Mapped[Claim | None] = relationship(lazy="joined")
-    membership: Mapped[Membership] = relationship(lazy="joined")
+    claim: Mapped[Claim | None] = relationship()
+    membership: Mapped[Membership] = relationship()
 
 
 class ChargeStatus(str, enum.Enum):

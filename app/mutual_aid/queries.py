@@ -9,7 +9,7 @@ from app.extensions import db
 from app.mutual_aid import apportionment
 from app.mutual_aid.models import (AuditRecord, Claim, ClaimStatus, MemberNotice, Membership,
                                    MembershipStatus, Objection, ObjectionStatus, Plan)
-from app.mutual_aid.money_models import (ChargeStatus, Distribution, Round, RoundItem,
+from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, Round, RoundItem,
                                          RoundStatus, ShareCharge, WalletRefund,
                                          WalletRefundStatus)
 
@@ -26,7 +26,7 @@ def member_counts(plan_id: int) -> dict[str, int]:
 
 def rounds_of(plan_id: int, limit: int = 24) -> list[Round]:
     return list(db.session.scalars(select(Round).where(Round.plan_id == plan_id,
-                                                       Round.status != RoundStatus.computing)
+                                                       Round.status.in_(COMPUTED))
                                    .order_by(Round.number.desc()).limit(limit)))
 
 

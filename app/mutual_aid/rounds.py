@@ -15,7 +15,7 @@ from app.models_base import utcnow
 from app.mutual_aid import apportionment, audit
 from app.mutual_aid.accounts import FEE_CLEARING, PAYOUT_CLEARING, plan_custody, wallet_account
 from app.mutual_aid.models import (SHARING_STATUSES, Claim, ClaimStatus, Membership, Plan)
-from app.mutual_aid.money_models import (ChargeStatus, Distribution, DistributionLine, ItemKind,
+from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, DistributionLine, ItemKind,
                                          Round, RoundItem, RoundStatus, ShareCharge)
 from app.mutual_aid.services import MutualAidError, china_today, suspend_overdue
 
@@ -43,7 +43,7 @@ def year_to_date_fen(plan_id: int, year: int) -> int:
     largest = Round.base_share_fen + case((Round.remainder > 0, 1), else_=0)
     return int(db.session.scalar(select(func.coalesce(func.sum(largest), 0)).where(
         Round.plan_id == plan_id, Round.year == year,
-        Round.status != RoundStatus.computing)))
+        Round.status.in_(COMPUTED))))
 
 
 def _eligible(round_: Round):
@@ -69,7 +69,9 @@ def announce_round(plan_id: int, today: date | None = None, staff=None) -> Round
     room = max(0, plan.yearly_cap_fen - year_to_date_fen(plan_id, today.year))
     cutoff_id = db.session.scalar(select(func.max(Membership.id)).where(
         Membership.plan_id == plan_id)) or 0
-    if not items or room == 0 or cutoff_id == 0:
+    sharing = db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.plan_id == plan_id, Membership.status.in_(SHARING_STATUSES)))
+    if not items or room == 0 or not sharing:
         return None
     number = (db.session.scalar(select(func.max(Round.number)).where(
         Round.plan_id == plan_id)) or 0) + 1
@@ -108,15 +110,16 @@ def apportion(round_id: int, batch_size: int = BATCH_SIZE, progress=None) -> Rou
         return round_
     eligible = _eligible(round_)
     members = db.session.scalar(select(func.count()).select_from(Membership).where(*eligible))
-    if not members:
-        raise MutualAidError("没有可参与分摊的会员", "no_members")
     items = db.session.scalars(select(RoundItem).where(RoundItem.round_id == round_id)
                                .order_by(RoundItem.id)).all()
+    if not members:   # everyone left meanwhile: the items wait for the next round
+        return _cancel(round_, items)
     figures = apportionment.compute_round(
         [apportionment.Item(item.kind.value, item.requested_fen) for item in items],
         round_.plan.fee_bp, members, round_.cap_room_fen)
     previous = db.session.scalar(select(Round).where(
-        Round.plan_id == round_.plan_id, Round.number < round_.number)
+        Round.plan_id == round_.plan_id, Round.number < round_.number,
+        Round.status.in_(COMPUTED))
         .order_by(Round.number.desc()).limit(1))
     offset = (apportionment.next_offset(previous.remainder_offset, previous.remainder, members)
               if previous else 0)
@@ -154,6 +157,17 @@ def apportion(round_id: int, batch_size: int = BATCH_SIZE, progress=None) -> Rou
                  + ("，已触及年度上限，按比例降低互助金" if figures.capped else ""))
     db.session.commit()
     progress(100, "分摊已公布")
+    return round_
+
+
+def _cancel(round_: Round, items: list[RoundItem]) -> Round:
+    for item in items:
+        item.round_id = None
+        if item.claim is not None and item.claim.status == ClaimStatus.in_round:
+            item.claim.status = ClaimStatus.confirmed
+    round_.status = RoundStatus.cancelled
+    audit.record("round_cancelled", "round", round_.id, "没有可参与分摊的会员，病例顺延至下一期")
+    db.session.commit()
     return round_
 
 

@@ -193,10 +193,15 @@ def funnel_page():
     by_campaign = funnel.counts(filters, "campaign")
     return render_template(
         "mutual_aid/staff/funnel.html", filters=filters, figures=funnel.figures(overall),
-        by_channel=by_channel, by_campaign=by_campaign,
+        by_channel=_rows(by_channel), by_campaign=_rows(by_campaign),
         channel_labels=funnel.CHANNEL_LABELS, steps=funnel.STEPS, labels=funnel.STEP_LABELS,
         chart_steps=charts.funnel_bars(overall), chart_days=charts.by_day_lines(by_day)
         if by_day else "", chart_channels=charts.by_channel_bars(by_channel) if by_channel else "")
+
+
+def _rows(groups: dict) -> list[tuple]:
+    return sorted(((key, row) for key, row in groups.items() if key is not None),
+                  key=lambda pair: str(pair[0]))
 
 
 @bp.get("/funnel.csv")

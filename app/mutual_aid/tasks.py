@@ -31,7 +31,7 @@ def apportion_round_job(round_id: int, batch_size: int = rounds.BATCH_SIZE) -> d
 def autopay_round(round_id: int) -> int:
     """Members who keep a balance pay the round's share from it (as many as it covers)."""
     round_ = db.session.get(Round, round_id)
-    if round_ is None or round_.status == RoundStatus.computing:
+    if round_ is None or round_.status != RoundStatus.announced:
         return 0
     users = wallet.users_with_balance()
     due = set(db.session.scalars(select(ShareCharge.user_id).where(

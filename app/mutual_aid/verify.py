@@ -16,7 +16,7 @@ from app.extensions import db
 from app.ledger.services import totals_by_account
 from app.ledger.verify import register_check
 from app.mutual_aid.accounts import plan_custody, wallet_account
-from app.mutual_aid.money_models import (ChargeStatus, Distribution, DistributionLine, ItemKind,
+from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, DistributionLine, ItemKind,
                                          Round, RoundItem, RoundStatus, ShareBatch, ShareCharge,
                                          TopUp, WalletRefund)
 from app.payments.models import Payment, PaymentState
@@ -87,7 +87,7 @@ def round_problems() -> list[str]:
     sums = {rid: (int(total or 0), int(n)) for rid, total, n in db.session.execute(
         select(ShareCharge.round_id, func.sum(ShareCharge.amount_fen), func.count())
         .group_by(ShareCharge.round_id))}
-    for round_ in db.session.scalars(select(Round).where(Round.status != RoundStatus.computing)):
+    for round_ in db.session.scalars(select(Round).where(Round.status.in_(COMPUTED))):
         total, count = sums.get(round_.id, (0, 0))
         if (total, count) != (round_.total_fen, round_.members):
             problems.append(f"round {round_.id}: {count} charges sum to {total} fen; the round "

@@ -20,12 +20,13 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from flask_login import current_user, login_required
 
 from app.extensions import db
+from app.models_base import as_utc
 from app.mutual_aid import claims, forms, queries, services, wallet
 from app.mutual_aid import verify as _verify  # noqa: F401  (registers its ledger verify check)
 from app.mutual_aid.documents import load as load_document
 from app.mutual_aid.hooks import current_person
 from app.mutual_aid.models import Claim, ClaimDocument, Membership
-from app.mutual_aid.money_models import Round, RoundStatus
+from app.mutual_aid.money_models import COMPUTED, Round
 from app.mutual_aid.services import NOT_INSURANCE, MutualAidError, china_today
 from app.payments.provider import ProviderError
 
@@ -129,7 +130,7 @@ def join(slug: str):
                                error=error.message), status
     _track("joined")
     flash(f"{membership.name_masked} 已加入，观察期至 "
-          f"{china_today(membership.waiting_until)}", "success")
+          f"{china_today(as_utc(membership.waiting_until))}", "success")
     return redirect(url_for(".me"))
 
 
@@ -267,7 +268,7 @@ def claim_document(claim_id: int, document_id: int):
 
 def _public_round(round_id: int) -> Round:
     round_ = db.session.get(Round, round_id)
-    if round_ is None or round_.status == RoundStatus.computing:
+    if round_ is None or round_.status not in COMPUTED:
         abort(404)
     return round_
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -146,19 +146,38 @@ def handle_notification(body: bytes, remote_addr: str | None = None,
     return verdict.accepted, "OK" if verdict.accepted else REPLY_MESSAGES.get(verdict, "FAIL")
 
 
+PAYMENTS = Payment.__table__
+NOTICES = PaymentNotice.__table__
+# The hot path's statements, built once (parameters bound at execution).
+LOCK_PAYMENT = (select(PAYMENTS.c.id, PAYMENTS.c.state, PAYMENTS.c.amount_fen,
+                       PAYMENTS.c.transaction_id, PAYMENTS.c.payable_type,
+                       PAYMENTS.c.payable_id)
+                .where(PAYMENTS.c.out_trade_no == bindparam("p_out_trade_no"))
+                .with_for_update())
+CLAIM_PAYMENT = (update(PAYMENTS)
+                 .where(PAYMENTS.c.id == bindparam("p_id"),
+                        PAYMENTS.c.state.in_(PAYABLE_STATES))
+                 .values(state=PaymentState.paid, transaction_id=bindparam("p_transaction_id"),
+                         paid_at=bindparam("p_now"), updated_at=bindparam("p_now"),
+                         openid=func.coalesce(PAYMENTS.c.openid, bindparam("p_openid"))))
+INSERT_NOTICE = insert(NOTICES)
+
+
 def confirm(notice: PaymentNoticeData, source: str, raw: str = "",
             remote_addr: str | None = None) -> NoticeVerdict:
-    """Record a verified notice (or query result) once. Commits; returns the verdict."""
-    row = db.session.execute(
-        select(Payment.id, Payment.state, Payment.amount_fen, Payment.transaction_id,
-               Payment.payable_type, Payment.payable_id)
-        .where(Payment.out_trade_no == notice.out_trade_no).with_for_update()).one_or_none()
+    """Record a verified notice (or query result) once. Commits; returns the verdict.
+
+    This is the hot path of every payment, so it speaks SQLAlchemy Core on the session's
+    connection (same transaction, none of the ORM's unit-of-work overhead)."""
+    conn = db.session.connection()
+    row = conn.execute(LOCK_PAYMENT, {"p_out_trade_no": notice.out_trade_no}).one_or_none()
 
     def record(verdict: NoticeVerdict, detail: str = "") -> NoticeVerdict:
-        db.session.add(PaymentNotice(
-            source=source, payment_id=row.id if row else None, out_trade_no=notice.out_trade_no,
-            transaction_id=notice.transaction_id or None, verdict=verdict, detail=detail[:300],
-            remote_addr=remote_addr, raw=raw))
+        conn.execute(INSERT_NOTICE, {
+            "source": source, "payment_id": row.id if row else None,
+            "out_trade_no": notice.out_trade_no, "received_at": utcnow(),
+            "transaction_id": notice.transaction_id or None, "verdict": verdict,
+            "detail": detail[:300], "remote_addr": remote_addr, "raw": raw})
         db.session.commit()
         if not verdict.accepted:
             log.warning("payment %s %s: %s %s", source, notice.out_trade_no, verdict.value,
@@ -179,7 +198,7 @@ def confirm(notice: PaymentNoticeData, source: str, raw: str = "",
                       f"paid as {row.transaction_id}, notice names {notice.transaction_id}")
 
     try:
-        recorded = _record_paid(notice, row)
+        recorded = _record_paid(conn, notice, row)
     except IntegrityError as error:  # e.g. the transaction_id already belongs to another order
         _log_rejection(NoticeVerdict.conflict, str(error.orig)[:300], notice.out_trade_no,
                        row.id, source, raw, remote_addr)
@@ -195,14 +214,12 @@ def confirm(notice: PaymentNoticeData, source: str, raw: str = "",
     return verdict
 
 
-def _record_paid(notice: PaymentNoticeData, row) -> PaidOutcome | None:
+def _record_paid(conn, notice: PaymentNoticeData, row) -> PaidOutcome | None:
     """State → paid, the payable's records, the ledger transaction; not yet committed."""
     now = utcnow()
-    claimed = db.session.execute(
-        update(Payment).where(Payment.id == row.id, Payment.state.in_(PAYABLE_STATES))
-        .values(state=PaymentState.paid, transaction_id=notice.transaction_id, paid_at=now,
-                openid=func.coalesce(Payment.openid, notice.openid), updated_at=now)
-        .execution_options(synchronize_session=False))
+    claimed = conn.execute(CLAIM_PAYMENT, {"p_id": row.id, "p_now": now,
+                                           "p_transaction_id": notice.transaction_id,
+                                           "p_openid": notice.openid})
     if claimed.rowcount != 1:
         return None
     paid = PaidPayment(id=row.id, out_trade_no=notice.out_trade_no,
@@ -213,8 +230,7 @@ def _record_paid(notice: PaymentNoticeData, row) -> PaidOutcome | None:
          [Leg(CLEARING_WECHAT, -row.amount_fen), Leg(outcome.account, row.amount_fen)],
          memo=outcome.memo)
     if outcome.late:
-        db.session.execute(update(Payment).where(Payment.id == row.id).values(late=True)
-                           .execution_options(synchronize_session=False))
+        conn.execute(update(PAYMENTS).where(PAYMENTS.c.id == row.id).values(late=True))
     return outcome
 
 
@@ -222,10 +238,9 @@ def _log_rejection(verdict: NoticeVerdict, detail: str, out_trade_no: str | None
                    payment_id: int | None, source: str, raw: str,
                    remote_addr: str | None) -> None:
     db.session.rollback()
-    db.session.add(PaymentNotice(source=source, payment_id=payment_id,
-                                 out_trade_no=(out_trade_no or "")[:64] or None,
-                                 verdict=verdict, detail=detail[:300],
-                                 remote_addr=remote_addr, raw=raw))
+    db.session.connection().execute(insert(NOTICES).values(
+        source=source, payment_id=payment_id, out_trade_no=(out_trade_no or "")[:64] or None,
+        verdict=verdict, detail=detail[:300], remote_addr=remote_addr, raw=raw))
     db.session.commit()
     log.warning("payment %s refused (%s): %s", source, verdict.value, detail)
 

@@ -32,3 +32,17 @@ def prerender_posters(enqueue: bool) -> None:
                 drawn += 1
     verb = "queued" if enqueue and not jobs.inline else "ready"
     click.echo(f"{drawn} of {len(ids)} posters {verb}")
+
+
+@sharing_cli.command("attribute-donations")
+@click.option("--days", default=7, show_default=True, help="Donations paid in the last N days.")
+def attribute_donations(days: int) -> None:
+    """Credit shares for paid donations (idempotent: already credited ones are skipped)."""
+    from app.sharing.services import attribute_donation, recent_paid_donation_ids
+
+    ids = recent_paid_donation_ids(days)
+    credited = 0
+    with click.progressbar(ids, label="捐款 donations", show_pos=True) as bar:
+        for donation_id in bar:
+            credited += 1 if attribute_donation(donation_id) else 0
+    click.echo(f"{credited} of {len(ids)} donations newly attributed")

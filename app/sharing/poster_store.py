@@ -172,3 +172,11 @@ def store_poster(digest: str, data: bytes) -> Path:
     temporary.write_bytes(data)
     os.replace(temporary, final)
     return final
+
+
+def touch_poster(digest: str) -> None:
+    """Mark a poster as wanted now (prune_posters removes those unwanted for a month)."""
+    try:
+        os.utime(poster_path(digest))
+    except OSError:
+        log.info("poster %s vanished while being touched", digest)

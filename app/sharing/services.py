@@ -237,3 +237,16 @@ def attribute_donation(donation_id: int, visitor_id: str | None = None) -> int:
     db.session.commit()
     return credited
 
+
+
+def recent_paid_donation_ids(days: int) -> list[int]:
+    """Paid donations of the last `days` days that no share has been credited with yet."""
+    from datetime import timedelta
+
+    from app.donations.models import Donation
+
+    since = utcnow() - timedelta(days=days)
+    credited = select(ShareAttribution.donation_id)
+    return list(db.session.scalars(
+        select(Donation.id).where(Donation.paid_at.is_not(None), Donation.paid_at >= since,
+                                  Donation.id.not_in(credited)).order_by(Donation.id)))

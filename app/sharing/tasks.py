@@ -10,6 +10,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
 from rq import Retry
 
 from app.campaigns.models import Campaign
@@ -66,9 +67,33 @@ def attribute_donation_job(donation_id: int) -> int:
     return attribute_donation(donation_id)
 
 
+def on_donation_paid(sender, donation_id: int, **extra) -> None:
+    """Receiver of `app.donations.signals.donation_paid`, sent after the payment committed.
+    It only enqueues: nothing here may slow or fail the payment notice that sent it."""
+    try:
+        jobs.enqueue(attribute_donation_job, donation_id, queue="default",
+                     retry=Retry(max=3, interval=[5, 30, 120]), job_timeout=30)
+    except RedisError:
+        log.exception("attribution of donation %s not queued; `flask sharing "
+                      "attribute-donations` catches up", donation_id)
+
+
+def connect_donation_signal() -> bool:
+    """Listen to donations (sharing depends on donations, never the reverse)."""
+    try:
+        from app.donations.signals import donation_paid
+    except ImportError:
+        log.warning("app.donations.signals.donation_paid is missing: donations are attributed "
+                    "only by `flask sharing attribute-donations`")
+        return False
+    donation_paid.connect(on_donation_paid)
+    return True
+
+
 def _render(content: PosterContent, campaign: Campaign) -> str:
     digest = content.digest()
     if store.poster_exists(digest):
+        store.touch_poster(digest)      # asked for again: keep it past the monthly prune
         jobs.set_progress(100, "完成")
         return digest
     jobs.set_progress(25, "加载封面与头像")
@@ -117,6 +142,7 @@ def request_certificate(donation_id: int) -> PosterTicket | None:
 def _request(content: PosterContent, func, subject_id: int) -> PosterTicket:
     digest = content.digest()
     if store.poster_exists(digest):
+        store.touch_poster(digest)
         return PosterTicket(digest, None, True)
     job_id = f"poster-{digest[:40]}"
     job = jobs.fetch(job_id)
@@ -146,6 +172,31 @@ def job_state(job_id: str) -> dict | None:
     meta = job.meta or {}
     return {"state": status, "progress": 100 if digest else int(meta.get("progress", 0)),
             "message": meta.get("message", ""), "digest": digest}
+
+
+# ---------------------------------------------------------------- housekeeping
+
+POSTER_MAX_AGE_DAYS = 30
+
+
+def prune_posters(max_age_days: int = POSTER_MAX_AGE_DAYS) -> int:
+    """Periodic job: delete posters nobody has asked for in a month (any is drawn again on
+    request) and temporary files left by a worker that died mid-write. Returns files removed."""
+    import time
+
+    directory = store.poster_dir()
+    if not directory.is_dir():
+        return 0
+    now = time.time()
+    removed = 0
+    for path in directory.iterdir():
+        age = now - path.stat().st_mtime
+        stale_poster = path.suffix == ".jpg" and age > max_age_days * 86400
+        stale_temporary = path.suffix == ".tmp" and age > 3600
+        if stale_poster or stale_temporary:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 # ---------------------------------------------------------------- pre-rendering

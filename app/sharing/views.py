@@ -37,6 +37,11 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 IMMUTABLE_MAX_AGE = 365 * 24 * 3600
 
 
+@bp.record_once
+def _listen_to_donations(state) -> None:
+    tasks.connect_donation_signal()
+
+
 # ---------------------------------------------------------------- the visitor cookie
 
 def _user_id() -> int | None:

@@ -1,86 +1,211 @@
-"""The minimal review page: the queue of submitted campaigns, approve or reject with a reason.
+"""The staff console at /staff: the review queue (longest waiting first), the review page with
+every document, per-document decisions, real-name and payee checks, approve or reject, and
+freeze / unfreeze / terminate. Reports, staff accounts and the audit log live in
+report_views.py and admin_views.py on the same blueprint.
 
-Until the verification issue builds the real console. Every decision goes through the campaign
-services, which record who, when and why.
+Roles: any staff may look; reviewers (and admins) decide on documents, real names, campaigns
+and reports; finance (and admins) verify payees; only admins terminate and manage accounts.
+Every decision goes through a service that writes its audit row in the same transaction.
 """
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from sqlalchemy import select
 from flask_login import current_user
 
 from app.auth.decorators import staff_required
 from app.auth.models import StaffRole
-from app.campaigns import queries, services
-from app.campaigns.services import CampaignError
-from app.staff.forms import ApproveForm, RejectForm
+from app.campaigns import moderation
+from app.campaigns import queries as campaign_queries
+from app.campaigns.errors import CampaignError
+from app.review import audit, decisions, reports, services
+from app.extensions import db
+from app.review.models import CampaignDocument, IdentityStatus, Payee
+from app.review.queries import documents_by_kind, removed_documents, review_queue, rounds_of
+from app.staff.forms import (
+    ApproveForm,
+    CheckForm,
+    DocumentDecisionForm,
+    ReasonForm,
+    RejectForm,
+)
 
 bp = Blueprint("staff", __name__)
 REVIEWERS = (StaffRole.reviewer, StaffRole.admin)
+FINANCE = (StaffRole.finance, StaffRole.admin)
+ADMINS = (StaffRole.admin,)
+
+
+def me():
+    return current_user._get_current_object()
 
 
 @bp.get("/")
-@staff_required(*REVIEWERS)
+@staff_required()
 def index():
-    return render_template("staff/index.html", queue=queries.review_queue(),
-                           decided=queries.recently_decided())
+    can_review = current_user.has_role(*REVIEWERS)
+    return render_template(
+        "staff/index.html", can_review=can_review,
+        queue=review_queue() if can_review else [],
+        report_count=len(reports.report_queue()) if can_review else 0,
+        decided=campaign_queries.recently_decided(10) if can_review else [],
+        payees=_pending_payees() if current_user.has_role(*FINANCE) else [])
+
+
+def _pending_payees():
+    return list(db.session.scalars(select(Payee).where(Payee.status == IdentityStatus.pending)
+                                   .order_by(Payee.updated_at)))
 
 
 @bp.get("/campaigns/<int:campaign_id>")
-@staff_required(*REVIEWERS)
+@staff_required()
 def review(campaign_id: int):
+    return _render_review(_campaign(campaign_id))
+
+
+def _render_review(campaign, approve_form=None, reject_form=None, status: int = 200):
+    identity = services.identity_of(campaign.id)
+    payee = services.payee_of(campaign.id)
+    sees_ids = current_user.has_role(*REVIEWERS)
+    sees_accounts = current_user.has_role(*FINANCE)
+    return render_template(
+        "staff/review.html", campaign=campaign, groups=documents_by_kind(campaign.id),
+        removed=removed_documents(campaign.id), required=services.required_kinds(campaign),
+        identity=identity,
+        names=(identity.revealed() if sees_ids else identity.masked()) if identity else None,
+        payee=payee, payee_account=(payee.account_number if sees_accounts
+                                    else payee.masked_account) if payee else None,
+        rounds=rounds_of(campaign.id), blockers=decisions.approval_blockers(campaign),
+        audit_entries=audit.for_campaign(campaign.id),
+        can_review=sees_ids, can_verify_payee=sees_accounts,
+        can_terminate=current_user.has_role(*ADMINS),
+        approve_form=approve_form or ApproveForm(prefix="approve", formdata=None),
+        reject_form=reject_form or RejectForm(prefix="reject", formdata=None),
+        decision_form=DocumentDecisionForm(formdata=None), check_form=CheckForm(formdata=None),
+        reason_form=ReasonForm(formdata=None)), status
+
+
+@bp.post("/campaigns/<int:campaign_id>/documents/<int:document_id>")
+@staff_required(*REVIEWERS)
+def decide_document(campaign_id: int, document_id: int):
     campaign = _campaign(campaign_id)
-    return _render_review(campaign, _approve_form(), _reject_form())
+    form = DocumentDecisionForm()
+    if not form.validate_on_submit() or form.decision.data not in ("approve", "reject"):
+        abort(400)
+    document = _document_of(campaign, document_id)
+    _attempt(lambda: decisions.decide_document(document.id, me(), form.decision.data == "approve",
+                                               form.reasons.data, form.note.data or ""),
+             "已通过该材料" if form.decision.data == "approve" else "已驳回该材料")
+    return redirect(url_for(".review", campaign_id=campaign.id, _anchor=f"doc-{document.id}"))
+
+
+@bp.post("/campaigns/<int:campaign_id>/identity")
+@staff_required(*REVIEWERS)
+def check_identity(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    form = _check_form()
+    _attempt(lambda: decisions.verify_identity(campaign.id, me(), form.decision.data == "ok",
+                                               form.note.data or ""), "实名信息已处理")
+    return redirect(url_for(".review", campaign_id=campaign.id, _anchor="identity"))
+
+
+@bp.post("/campaigns/<int:campaign_id>/payee")
+@staff_required(*FINANCE)
+def check_payee(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    form = _check_form()
+    _attempt(lambda: decisions.verify_payee(campaign.id, me(), form.decision.data == "ok",
+                                            form.note.data or ""), "收款人已处理")
+    return redirect(url_for(".review", campaign_id=campaign.id, _anchor="payee"))
 
 
 @bp.post("/campaigns/<int:campaign_id>/approve")
 @staff_required(*REVIEWERS)
 def approve(campaign_id: int):
     campaign = _campaign(campaign_id)
-    form = _approve_form()
+    form = ApproveForm(prefix="approve")
     if not form.validate_on_submit():
-        return _render_review(campaign, form, _reject_form(formdata=None), 422)
-    try:
-        services.approve_campaign(campaign, by_staff=current_user._get_current_object(),
-                                  reason=form.reason.data or "")
-    except CampaignError as error:
-        flash(error.message, "error")
-        return redirect(url_for(".review", campaign_id=campaign_id))
-    flash(f"已通过：{campaign.title}", "success")
-    return redirect(url_for(".index"))
+        return _render_review(campaign, approve_form=form, status=422)
+    if _attempt(lambda: decisions.approve_review(campaign.id, me(), form.reason.data or ""),
+                f"已通过：{campaign.title}"):
+        return redirect(url_for(".index"))
+    return redirect(url_for(".review", campaign_id=campaign.id))
 
 
 @bp.post("/campaigns/<int:campaign_id>/reject")
 @staff_required(*REVIEWERS)
 def reject(campaign_id: int):
     campaign = _campaign(campaign_id)
-    form = _reject_form()
+    form = RejectForm(prefix="reject")
     if not form.validate_on_submit():
-        return _render_review(campaign, _approve_form(formdata=None), form, 422)
+        return _render_review(campaign, reject_form=form, status=422)
+    if _attempt(lambda: decisions.reject_review(campaign.id, me(), form.reason.data or ""),
+                f"已驳回：{campaign.title}"):
+        return redirect(url_for(".index"))
+    return redirect(url_for(".review", campaign_id=campaign.id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/freeze")
+@staff_required(*REVIEWERS)
+def freeze(campaign_id: int):
+    return _moderate(campaign_id, moderation.freeze_campaign, "已冻结，捐款已暂停")
+
+
+@bp.post("/campaigns/<int:campaign_id>/unfreeze")
+@staff_required(*REVIEWERS)
+def unfreeze(campaign_id: int):
+    return _moderate(campaign_id, moderation.unfreeze_campaign, "已解除冻结，恢复接受捐款")
+
+
+@bp.post("/campaigns/<int:campaign_id>/terminate")
+@staff_required(*ADMINS)
+def terminate(campaign_id: int):
+    return _moderate(campaign_id, moderation.terminate_campaign, "筹款已终止")
+
+
+def _moderate(campaign_id: int, action, done: str):
+    campaign = _campaign(campaign_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        for message in form.reason.errors or ["请填写原因"]:
+            flash(message, "error")
+    else:
+        _attempt(lambda: action(campaign.id, me(), form.reason.data), done)
+    return redirect(url_for(".review", campaign_id=campaign.id, _anchor="moderation"))
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+def _attempt(action, done: str) -> bool:
+    """Run a service; its refusal becomes a flash message."""
     try:
-        services.reject_campaign(campaign, by_staff=current_user._get_current_object(),
-                                 reason=form.reason.data)
-    except CampaignError as error:
+        action()
+    except CampaignError as error:  # ReviewError is a CampaignError
         flash(error.message, "error")
-        return redirect(url_for(".review", campaign_id=campaign_id))
-    flash(f"已驳回：{campaign.title}", "success")
-    return redirect(url_for(".index"))
+        return False
+    flash(done, "success")
+    return True
 
 
-def _approve_form(**kwargs) -> ApproveForm:
-    return ApproveForm(prefix="approve", **kwargs)
-
-
-def _reject_form(**kwargs) -> RejectForm:
-    return RejectForm(prefix="reject", **kwargs)
+def _check_form() -> CheckForm:
+    form = CheckForm()
+    if not form.validate_on_submit() or form.decision.data not in ("ok", "reject"):
+        abort(400)
+    return form
 
 
 def _campaign(campaign_id: int):
-    campaign = queries.get_campaign(campaign_id)
+    campaign = campaign_queries.get_campaign(campaign_id)
     if campaign is None:
         abort(404)
     return campaign
 
 
-def _render_review(campaign, approve_form, reject_form, status: int = 200):
-    return render_template("staff/review.html", campaign=campaign, approve_form=approve_form,
-                           reject_form=reject_form), status
+def _document_of(campaign, document_id: int):
+    document = db.session.get(CampaignDocument, document_id)
+    if document is None or document.campaign_id != campaign.id:
+        abort(404)
+    return document
+
+
+from app.staff import admin_views, report_views  # noqa: E402,F401  (routes on this blueprint)

@@ -127,3 +127,47 @@ def test_sharer_and_organizer_pages(app, live_campaign, patient, person, donor):
     assert "我的转发成绩" in mine and "¥66" in mine and "传播层数" in mine
     nobody = app.test_client().get(f"/c/{live_campaign.id}/share").get_data(as_text=True)
     assert "你还没有转发过这个筹款" in nobody
+
+
+def test_paid_signal_and_catch_up_command_credit_shares(app, live_campaign, patient, person,
+                                                        run_jobs):
+    from app.sharing import tasks
+
+    link = share(live_campaign, Person(patient.id))
+    first, second = person("甲"), person("乙")
+    arrive(link, first)
+    arrive(link, second)
+    one = paid_donation(live_campaign, first, 10_00)
+    tasks.on_donation_paid(app, donation_id=one.id)     # what donation_paid.send(...) calls
+    run_jobs()
+    assert credits(one.id) == [(link.id, 0, 10_00)]
+
+    two = paid_donation(live_campaign, second, 20_00)    # its signal was lost
+    result = app.test_cli_runner().invoke(args=["sharing", "attribute-donations"])
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 donations newly attributed" in result.output
+    assert credits(two.id) == [(link.id, 0, 20_00)]
+
+
+def test_sharing_listens_to_the_donation_paid_signal(app, monkeypatch, live_campaign, patient,
+                                                     person, run_jobs):
+    """The contract with donations: `app.donations.signals.donation_paid`, a blinker signal
+    sent with donation_id= once the payment has committed."""
+    import sys
+    import types
+
+    from blinker import Namespace
+
+    from app.sharing import tasks
+
+    module = types.ModuleType("app.donations.signals")
+    module.donation_paid = Namespace().signal("donation-paid")
+    monkeypatch.setitem(sys.modules, "app.donations.signals", module)
+    assert tasks.connect_donation_signal()
+    link = share(live_campaign, Person(patient.id))
+    giver = person("丙")
+    arrive(link, giver, ShareChannel.desktop_qr)
+    donation = paid_donation(live_campaign, giver, 5_00)
+    module.donation_paid.send(app, donation_id=donation.id)
+    run_jobs()
+    assert credits(donation.id) == [(link.id, 0, 5_00)]

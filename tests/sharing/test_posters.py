@@ -169,3 +169,21 @@ def test_poster_requests_are_rate_limited_per_person(app, live_campaign, donor):
     codes = [signed_in.post(f"/c/{live_campaign.id}/poster").status_code for _ in range(21)]
     assert codes[:20] == [302] * 20 and codes[20] == 429
     assert app.test_client().post(f"/c/{live_campaign.id}/poster").status_code == 302
+
+
+def test_old_posters_and_stale_temporary_files_are_pruned(app, live_campaign, patient):
+    import os
+    import time
+
+    link = share(live_campaign, Person(patient.id))
+    digest = tasks.render_share_poster(link.id)
+    kept = poster_store.poster_path(digest)
+    old = poster_store.store_poster("0" * 64, b"old")
+    leftover = poster_store.poster_dir() / ".x.tmp"
+    leftover.write_bytes(b"half")
+    month_ago = time.time() - 31 * 86400
+    for path in (old, leftover, kept):
+        os.utime(path, (month_ago, month_ago))
+    tasks.request_share_poster(link, live_campaign)      # asked for again: kept
+    assert tasks.prune_posters() == 2
+    assert kept.exists() and not old.exists() and not leftover.exists()

@@ -1,0 +1,104 @@
+"""Attesting (证实) and posting updates (动态) from the campaign page; the page's extra context
+(badges, attestations, updates, why donations are paused)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import MultipleFileField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from app.campaigns import moderation, trust
+from app.campaigns.errors import CampaignError
+from app.campaigns.models import Campaign
+from app.campaigns.photos import PhotoError, process_upload
+from app.campaigns.views import bp, organizer_required
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class AttestForm(FlaskForm):
+    relation = SelectField("您与患者的关系", choices=[("", "请选择")] + trust.ATTEST_RELATIONS,
+                           validators=[DataRequired("请选择您与患者的关系")])
+    statement = TextAreaField("证实内容", filters=[_strip], validators=[
+        DataRequired("请写下您了解的情况"),
+        Length(trust.STATEMENT_MIN, trust.STATEMENT_MAX,
+               f"证实内容需要 {trust.STATEMENT_MIN} 到 {trust.STATEMENT_MAX} 个字")])
+
+
+class UpdateForm(FlaskForm):
+    body = TextAreaField("动态内容", filters=[_strip], validators=[
+        DataRequired("请填写动态内容"),
+        Length(trust.UPDATE_MIN, trust.UPDATE_MAX,
+               f"动态内容需要 {trust.UPDATE_MIN} 到 {trust.UPDATE_MAX} 个字")])
+    photos = MultipleFileField("照片（选填）")
+
+
+def trust_context(campaign: Campaign, viewer) -> dict:
+    """Everything the campaign page shows about verification and the people around it."""
+    from app.review.queries import badges_for
+
+    signed_in_user = viewer.is_authenticated and not getattr(viewer, "is_staff", False)
+    return {
+        "badges": badges_for(campaign),
+        "attestations": trust.attestations_of(campaign.id),
+        "attestation_counts": trust.attestation_counts(campaign.id),
+        "updates": trust.updates_of(campaign.id),
+        "attest_form": AttestForm(formdata=None),
+        "update_form": UpdateForm(formdata=None),
+        "can_attest": bool(signed_in_user and campaign.organizer_id != viewer.id
+                           and campaign.status in trust.ATTESTABLE
+                           and not trust.has_attested(campaign.id, viewer.id)),
+        "has_attested": bool(signed_in_user and trust.has_attested(campaign.id, viewer.id)),
+        "pause_reason": (moderation.freeze_reason(campaign)
+                         if campaign.status.value in ("frozen", "terminated") else ""),
+    }
+
+
+@bp.post("/c/<int:campaign_id>/attest")
+@login_required
+def attest(campaign_id: int):
+    if getattr(current_user, "is_staff", False):
+        abort(403)
+    form = AttestForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    else:
+        try:
+            trust.attest(campaign_id, current_user._get_current_object(), form.relation.data,
+                         form.statement.data)
+        except CampaignError as error:
+            if error.code == "not_found":
+                abort(404)
+            flash(error.message, "error")
+        else:
+            flash("感谢您的证实，它会帮助更多人放心帮助患者。", "success")
+    return redirect(url_for(".detail", campaign_id=campaign_id, _anchor="attestations"))
+
+
+@bp.post("/c/<int:campaign_id>/updates")
+@organizer_required
+def post_update(campaign_id: int):
+    form = UpdateForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for(".detail", campaign_id=campaign_id, _anchor="updates"))
+    files = [f for f in request.files.getlist(form.photos.name) if f and f.filename]
+    try:
+        photos = [process_upload(f) for f in files]
+        trust.post_update(campaign_id, current_user._get_current_object(), form.body.data, photos)
+    except PhotoError as error:
+        flash(str(error), "error")
+    except CampaignError as error:
+        if error.code == "forbidden":
+            abort(404)
+        flash(error.message, "error")
+    else:
+        flash("动态已发布", "success")
+    return redirect(url_for(".detail", campaign_id=campaign_id, _anchor="updates"))

@@ -1,0 +1,169 @@
+"""The append-only audit log of staff actions: who, when, what, before and after, why.
+
+Every feature records its staff decisions here, inside its own transaction:
+
+    from app.review.audit import record_audit
+    record_audit(staff, "withdrawal.approve", "withdrawal", w.id, before={"status": "pending"},
+                 after={"status": "approved"}, reason=reason, campaign_id=w.campaign_id)
+    db.session.commit()   # the caller's service commits; the row rides on that transaction
+
+Rows are never updated or deleted (the ORM refuses; nothing in the app issues raw SQL on them).
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, event, or_, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models_base import created_at_column
+
+REASON_MAX = 1000
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"),
+                                                        index=True)
+    # A snapshot: the log still says who it was if the account is renamed.
+    actor_name: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    campaign_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(REASON_MAX), default="")
+    created_at: Mapped[datetime] = created_at_column()
+
+    actor = relationship("StaffAccount")
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """(field, before, after) for each field that differs, for display."""
+        before, after = self.before or {}, self.after or {}
+        keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
+        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+
+@event.listens_for(AuditEntry, "before_update")
+def _refuse_update(mapper, connection, target) -> None:
+    raise RuntimeError("audit entries are append-only")
+
+
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_delete(mapper, connection, target) -> None:
+    raise RuntimeError("audit entries are append-only")
+
+
+ACTION_LABELS = {
+    "document.approve": "材料通过",
+    "document.reject": "材料驳回",
+    "identity.verify": "实名核实通过",
+    "identity.reject": "实名核实不通过",
+    "payee.verify": "收款人核实通过",
+    "payee.reject": "收款人核实不通过",
+    "campaign.approve": "筹款审核通过",
+    "campaign.reject": "筹款审核驳回",
+    "campaign.freeze": "冻结筹款",
+    "campaign.unfreeze": "解除冻结",
+    "campaign.terminate": "终止筹款",
+    "report.dismiss": "举报不成立",
+    "report.request_documents": "要求补充材料",
+    "report.freeze": "举报处理：冻结",
+    "report.terminate": "举报处理：终止",
+    "staff.create": "创建员工账号",
+    "staff.role": "修改员工角色",
+    "staff.deactivate": "停用员工账号",
+    "staff.activate": "启用员工账号",
+    "staff.password": "重设员工密码",
+}
+
+
+def record_audit(actor_staff, action: str, target_type: str, target_id: int | None,
+                 before: dict | None = None, after: dict | None = None, reason: str = "",
+                 *, campaign_id: int | None = None) -> AuditEntry:
+    """Add one row to the current transaction; the calling service commits.
+
+    actor_staff is a StaffAccount (None for the system). campaign_id links the row to a
+    campaign's log; it defaults to target_id when the target is a campaign.
+    """
+    if campaign_id is None and target_type == "campaign":
+        campaign_id = target_id
+    entry = AuditEntry(
+        actor_staff_id=actor_staff.id if actor_staff is not None else None,
+        actor_name=(actor_staff.display_name if actor_staff is not None else "系统")[:64],
+        action=action[:64], target_type=target_type[:32], target_id=target_id,
+        campaign_id=campaign_id, before=_plain(before), after=_plain(after),
+        reason=(reason or "")[:REASON_MAX])
+    db.session.add(entry)
+    return entry
+
+
+def _plain(value: dict | None) -> dict | None:
+    """JSON-safe copy: enums by value, datetimes as ISO strings."""
+    if value is None:
+        return None
+    return {str(key): _jsonable(item) for key, item in value.items()}
+
+
+def _jsonable(item: Any) -> Any:
+    if isinstance(item, enum.Enum):
+        return item.value
+    if isinstance(item, datetime):
+        return item.isoformat()
+    if isinstance(item, (list, tuple)):
+        return [_jsonable(x) for x in item]
+    return item
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AuditQuery:
+    q: str = ""
+    action: str = ""
+    target_type: str = ""
+    campaign_id: int | None = None
+    staff_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def for_campaign(campaign_id: int, limit: int = 200) -> list[AuditEntry]:
+    return list(db.session.scalars(
+        select(AuditEntry).where(AuditEntry.campaign_id == campaign_id)
+        .order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def search(query: AuditQuery, page: int = 1, per_page: int = 50):
+    stmt = select(AuditEntry)
+    if query.q:
+        text = query.q.strip()[:50]
+        stmt = stmt.where(or_(AuditEntry.reason.icontains(text, autoescape=True),
+                              AuditEntry.actor_name.icontains(text, autoescape=True),
+                              AuditEntry.action.icontains(text, autoescape=True)))
+    if query.action:
+        stmt = stmt.where(AuditEntry.action == query.action)
+    if query.target_type:
+        stmt = stmt.where(AuditEntry.target_type == query.target_type)
+    if query.campaign_id is not None:
+        stmt = stmt.where(AuditEntry.campaign_id == query.campaign_id)
+    if query.staff_id is not None:
+        stmt = stmt.where(AuditEntry.actor_staff_id == query.staff_id)
+    if query.since is not None:
+        stmt = stmt.where(AuditEntry.created_at >= query.since)
+    if query.until is not None:
+        stmt = stmt.where(AuditEntry.created_at < query.until)
+    stmt = stmt.order_by(AuditEntry.id.desc())
+    return db.paginate(stmt, page=max(1, page), per_page=per_page, error_out=False)

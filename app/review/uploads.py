@@ -1,0 +1,195 @@
+"""Checking uploaded documents by their content, never by name or declared type.
+
+Accepted: JPEG and PNG images (decoded by Pillow, pixel count bounded, re-encoded as a fresh JPEG
+with no metadata) and PDF (parsed by pypdf, size- and page-limited, refused if it carries
+JavaScript, launch actions, embedded files or forms that submit). Everything else is refused
+with a message the uploader can act on, before anything is stored.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError, PyPdfError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+IMAGE_FORMATS = ("JPEG", "PNG")
+MAX_PIXELS = 40_000_000
+MAX_SIDE = 2400
+JPEG_QUALITY = 88
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_PDF_BYTES = 20 * 1024 * 1024
+MAX_PDF_PAGES = 30
+MAX_PDF_OBJECTS = 50_000
+MAX_FILES = 9
+FILENAME_MAX = 200
+# Names that make a PDF do something beyond showing pages.
+FORBIDDEN_PDF_NAMES = frozenset({
+    "/JS", "/JavaScript", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia",
+    "/SubmitForm", "/ImportData", "/XFA", "/GoToE"})
+RAW_PDF_PATTERN = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)\b")
+
+# Pillow refuses above twice this and warns above it; the warning is made an error below.
+Image.MAX_IMAGE_PIXELS = min(Image.MAX_IMAGE_PIXELS or MAX_PIXELS, MAX_PIXELS)
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+UNKNOWN = "无法识别该文件。请上传 JPG、PNG 格式的照片或 PDF 文件"
+
+
+class UploadError(Exception):
+    """An upload we refuse; the message is shown to the uploader."""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    data: bytes
+    content_type: str
+    width: int | None = None
+    height: int | None = None
+    pages: int | None = None
+
+
+def check_filename(name: str | None) -> None:
+    """Only the content decides the type, but a name that tries to be a path is refused."""
+    name = name or ""
+    if (len(name) > FILENAME_MAX or "/" in name or "\\" in name or ".." in name
+            or any(ord(ch) < 32 for ch in name) or name.startswith(("~", "."))):
+        raise UploadError("文件名不合法，请重命名后再上传（不要包含路径或特殊字符）")
+
+
+def read_limited(stream: BinaryIO, limit: int = MAX_PDF_BYTES) -> bytes:
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise UploadError(f"单个文件不能超过 {limit // (1024 * 1024)} MB")
+    if not data:
+        raise UploadError("上传的文件是空的")
+    return data
+
+
+def check_upload(storage) -> CheckedFile:
+    """A werkzeug FileStorage → CheckedFile, or UploadError."""
+    check_filename(storage.filename)
+    return check_bytes(read_limited(storage.stream))
+
+
+def check_uploads(storages) -> list[CheckedFile]:
+    """All or nothing: every file must pass before any is kept."""
+    files = [s for s in storages or [] if s is not None and getattr(s, "filename", "")]
+    if not files:
+        raise UploadError("请选择要上传的文件")
+    if len(files) > MAX_FILES:
+        raise UploadError(f"一次最多上传 {MAX_FILES} 个文件")
+    checked = []
+    for index, storage in enumerate(files, start=1):
+        try:
+            checked.append(check_upload(storage))
+        except UploadError as error:
+            prefix = f"第 {index} 个文件：" if len(files) > 1 else ""
+            raise UploadError(prefix + str(error)) from None
+    return checked
+
+
+def check_bytes(data: bytes) -> CheckedFile:
+    if data.startswith(b"%PDF-"):
+        return check_pdf(data)
+    if data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")):
+        if len(data) > MAX_IMAGE_BYTES:
+            raise UploadError(f"图片不能超过 {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
+        return check_image(data)
+    raise UploadError(UNKNOWN)
+
+
+# --- images ---------------------------------------------------------------------------------------
+
+def check_image(data: bytes) -> CheckedFile:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as probe:
+                width, height = probe.size
+                probe.verify()
+            if width * height > MAX_PIXELS:
+                raise UploadError("图片尺寸太大（像素过多），请缩小后再上传")
+            with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
+                image.load()
+                return _reencode(image)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise UploadError("图片尺寸太大（像素过多），请缩小后再上传") from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+            raise UploadError("图片已损坏或无法识别，请重新拍摄后上传") from None
+
+
+def _reencode(image: Image.Image) -> CheckedFile:
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        image = flat
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    return CheckedFile(data=out.getvalue(), content_type="image/jpeg", width=image.width,
+                       height=image.height)
+
+
+# --- PDF ------------------------------------------------------------------------------------------
+
+def check_pdf(data: bytes) -> CheckedFile:
+    if len(data) > MAX_PDF_BYTES:
+        raise UploadError(f"PDF 文件不能超过 {MAX_PDF_BYTES // (1024 * 1024)} MB")
+    if RAW_PDF_PATTERN.search(data):
+        raise UploadError(_ACTIVE)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise UploadError("PDF 文件设置了密码，请去掉密码后再上传")
+        pages = len(reader.pages)
+        _walk(reader.trailer)
+    except UploadError:
+        raise
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError,
+            RecursionError, OSError, IndexError):
+        raise UploadError("PDF 文件已损坏或无法打开，请重新导出后上传") from None
+    if pages < 1:
+        raise UploadError("PDF 文件没有页面")
+    if pages > MAX_PDF_PAGES:
+        raise UploadError(f"PDF 文件不能超过 {MAX_PDF_PAGES} 页，请拆分后上传")
+    return CheckedFile(data=data, content_type="application/pdf", pages=pages)
+
+
+_ACTIVE = "PDF 文件包含脚本、附件或自动操作，出于安全考虑无法接收。请打印后拍照，或重新导出为普通 PDF"
+
+
+def _walk(node: Any) -> None:
+    """Visit every object reachable from the trailer (bounded, without recursion) looking for
+    names that run code, launch programs or carry files; names are decoded (#xx escapes)."""
+    seen: set[tuple[int, int]] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            ident = (item.idnum, item.generation)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            if len(seen) > MAX_PDF_OBJECTS:
+                raise UploadError("PDF 文件结构过于复杂，请重新导出后上传")
+            stack.append(item.get_object())
+        elif isinstance(item, DictionaryObject):
+            for name, value in item.items():
+                if str(name) in FORBIDDEN_PDF_NAMES:
+                    raise UploadError(_ACTIVE)
+                stack.append(value)
+        elif isinstance(item, ArrayObject):
+            stack.extend(item)
+        elif isinstance(item, NameObject) and str(item) in FORBIDDEN_PDF_NAMES:
+            raise UploadError(_ACTIVE)

@@ -1,0 +1,157 @@
+"""Rounds against the database: charges sum exactly, the cap binds across rounds, shares are paid
+by WeChat Pay or from a refundable wallet, payouts leave custody through the ledger, and
+`ledger verify` stays clean."""
+import secrets
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.auth.models import User
+from app.extensions import db
+from app.ledger.services import balance
+from app.ledger.verify import verify
+from app.mutual_aid import apportionment, rounds, tasks, wallet
+from app.mutual_aid.accounts import FEE_CLEARING, PAYOUT_CLEARING, plan_custody, wallet_account
+from app.mutual_aid.money_models import (ChargeStatus, Round, RoundItem, RoundStatus,
+                                         ShareBatch, ShareCharge, WalletRefundStatus)
+from app.mutual_aid.services import MutualAidError
+from tests.mutual_aid.conftest import TODAY, announce, members, owe
+from tests.payments.helpers import acknowledged, notice_for, post_notice
+
+
+def charges(round_id):
+    return db.session.scalars(select(ShareCharge).where(ShareCharge.round_id == round_id)
+                              .order_by(ShareCharge.position)).all()
+
+
+def pay_by_wechat(client, user_id, plan):
+    payment = wallet.start_share_payment(db.session.get(User, user_id), plan.id,
+                                         secrets.token_hex(12), "NATIVE", "127.0.0.1")
+    assert acknowledged(post_notice(client, notice_for(payment)))
+    return payment
+
+
+def test_a_round_charges_every_sharing_member_exactly(plan, run_jobs):
+    people = members(plan, 7) + members(plan, 2, aged=False)   # waiting members share too
+    owe(plan, 1_000_01, 50_00)
+    round_ = announce(plan, run_jobs)
+    assert round_.status == RoundStatus.announced and round_.members == 9
+    assert round_.fee_fen == (1_000_01 + 50_00) * 800 // 10_000
+    rows = charges(round_.id)
+    assert sum(c.amount_fen for c in rows) == round_.total_fen
+    assert sorted(c.membership_id for c in rows) == sorted(p.id for p in people)
+    assert [c.position for c in rows] == list(range(9))
+    for c in rows:
+        assert c.amount_fen == apportionment.share_at(c.position, 9, round_.base_share_fen,
+                                                      round_.remainder, round_.remainder_offset)
+    assert round_.due_on == TODAY + timedelta(days=7) and round_.close_on == TODAY + timedelta(days=14)
+    assert rounds.announce_round(plan.id, TODAY).id == round_.id          # idempotent per day
+    assert rounds.announce_round(plan.id, TODAY + timedelta(days=1)) is None  # nothing owed
+    assert verify() == []
+
+
+def test_the_remainder_offset_rotates_between_rounds(plan, run_jobs):
+    members(plan, 5)
+    owe(plan, 7)   # 7 fen + 0 fee over 5 members: 1 each, 2 members pay 2
+    first = announce(plan, run_jobs)
+    owe(plan, 8)
+    second = announce(plan, run_jobs, TODAY + timedelta(days=14))
+    assert (first.remainder, first.remainder_offset) == (2, 0)
+    assert (second.remainder, second.remainder_offset) == (3, 2)
+    assert [c.amount_fen for c in charges(first.id)] == [2, 2, 1, 1, 1]
+    assert [c.amount_fen for c in charges(second.id)] == [1, 1, 2, 2, 2]
+
+
+def test_the_yearly_cap_binds_and_nobody_pays_past_it(plan, run_jobs):
+    members(plan, 4)
+    owe(plan, 300_00)                                  # ¥75 each + fee: ¥81 each
+    first = announce(plan, run_jobs)
+    owe(plan, 400_00)                                  # would be ¥108 each: only ¥107 left
+    second = announce(plan, run_jobs, TODAY + timedelta(days=14))
+    assert not first.capped and first.max_share_fen == 81_00
+    assert second.capped and second.cap_room_fen == 188_00 - 81_00
+    assert second.total_fen == 4 * 107_00 and second.max_share_fen == 107_00
+    item = db.session.scalars(select(RoundItem).where(RoundItem.round_id == second.id)).one()
+    assert item.granted_fen < item.requested_fen and item.granted_fen + second.fee_fen == 428_00
+    per_member = db.session.execute(select(ShareCharge.membership_id, func.sum(ShareCharge.amount_fen))
+                                    .group_by(ShareCharge.membership_id)).all()
+    assert all(total == 188_00 for _, total in per_member)
+    owe(plan, 1_00)
+    assert rounds.announce_round(plan.id, TODAY + timedelta(days=7)) is None    # no room left
+    assert rounds.year_to_date_fen(plan.id, TODAY.year + 1) == 0
+
+
+def test_shares_paid_by_wechat_and_wallet_then_distributed(plan, run_jobs, client, standin):
+    people = members(plan, 3)
+    item = owe(plan, 300_00)[0]
+    round_ = announce(plan, run_jobs)
+    a, b, c = (p.user_id for p in people)
+    pay_by_wechat(client, a, plan)
+    # b tops up ¥200 by WeChat, pays from the wallet, then asks for the rest back.
+    topup = wallet.start_topup(db.session.get(User, b), 200_00, secrets.token_hex(12),
+                               "NATIVE", "127.0.0.1")
+    assert acknowledged(post_notice(client, notice_for(topup)))
+    assert wallet.wallet_balance(b) == 200_00
+    (paid,) = wallet.pay_from_wallet(b, plan.id)
+    assert paid.status == ChargeStatus.paid and paid.paid_via == "wallet"
+    assert wallet.wallet_balance(b) == 200_00 - paid.amount_fen
+    with pytest.raises(MutualAidError, match="没有待缴"):
+        wallet.start_share_payment(db.session.get(User, b), plan.id, secrets.token_hex(12),
+                                   "NATIVE", "127.0.0.1")
+    refund = wallet.request_wallet_refund(b)
+    assert refund.amount_fen == 200_00 - paid.amount_fen and wallet.wallet_balance(b) == 0
+    assert verify() == []
+
+    # c never pays: at the close, c is suspended and the case gets two thirds, pro rata.
+    rounds.close_round(round_.id, today=round_.close_on)
+    db.session.expire_all()
+    collected = rounds.collected_fen(round_.id)
+    unpaid = db.session.scalars(select(ShareCharge).where(ShareCharge.user_id == c)).one()
+    assert unpaid.status == ChargeStatus.overdue
+    assert collected == round_.total_fen - unpaid.amount_fen
+    item = db.session.get(RoundItem, item.id)
+    fee_out = balance(FEE_CLEARING)
+    assert item.distributed_fen + fee_out == collected
+    assert fee_out == round_.fee_fen * collected // round_.total_fen
+    assert balance(plan_custody(plan.id)) == 0
+    assert balance(PAYOUT_CLEARING) == item.distributed_fen + refund.amount_fen
+    assert item.claim is None and db.session.get(Round, round_.id).status == RoundStatus.closed
+    assert verify() == []
+    from app.mutual_aid.wallet import mark_refund_paid
+    from tests.factories import StaffFactory
+
+    assert mark_refund_paid(refund.id, StaffFactory(), "转账 2026120700001").status == \
+        WalletRefundStatus.paid
+
+
+def test_a_payment_for_shares_already_paid_goes_to_the_wallet(plan, run_jobs, client, standin):
+    person = members(plan, 1)[0]
+    owe(plan, 10_00)
+    announce(plan, run_jobs)
+    user = db.session.get(User, person.user_id)
+    first = wallet.start_share_payment(user, plan.id, secrets.token_hex(12), "NATIVE", "1.1.1.1")
+    second = wallet.start_share_payment(user, plan.id, secrets.token_hex(12), "NATIVE", "1.1.1.1")
+    assert acknowledged(post_notice(client, notice_for(first)))
+    assert acknowledged(post_notice(client, notice_for(second)))
+    batch = db.session.get(ShareBatch, second.payable_id)
+    assert batch.to_wallet_fen == second.amount_fen
+    assert wallet.wallet_balance(person.user_id) == second.amount_fen
+    assert balance(wallet_account(person.user_id)) == second.amount_fen
+    assert verify() == []
+
+
+def test_the_tick_runs_the_calendar(plan, run_jobs, monkeypatch):
+    members(plan, 2)
+    owe(plan, 5_00)
+    monkeypatch.setattr(tasks.services, "china_today", lambda now=None: TODAY)
+    summary = tasks.tick()
+    run_jobs()
+    assert summary["announced"] == 1
+    round_ = db.session.scalars(select(Round)).one()
+    db.session.refresh(round_)
+    assert round_.status == RoundStatus.announced
+    monkeypatch.setattr(tasks.services, "china_today", lambda now=None: round_.close_on)
+    assert tasks.tick()["closed"] == 1
+    assert tasks.tick()["closed"] == 0
+    assert verify() == []
