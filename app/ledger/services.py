@@ -6,10 +6,13 @@ state and its ledger transaction together.
 """
 from __future__ import annotations
 
+import functools
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import (BigInteger, Integer, String, bindparam, case, func, or_, select,
+                        union_all)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -94,6 +97,20 @@ def account_ids(codes: list[str]) -> dict[str, int]:
     return found
 
 
+@functools.cache
+def _legs_statement(count: int):
+    """INSERT … SELECT of `count` legs, each resolving its account by code in the same
+    statement (one round trip); a leg whose account does not exist yet inserts no row."""
+    entries = Entry.__table__
+    rows = [select(bindparam("t_id", type_=Integer), ACCOUNTS.c.id,
+                   bindparam(f"a{i}", type_=BigInteger))
+            .where(ACCOUNTS.c.code == bindparam(f"c{i}", type_=String)) for i in range(count)]
+    return (entries.insert()
+            .from_select(["transaction_id", "account_id", "amount_fen"],
+                         union_all(*rows) if count > 1 else rows[0])
+            .returning(entries.c.id))  # counted: rowcount of INSERT … SELECT is not portable
+
+
 def post(source_type: str, source_ref: str, legs: list[Leg], memo: str = "",
          reverses_id: int | None = None) -> int:
     """Add one balanced transaction to the session's transaction; returns its id. Does not
@@ -104,11 +121,32 @@ def post(source_type: str, source_ref: str, legs: list[Leg], memo: str = "",
     txn_id = conn.execute(INSERT_TRANSACTION, {
         "source_type": source_type, "source_ref": str(source_ref), "memo": memo,
         "reverses_id": reverses_id, "created_at": utcnow()}).scalar_one()
-    ids = account_ids([leg.account for leg in legs])
+    params: dict = {"t_id": txn_id}
+    for i, leg in enumerate(legs):
+        params[f"c{i}"], params[f"a{i}"] = leg.account, leg.amount_fen
+    if len(conn.execute(_legs_statement(len(legs)), params).all()) != len(legs):
+        _write_legs_of_new_accounts(conn, txn_id, legs)
+    return txn_id
+
+
+def _write_legs_of_new_accounts(conn, txn_id: int, legs: list[Leg]) -> None:
+    """The first posting to an account: create it, then write the legs that found no account."""
+    written = Counter(conn.execute(
+        select(ACCOUNTS.c.code).join(Entry.__table__,
+                                     Entry.__table__.c.account_id == ACCOUNTS.c.id)
+        .where(Entry.__table__.c.transaction_id == txn_id)).scalars())
+    pending = []
+    for leg in legs:
+        if written[leg.account]:
+            written[leg.account] -= 1
+        else:
+            pending.append(leg)
+    if not pending:
+        raise LedgerError(f"transaction {txn_id}: legs went missing")
+    ids = account_ids([leg.account for leg in pending])
     conn.execute(INSERT_ENTRIES, [
         {"transaction_id": txn_id, "account_id": ids[leg.account], "amount_fen": leg.amount_fen}
-        for leg in legs])
-    return txn_id
+        for leg in pending])
 
 
 def reverse(transaction_id: int, source_ref: str, memo: str = "") -> int:

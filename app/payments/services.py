@@ -21,7 +21,7 @@ from app.ledger.services import CLEARING_WECHAT, Leg, post
 from app.models_base import as_utc, utcnow
 from app.payments.models import (PAYABLE_STATES, NoticeVerdict, Payment, PaymentNotice,
                                  PaymentState)
-from app.payments.payables import PaidOutcome, PaidPayment, payable_handler
+from app.payments.payables import PaidPayment, payable_handler
 from app.payments.provider import (NoticeRejected, OrderRequest, PaymentNoticeData,
                                    PaymentProvider, ProviderError, get_provider)
 from app.payments.wechat_pay import CHINA
@@ -149,17 +149,21 @@ def handle_notification(body: bytes, remote_addr: str | None = None,
 PAYMENTS = Payment.__table__
 NOTICES = PaymentNotice.__table__
 # The hot path's statements, built once (parameters bound at execution).
-LOCK_PAYMENT = (select(PAYMENTS.c.id, PAYMENTS.c.state, PAYMENTS.c.amount_fen,
-                       PAYMENTS.c.transaction_id, PAYMENTS.c.payable_type,
-                       PAYMENTS.c.payable_id)
-                .where(PAYMENTS.c.out_trade_no == bindparam("p_out_trade_no"))
-                .with_for_update())
+# The claim: one UPDATE that moves a payable order of the right amount to paid. PostgreSQL takes
+# the row lock; a concurrent twin waits on it, re-reads the row once we commit, finds it paid and
+# claims nothing. SQLite lets one writer in at a time, to the same effect.
 CLAIM_PAYMENT = (update(PAYMENTS)
-                 .where(PAYMENTS.c.id == bindparam("p_id"),
+                 .where(PAYMENTS.c.out_trade_no == bindparam("p_out_trade_no"),
+                        PAYMENTS.c.amount_fen == bindparam("p_amount"),
                         PAYMENTS.c.state.in_(PAYABLE_STATES))
                  .values(state=PaymentState.paid, transaction_id=bindparam("p_transaction_id"),
                          paid_at=bindparam("p_now"), updated_at=bindparam("p_now"),
-                         openid=func.coalesce(PAYMENTS.c.openid, bindparam("p_openid"))))
+                         openid=func.coalesce(PAYMENTS.c.openid, bindparam("p_openid")))
+                 .returning(PAYMENTS.c.id, PAYMENTS.c.payable_type, PAYMENTS.c.payable_id))
+READ_PAYMENT = (select(PAYMENTS.c.id, PAYMENTS.c.state, PAYMENTS.c.amount_fen,
+                       PAYMENTS.c.transaction_id)
+                .where(PAYMENTS.c.out_trade_no == bindparam("p_out_trade_no")))
+MARK_LATE = update(PAYMENTS).where(PAYMENTS.c.id == bindparam("p_id")).values(late=True)
 INSERT_NOTICE = insert(NOTICES)
 
 
@@ -168,70 +172,64 @@ def confirm(notice: PaymentNoticeData, source: str, raw: str = "",
     """Record a verified notice (or query result) once. Commits; returns the verdict.
 
     This is the hot path of every payment, so it speaks SQLAlchemy Core on the session's
-    connection (same transaction, none of the ORM's unit-of-work overhead)."""
+    connection (same transaction, none of the ORM's unit-of-work overhead) and a paid order
+    costs one statement to claim."""
     conn = db.session.connection()
-    row = conn.execute(LOCK_PAYMENT, {"p_out_trade_no": notice.out_trade_no}).one_or_none()
 
-    def record(verdict: NoticeVerdict, detail: str = "") -> NoticeVerdict:
+    def record(verdict: NoticeVerdict, payment_id: int | None, detail: str = "") -> NoticeVerdict:
         conn.execute(INSERT_NOTICE, {
-            "source": source, "payment_id": row.id if row else None,
-            "out_trade_no": notice.out_trade_no, "received_at": utcnow(),
-            "transaction_id": notice.transaction_id or None, "verdict": verdict,
-            "detail": detail[:300], "remote_addr": remote_addr, "raw": raw})
+            "source": source, "payment_id": payment_id, "out_trade_no": notice.out_trade_no,
+            "received_at": utcnow(), "transaction_id": notice.transaction_id or None,
+            "verdict": verdict, "detail": detail[:300], "remote_addr": remote_addr, "raw": raw})
         db.session.commit()
         if not verdict.accepted:
             log.warning("payment %s %s: %s %s", source, notice.out_trade_no, verdict.value,
                         detail)
         return verdict
 
-    if row is None:
-        return record(NoticeVerdict.unknown_order)
-    if notice.total_fee != row.amount_fen:
-        return record(NoticeVerdict.amount_mismatch,
-                      f"total_fee {notice.total_fee} ≠ order {row.amount_fen}")
-    if not notice.success:
-        return record(NoticeVerdict.not_success, str(notice.raw.get("err_code_des", "")))
-    if row.state in (PaymentState.paid, PaymentState.refunded):
-        if row.transaction_id == notice.transaction_id:
-            return record(NoticeVerdict.duplicate)
-        return record(NoticeVerdict.conflict,
-                      f"paid as {row.transaction_id}, notice names {notice.transaction_id}")
-
-    try:
-        recorded = _record_paid(conn, notice, row)
-    except IntegrityError as error:  # e.g. the transaction_id already belongs to another order
-        _log_rejection(NoticeVerdict.conflict, str(error.orig)[:300], notice.out_trade_no,
-                       row.id, source, raw, remote_addr)
-        return NoticeVerdict.conflict
-    if recorded is None:  # SQLite: another request recorded it between our read and write
-        db.session.rollback()
-        return confirm(notice, source, raw, remote_addr)
-    verdict = NoticeVerdict.late if recorded.late else NoticeVerdict.processed
-    record(verdict, "recorded although the payable no longer takes money" if recorded.late
-           else "")
-    if recorded.after_commit is not None:
-        recorded.after_commit()
-    return verdict
-
-
-def _record_paid(conn, notice: PaymentNoticeData, row) -> PaidOutcome | None:
-    """State → paid, the payable's records, the ledger transaction; not yet committed."""
+    claimed = None
     now = utcnow()
-    claimed = conn.execute(CLAIM_PAYMENT, {"p_id": row.id, "p_now": now,
-                                           "p_transaction_id": notice.transaction_id,
-                                           "p_openid": notice.openid})
-    if claimed.rowcount != 1:
-        return None
-    paid = PaidPayment(id=row.id, out_trade_no=notice.out_trade_no,
-                       transaction_id=notice.transaction_id, payable_id=row.payable_id,
-                       amount_fen=row.amount_fen, paid_at=now)
-    outcome = payable_handler(row.payable_type).on_paid(paid)
+    if notice.success:
+        try:
+            claimed = conn.execute(CLAIM_PAYMENT, {
+                "p_out_trade_no": notice.out_trade_no, "p_amount": notice.total_fee,
+                "p_transaction_id": notice.transaction_id, "p_now": now,
+                "p_openid": notice.openid}).one_or_none()
+        except IntegrityError as error:  # the transaction_id already paid another order
+            _log_rejection(NoticeVerdict.conflict, str(error.orig)[:300], notice.out_trade_no,
+                           None, source, raw, remote_addr)
+            return NoticeVerdict.conflict
+    if claimed is None:
+        row = conn.execute(READ_PAYMENT, {"p_out_trade_no": notice.out_trade_no}).one_or_none()
+        if row is None:
+            return record(NoticeVerdict.unknown_order, None)
+        if notice.total_fee != row.amount_fen:
+            return record(NoticeVerdict.amount_mismatch, row.id,
+                          f"total_fee {notice.total_fee} ≠ order {row.amount_fen}")
+        if not notice.success:
+            return record(NoticeVerdict.not_success, row.id,
+                          str(notice.raw.get("err_code_des", "")))
+        if row.transaction_id == notice.transaction_id:
+            return record(NoticeVerdict.duplicate, row.id)
+        return record(NoticeVerdict.conflict, row.id,
+                      f"{row.state.value} as {row.transaction_id}, notice names "
+                      f"{notice.transaction_id}")
+
+    paid = PaidPayment(id=claimed.id, out_trade_no=notice.out_trade_no,
+                       transaction_id=notice.transaction_id, payable_id=claimed.payable_id,
+                       amount_fen=notice.total_fee, paid_at=now)
+    outcome = payable_handler(claimed.payable_type).on_paid(paid)
     post("payment", notice.out_trade_no,
-         [Leg(CLEARING_WECHAT, -row.amount_fen), Leg(outcome.account, row.amount_fen)],
+         [Leg(CLEARING_WECHAT, -paid.amount_fen), Leg(outcome.account, paid.amount_fen)],
          memo=outcome.memo)
     if outcome.late:
-        conn.execute(update(PAYMENTS).where(PAYMENTS.c.id == row.id).values(late=True))
-    return outcome
+        conn.execute(MARK_LATE, {"p_id": claimed.id})
+    verdict = NoticeVerdict.late if outcome.late else NoticeVerdict.processed
+    record(verdict, claimed.id,
+           "recorded although the payable no longer takes money" if outcome.late else "")
+    if outcome.after_commit is not None:
+        outcome.after_commit()
+    return verdict
 
 
 def _log_rejection(verdict: NoticeVerdict, detail: str, out_trade_no: str | None,

@@ -223,9 +223,11 @@ def submit_for_review(campaign: Campaign | int, organizer: User) -> ReviewRound:
     round_ = ReviewRound(campaign_id=campaign.id, number=number, submitted_at=utcnow(),
                          outcome=RoundOutcome.pending, verified=[], summary="")
     db.session.add(round_)
-    for document in current_documents(campaign.id):
-        if document.status == DocumentStatus.rejected:
-            document.status = DocumentStatus.pending
+    # Rejected documents were judged unusable: replacements are uploaded (missing_kinds checks
+    # that), and what is left of them is withdrawn with this submission. Decisions are kept.
+    withdrawn = [d for d in current_documents(campaign.id) if d.status == DocumentStatus.rejected]
+    for document in withdrawn:
+        document.removed_at = utcnow()
     if identity.status == IdentityStatus.rejected:
         identity.status = IdentityStatus.pending
     try:
@@ -233,6 +235,7 @@ def submit_for_review(campaign: Campaign | int, organizer: User) -> ReviewRound:
     except CampaignError:
         db.session.rollback()
         raise
+    delete_all([d.storage_key for d in withdrawn])
     return round_
 
 

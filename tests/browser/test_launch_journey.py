@@ -9,7 +9,9 @@ from PIL import Image, ImageDraw
 
 from app.auth.models import StaffRole
 from tests.browser.conftest import phone_context
+from tests.browser.documents import write
 from tests.factories import StaffFactory
+from tests.review.helpers import ORGANIZER_ID, PATIENT_ID
 
 
 def _cover_jpeg(tmp_path) -> str:
@@ -60,9 +62,25 @@ def test_patient_launches_and_staff_approves(browser, live_server, db, screensho
     page.locator("form.campaign-form button[type=submit]").last.click()
     page.wait_for_load_state()
 
+    # Documents and real names, then submit from the documents page.
     page.goto(f"{live_server}/me/campaigns")
     page.get_by_role("button", name="提交审核").first.click()
+    page.wait_for_url(re.compile(r".*/documents$"))
+    for kind, title in [("diagnosis", "诊断证明书"), ("patient_id", "居民身份证"),
+                        ("organizer_id", "居民身份证"), ("relation_proof", "出生医学证明")]:
+        form = page.locator(f"#kind-{kind} form.upload-row")
+        form.locator("input[type=file]").set_input_files(write(tmp_path, f"{kind}.jpg", title))
+        form.get_by_role("button", name="上传").click()
+        page.wait_for_load_state()
+    page.fill("input[name=patient_name]", "李小雨")
+    page.fill("input[name=patient_id]", PATIENT_ID)
+    page.fill("input[name=organizer_name]", "王芳")
+    page.fill("input[name=organizer_id]", ORGANIZER_ID)
+    page.get_by_role("button", name="保存实名信息").click()
     page.wait_for_load_state()
+    page.locator("form[action$='/documents/submit'] button").click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/me/campaigns")
     screenshot(page, "launch-04-my-campaigns-submitted")
     assert "审核中" in page.content()
 
@@ -77,6 +95,11 @@ def test_patient_launches_and_staff_approves(browser, live_server, db, screensho
     staff_page.get_by_text("救救我六岁的女儿小雨").first.click()
     staff_page.wait_for_load_state()
     screenshot(staff_page, "launch-06-staff-review")
+    while staff_page.get_by_role("button", name="通过此材料").count():
+        staff_page.get_by_role("button", name="通过此材料").first.click()
+        staff_page.wait_for_load_state()
+    staff_page.get_by_role("button", name="实名一致").click()
+    staff_page.wait_for_load_state()
     staff_page.get_by_role("button", name="通过，上线筹款").click()
     staff_page.wait_for_load_state()
 

@@ -112,6 +112,13 @@ def test_edit_submit_flow(db, patient_client, patient):
                                    content_type="multipart/form-data")
     assert response.status_code == 302
     response = patient_client.post(f"/c/{campaign_id}/submit", follow_redirects=True)
+    assert "提交前请上传" in page(response)  # documents come first (tests/review)
+    from app.campaigns.models import Campaign
+    from tests.review.helpers import add_documents, add_identity
+
+    add_documents(db.session.get(Campaign, campaign_id), patient)
+    add_identity(db.session.get(Campaign, campaign_id), patient)
+    response = patient_client.post(f"/c/{campaign_id}/submit", follow_redirects=True)
     assert "已提交审核" in page(response)
     from app.campaigns.models import Campaign
 

@@ -141,3 +141,31 @@ def test_reaching_the_target_ends_the_campaign_after_the_payment_commits(client,
     with pytest.raises(DonationError):
         start(live_campaign, donor, 10_00)
     assert verify() == []
+
+
+def test_donation_paid_is_signalled_once_after_the_commit(client, live_campaign, donor):
+    from app.donations.signals import donation_paid
+
+    seen = []
+
+    def listener(sender, **payload):
+        db.session.rollback()  # the payment is committed: a listener cannot undo it
+        seen.append(payload)
+
+    def broken(sender, **payload):
+        raise RuntimeError("a listener's bug")
+
+    donation_paid.connect(listener)
+    donation_paid.connect(broken)
+    try:
+        payment = start(live_campaign, donor, 18_00)
+        body = notice_for(payment)
+        for _ in range(3):  # a broken listener still leaves the reply SUCCESS
+            assert acknowledged(post_notice(client, body))
+    finally:
+        donation_paid.disconnect(listener)
+        donation_paid.disconnect(broken)
+    assert seen == [{"donation_id": payment.payable_id, "campaign_id": live_campaign.id,
+                     "user_id": donor.id, "amount_fen": 18_00, "late": False}]
+    assert fresh(Campaign, live_campaign.id).raised_fen == 18_00
+    assert verify() == []
