@@ -125,19 +125,24 @@ def apportion(round_id: int, batch_size: int = BATCH_SIZE, progress=None) -> Rou
               if previous else 0)
     progress(2, f"{members} 名会员参与分摊")
     written, after = 0, 0
-    while written < members:
+    while True:
+        # The batch_size-th sharing member after `after`: each batch but the last holds exactly
+        # batch_size members of the snapshot, so positions continue from batch to batch.
         boundary = db.session.scalar(select(Membership.id).where(*eligible, Membership.id > after)
                                      .order_by(Membership.id).offset(batch_size - 1).limit(1))
         upper = boundary if boundary is not None else round_.cutoff_membership_id
-        inserted = _insert_batch(round_id, eligible, after, upper, written, members, figures,
-                                 offset)
-        if inserted == 0:
+        _insert_batch(round_id, eligible, after, upper, written, members, figures, offset)
+        if boundary is None:
             break
-        written += inserted
+        written += batch_size
         after = upper
         progress(2 + 96 * written // members, f"已计算 {written}/{members}")
-    if written != members:
-        raise RoundChanged(f"round {round_id}: counted {members} members, wrote {written}")
+    count, total, last = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(ShareCharge.amount_fen), 0),
+               func.max(ShareCharge.position)).where(ShareCharge.round_id == round_id)).one()
+    if (count, total, last) != (members, figures.total_fen, members - 1):
+        raise RoundChanged(f"round {round_id}: {members} members and {figures.total_fen} fen "
+                           f"expected, {count} charges of {total} fen written")
     for item, granted in zip(items, figures.granted):
         item.granted_fen = granted
     round_.members = members
@@ -171,7 +176,7 @@ def _cancel(round_: Round, items: list[RoundItem]) -> Round:
     return round_
 
 
-def _insert_batch(round_id, eligible, after, upper, start, members, figures, offset) -> int:
+def _insert_batch(round_id, eligible, after, upper, start, members, figures, offset) -> None:
     ranked = (select(Membership.id.label("membership_id"), Membership.user_id,
                      (literal(start, BigInteger) + func.row_number().over(order_by=Membership.id)
                       - 1).label("position"))
@@ -181,9 +186,8 @@ def _insert_batch(round_id, eligible, after, upper, start, members, figures, off
     rows = select(literal(round_id, BigInteger), ranked.c.membership_id, ranked.c.user_id,
                   ranked.c.position, literal(figures.base_share_fen, BigInteger) + extra,
                   literal(ChargeStatus.due.name))
-    result = db.session.execute(insert(ShareCharge).from_select(
+    db.session.execute(insert(ShareCharge.__table__).from_select(
         ["round_id", "membership_id", "user_id", "position", "amount_fen", "status"], rows))
-    return result.rowcount or 0
 
 
 def close_round(round_id: int, today: date | None = None, staff=None) -> Round:

@@ -107,6 +107,21 @@ class NoticeVerdict(str, enum.Enum):
         return self in (NoticeVerdict.processed, NoticeVerdict.late, NoticeVerdict.duplicate,
                         NoticeVerdict.not_success)
 
+    @property
+    def label(self) -> str:
+        return VERDICT_LABELS[self]
+
+
+VERDICT_LABELS = {
+    NoticeVerdict.processed: "已入账", NoticeVerdict.late: "已入账（筹款已停止）",
+    NoticeVerdict.duplicate: "重复通知", NoticeVerdict.not_success: "支付未成功",
+    NoticeVerdict.bad_signature: "签名错误", NoticeVerdict.wrong_merchant: "商户号不符",
+    NoticeVerdict.unknown_order: "订单不存在", NoticeVerdict.amount_mismatch: "金额不符",
+    NoticeVerdict.conflict: "状态冲突", NoticeVerdict.malformed: "格式错误",
+}
+# What staff look at first: notices refused, and money that arrived after its campaign stopped.
+ATTENTION_VERDICTS = tuple(v for v in NoticeVerdict if not v.accepted) + (NoticeVerdict.late,)
+
 
 class PaymentNotice(db.Model):
     """Every payment notice and query result we acted on or refused, for staff to read."""

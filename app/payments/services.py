@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.ledger.services import CLEARING_WECHAT, Leg, post
 from app.models_base import as_utc, utcnow
-from app.payments.models import (PAYABLE_STATES, NoticeVerdict, Payment, PaymentNotice,
-                                 PaymentState)
+from app.payments.models import (ATTENTION_VERDICTS, PAYABLE_STATES, NoticeVerdict, Payment,
+                                 PaymentNotice, PaymentState)
 from app.payments.payables import PaidPayment, payable_handler
 from app.payments.provider import (NoticeRejected, OrderRequest, PaymentNoticeData,
                                    PaymentProvider, ProviderError, get_provider)
@@ -70,6 +70,18 @@ def notify_url() -> str:
 
 def find_by_key(idempotency_key: str) -> Payment | None:
     return db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
+
+
+def notice_log(verdict: str, before_id: int | None, limit: int) -> list[PaymentNotice]:
+    """Notices for staff, newest first by keyset: 'attention', 'all' or one verdict's name."""
+    query = select(PaymentNotice).order_by(PaymentNotice.id.desc()).limit(limit)
+    if verdict == "attention":
+        query = query.where(PaymentNotice.verdict.in_(ATTENTION_VERDICTS))
+    elif verdict != "all":
+        query = query.where(PaymentNotice.verdict == NoticeVerdict[verdict])
+    if before_id is not None:
+        query = query.where(PaymentNotice.id < before_id)
+    return list(db.session.scalars(query))
 
 
 def find(out_trade_no: str) -> Payment | None:
@@ -251,10 +263,10 @@ def settle_by_query(payment_id: int, provider: PaymentProvider | None = None) ->
     payment = db.session.get(Payment, payment_id)
     if payment is None or not payment.is_open:
         return "skipped"
-    out_trade_no = payment.out_trade_no
+    out_trade_no, provider_name = payment.out_trade_no, payment.provider
     expired = as_utc(payment.expires_at) <= utcnow()
     db.session.rollback()  # hold no transaction while talking to WeChat
-    provider = provider or get_provider(payment.provider)
+    provider = provider or get_provider(provider_name)
     status = provider.query(out_trade_no)
     if status.state in ("paid", "refunded"):
         notice = PaymentNoticeData(out_trade_no=out_trade_no,

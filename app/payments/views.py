@@ -10,7 +10,9 @@ from flask_login import current_user, login_required
 from app.extensions import csrf
 from app.payments import services
 from app.payments import verify as _verify  # noqa: F401  (registers its ledger verify check)
-from app.payments.models import Payment, PaymentState
+from app.auth.decorators import staff_required
+from app.auth.models import StaffRole
+from app.payments.models import ATTENTION_VERDICTS, NoticeVerdict, Payment, PaymentState
 from app.payments.payables import payable_handler
 from app.payments.provider import ProviderError, get_provider
 from app.payments.qr import qr_svg
@@ -71,3 +73,21 @@ def status(out_trade_no: str):
                    state_label=payment.state.label, amount_fen=payment.amount_fen, paid=paid,
                    next_url=payable_handler(payment.payable_type).success_url(payment.payable_id)
                    if paid else None)
+
+
+NOTICE_PAGE = 50
+
+
+@bp.get("/staff/payments/notices")
+@staff_required(StaffRole.finance)
+def staff_notices():
+    """The log of payment notices: by default those refused, and late money, newest first."""
+    verdict = request.args.get("verdict", "attention")
+    if verdict != "all" and verdict != "attention" and verdict not in NoticeVerdict.__members__:
+        abort(400)
+    rows = services.notice_log(verdict, request.args.get("before", type=int), NOTICE_PAGE + 1)
+    return render_template("payments/staff_notices.html", rows=rows[:NOTICE_PAGE],
+                           verdict=verdict, verdicts=list(NoticeVerdict),
+                           attention=ATTENTION_VERDICTS,
+                           next_before=rows[NOTICE_PAGE - 1].id if len(rows) > NOTICE_PAGE
+                           else None)

@@ -180,9 +180,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_gunicorn(env: dict, port: int, workers: int, threads: int,
+                   target: str = "wsgi:app") -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "wsgi:app", "-b", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", target, "-b", f"127.0.0.1:{port}",
          "-w", str(workers), "-k", "gthread", "--threads", str(threads),
          "--keep-alive", "30", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True)
@@ -267,6 +268,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-redis", action="store_true",
                         help="run jobs in-process instead of queueing them on a private Redis")
+    parser.add_argument("--bare", action="store_true",
+                        help="without other features' donation_paid listeners")
     parser.add_argument("--database", default="xiangzhu_bench")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", action="store_true")
@@ -288,7 +291,8 @@ def main() -> None:
         orders = seed(url, args.orders)
         sequence, duplicates = notices(orders, random.Random(7))
         port = free_port()
-        server = start_gunicorn(env, port, args.workers, args.threads)
+        server = start_gunicorn(env, port, args.workers, args.threads,
+                                "bench.notify.bare_wsgi:app" if args.bare else "wsgi:app")
         asyncio.run(fire("127.0.0.1", port, [("GET", "/healthz", b"")] * 500,
                          args.connections))
         totals = measure(port, sequence, args.connections, args.rounds)
@@ -317,7 +321,8 @@ def main() -> None:
               "ledger_verify": (verify.stdout + verify.stderr).strip().splitlines()[-1:],
               **counts,
               "server": f"gunicorn gthread -w {args.workers} --threads {args.threads}"
-                        + (", jobs in-process" if args.no_redis else ", jobs on Redis"),
+                        + (", jobs in-process" if args.no_redis else ", jobs on Redis")
+                        + (", no donation_paid listeners" if args.bare else ""),
               "connections": args.connections, "cpus": os.cpu_count()}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))

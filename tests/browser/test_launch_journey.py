@@ -95,9 +95,10 @@ def test_patient_launches_and_staff_approves(browser, live_server, db, screensho
     staff_page.get_by_text("救救我六岁的女儿小雨").first.click()
     staff_page.wait_for_load_state()
     screenshot(staff_page, "launch-06-staff-review")
-    while staff_page.get_by_role("button", name="通过此材料").count():
-        staff_page.get_by_role("button", name="通过此材料").first.click()
+    for _ in range(staff_page.get_by_role("button", name="通过此材料").count()):
+        staff_page.locator(".doc-pending").first.get_by_role("button", name="通过此材料").click()
         staff_page.wait_for_load_state()
+    assert staff_page.locator(".doc-pending").count() == 0
     staff_page.get_by_role("button", name="实名一致").click()
     staff_page.wait_for_load_state()
     staff_page.get_by_role("button", name="通过，上线筹款").click()

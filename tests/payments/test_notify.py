@@ -161,3 +161,22 @@ def test_the_notify_endpoint_needs_no_csrf_token(app, client, live_campaign, don
         assert refused.status_code == 400
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_finance_staff_read_the_refused_notices(app, client, live_campaign, donor, staff):
+    from app.auth.models import StaffRole
+    from tests.factories import StaffFactory
+
+    payment = start(live_campaign, donor)
+    post_notice(client, notice_for(payment, api_key="forged0123456789forged0123456789"))
+    post_notice(client, notice_for(payment))
+    finance = app.test_client(user=StaffFactory(role=StaffRole.finance))
+    html = finance.get("/staff/payments/notices").get_data(as_text=True)
+    assert "<strong>签名错误</strong>" in html and payment.out_trade_no in html
+    assert "<strong>已入账</strong>" not in html
+    everything = finance.get("/staff/payments/notices?verdict=all").get_data(as_text=True)
+    assert "<strong>已入账</strong>" in everything
+    assert finance.get("/staff/payments/notices?verdict=nonsense").status_code == 400
+    assert app.test_client(user=staff).get("/staff/payments/notices").status_code == 403
+    assert client.get("/staff/payments/notices").status_code == 302
+    assert app.test_client(user=donor).get("/staff/payments/notices").status_code == 403

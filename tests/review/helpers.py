@@ -28,8 +28,8 @@ def add_documents(campaign, organizer, kinds=None) -> list[CampaignDocument]:
     return added
 
 
-def add_identity(campaign, organizer, patient_id: str = PATIENT_ID):
-    return services.save_identity(campaign, organizer, patient_name="王小明",
+def add_identity(campaign, organizer, patient_id: str = PATIENT_ID, patient_name: str = "王小明"):
+    return services.save_identity(campaign, organizer, patient_name=patient_name,
                                   patient_id=patient_id, organizer_name="李红",
                                   organizer_id=ORGANIZER_ID)
 
