@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import date
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
+from app.config import BASE_DIR
 from app.auth.models import StaffAccount, StaffRole, User
 from app.extensions import db
 
 log = logging.getLogger(__name__)
+
+FONT_PATH = BASE_DIR / "static" / "fonts" / "wqy-microhei.ttc"
 
 DEMO_STAFF = [
     ("admin", "管理员", StaffRole.admin, "xiangzhu-demo-2026"),
@@ -63,7 +67,8 @@ def seed_demo_data() -> None:
     if db.session.scalar(select(StaffAccount.id).limit(1)) is not None:
         return
     from app.campaigns.photos import process_image
-    from app.campaigns.services import approve_campaign, create_campaign, submit_campaign
+    from app.campaigns.services import create_campaign
+    from app.review import decisions
 
     staff = {}
     for username, name, role, password in DEMO_STAFF:
@@ -75,15 +80,64 @@ def seed_demo_data() -> None:
     db.session.add_all(users.values())
     db.session.commit()
 
-    live = create_campaign(users["o_demo_xiaoyu_mama"], LIVE_CAMPAIGN,
+    organizer = users["o_demo_xiaoyu_mama"]
+    live = create_campaign(organizer, LIVE_CAMPAIGN,
                            photos=[process_image(_cover((250, 236, 222), (236, 138, 108)))])
-    submit_campaign(live, by_user=users["o_demo_xiaoyu_mama"])
-    approve_campaign(live, by_staff=staff["reviewer"], reason="诊断证明、医院与收款人已核实")
-    waiting = create_campaign(users["o_demo_wang_son"], SUBMITTED_CAMPAIGN,
+    _submit_with_documents(live, organizer, patient_birth=date(2020, 5, 1),
+                           organizer_name="张丽", organizer_birth=date(1991, 3, 12))
+    for document in _documents(live.id):
+        decisions.decide_document(document.id, staff["reviewer"], approve=True)
+    decisions.verify_identity(live.id, staff["reviewer"], ok=True, note="与身份证件一致")
+    decisions.verify_payee(live.id, staff["finance"], ok=True, note="北京儿童医院对公账户")
+    decisions.approve_review(live.id, staff["reviewer"], note="诊断证明、医院与收款人已核实")
+
+    son = users["o_demo_wang_son"]
+    waiting = create_campaign(son, SUBMITTED_CAMPAIGN,
                               photos=[process_image(_cover((226, 238, 246), (92, 150, 196)))])
-    submit_campaign(waiting, by_user=users["o_demo_wang_son"])
+    _submit_with_documents(waiting, son, patient_birth=date(1968, 8, 20),
+                           organizer_name="王磊", organizer_birth=date(1994, 10, 2))
     log.info("demo data added: campaign %s live, campaign %s waiting for review",
              live.id, waiting.id)
+
+
+def _submit_with_documents(campaign, organizer: User, *, patient_birth: date,
+                           organizer_name: str, organizer_birth: date) -> None:
+    """Sample documents (drawn, clearly marked 示例), real names and a hospital payee."""
+    from app.core.idcard import make_number
+    from app.review import services as review
+    from app.review.uploads import check_bytes
+
+    for kind in review.required_kinds(campaign):
+        review.upload_documents(campaign, organizer, kind,
+                                [check_bytes(_sample_document(kind.label))])
+    review.save_identity(campaign, organizer, patient_name=campaign.patient_name,
+                         patient_id=make_number("110105", patient_birth, 123),
+                         organizer_name=organizer_name,
+                         organizer_id=make_number("110105", organizer_birth, 456))
+    review.save_payee(campaign, organizer, kind="hospital", account_name=campaign.hospital,
+                      bank_name="中国工商银行北京分行", account_number="0200001509026412345")
+    review.submit_for_review(campaign, organizer)
+
+
+def _documents(campaign_id: int):
+    from app.review.services import current_documents
+
+    return current_documents(campaign_id)
+
+
+def _sample_document(label: str) -> bytes:
+    """A plain sheet standing in for a scanned document: ruled lines and a stamp-like circle."""
+    image = Image.new("RGB", (900, 1200), (252, 252, 248))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([60, 60, 840, 160], outline=(60, 60, 60), width=3)
+    for y in range(220, 1080, 48):
+        draw.line([90, y, 810, y], fill=(200, 200, 200), width=2)
+    draw.ellipse([600, 900, 800, 1100], outline=(200, 40, 40), width=8)
+    font = ImageFont.truetype(str(FONT_PATH), 44)
+    draw.text((90, 82), f"示例材料 · {label}", font=font, fill=(60, 60, 60))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def register_demo_users_with_standin(standin_wsgi) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db, jobs
@@ -21,7 +22,8 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 600
 
 
-def apportion_round_job(round_id: int, batch_size: int = rounds.BATCH_SIZE) -> dict:
+def apportion_round_job(round_id: int) -> dict:
+    batch_size = int(current_app.config.get("MUTUAL_AID_BATCH_SIZE", rounds.BATCH_SIZE))
     round_ = rounds.apportion(round_id, batch_size=batch_size, progress=jobs.set_progress)
     paid = autopay_round(round_id)
     return {"round_id": round_id, "members": round_.members, "total_fen": round_.total_fen,

@@ -33,7 +33,8 @@ REDIS = "redis://127.0.0.1:6379/14"
 def config() -> dict:
     return {"TESTING": True, "EMBEDDED": False, "SECRET_KEY": "bench",
             "SQLALCHEMY_DATABASE_URI": SERVER.rsplit("/", 1)[0] + f"/{DATABASE}",
-            "REDIS_URL": REDIS, "RATELIMIT_STORAGE_URI": "memory://"}
+            "REDIS_URL": REDIS, "RATELIMIT_STORAGE_URI": "memory://",
+            "MUTUAL_AID_BATCH_SIZE": int(os.environ.get("BENCH_BATCH", "50000"))}
 
 
 def make_app():
@@ -124,16 +125,11 @@ def main() -> None:
         started = time.perf_counter()
         plan_id = seed(args.n)
         seeded = time.perf_counter() - started
-        rounds.BATCH_SIZE = args.batch   # read at enqueue time via the job's default
         started = time.perf_counter()
         round_ = rounds.announce_round(plan_id)
         job_id = round_.job_id
-        if args.batch != 50_000:
-            job = jobs.fetch(job_id)
-            job.kwargs = {"batch_size": args.batch}
-            job.save()
         worker = subprocess.Popen([sys.executable, __file__, "--worker"], stdout=subprocess.PIPE,
-                                  text=True)
+                                  text=True, env=os.environ | {"BENCH_BATCH": str(args.batch)})
         progress = []
         while worker.poll() is None:
             job = jobs.fetch(job_id)
