@@ -24,6 +24,7 @@ from app.campaigns.forms import ActionForm, CampaignForm, PhotoUploadForm
 from app.campaigns.models import MAX_PHOTOS, Campaign
 from app.campaigns.photos import KEY_PATTERN, photo_dir
 from app.campaigns.services import CampaignError
+from app.mutual_aid.hooks import track as track_funnel_step
 
 bp = Blueprint("campaigns", __name__)
 
@@ -69,6 +70,8 @@ def detail(campaign_id: int):
         abort(404)
     from app.campaigns.trust_views import trust_context
 
+    if campaign.is_public:
+        track_funnel_step("campaign_view", campaign.id)
     return render_template("campaigns/detail.html", campaign=campaign,
                            is_owner=queries.is_organizer(campaign, current_user),
                            action_form=ActionForm(), **trust_context(campaign, current_user))

@@ -68,6 +68,7 @@ def seed_demo_data() -> None:
         return
     from app.campaigns.photos import process_image
     from app.campaigns.services import create_campaign
+    from app.mutual_aid.services import seed_demo_plan
     from app.review import decisions
 
     staff = {}
@@ -96,6 +97,7 @@ def seed_demo_data() -> None:
                               photos=[process_image(_cover((226, 238, 246), (92, 150, 196)))])
     _submit_with_documents(waiting, son, patient_birth=date(1968, 8, 20),
                            organizer_name="王磊", organizer_birth=date(1994, 10, 2))
+    seed_demo_plan()
     log.info("demo data added: campaign %s live, campaign %s waiting for review",
              live.id, waiting.id)
 

@@ -15,13 +15,13 @@ STYLE = Style(
     foreground_strong="#1f2328", foreground_subtle="#6b7078",
     colors=("#0e9f7e", "#f26b3a", "#3a7bd5", "#a05cc7", "#d6a419", "#6b7078", "#d64541"),
     font_family='"PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif',
-    label_font_size=12, major_label_font_size=12, legend_font_size=12, title_font_size=14,
-    value_font_size=11, tooltip_font_size=12)
+    label_font_size=13, major_label_font_size=13, legend_font_size=13, title_font_size=15,
+    value_font_size=13, tooltip_font_size=13)
 
 
 def _config(**kwargs) -> dict:
-    return {"style": STYLE, "js": [], "disable_xml_declaration": True, "width": 720,
-            "height": 360, "explicit_size": False, "print_values": False} | kwargs
+    return {"style": STYLE, "js": [], "disable_xml_declaration": True, "width": 480,
+            "height": 320, "explicit_size": False, "print_values": False} | kwargs
 
 
 def _render(chart) -> str:

@@ -14,8 +14,7 @@ from flask import g, request
 from flask_login import current_user
 
 from app.mutual_aid import funnel
-
-VISITOR_COOKIE = "xz_vid"   # app/sharing/views.py VISITOR_COOKIE
+from app.sharing.views import VISITOR_COOKIE
 
 
 def current_person(create: bool = True) -> tuple[int | None, str | None]:

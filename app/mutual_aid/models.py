@@ -11,7 +11,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Enum, ForeignKey, Index,
-                        Integer, String, Text, UniqueConstraint, text)
+                        Integer, String, Text, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db

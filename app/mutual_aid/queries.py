@@ -9,8 +9,8 @@ from app.extensions import db
 from app.mutual_aid import apportionment
 from app.mutual_aid.models import (AuditRecord, Claim, ClaimStatus, MemberNotice, Membership,
                                    MembershipStatus, Objection, ObjectionStatus, Plan)
-from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, Round, RoundItem,
-                                         RoundStatus, ShareCharge, WalletRefund,
+from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, Round,
+                                         RoundItem, ShareCharge, WalletRefund,
                                          WalletRefundStatus)
 
 PUBLIC_CLAIM_STATUSES = (ClaimStatus.publicized, ClaimStatus.confirmed, ClaimStatus.in_round,
@@ -93,7 +93,7 @@ def round_collection(round_id: int) -> dict[str, int]:
                                      func.sum(ShareCharge.amount_fen))
                               .where(ShareCharge.round_id == round_id)
                               .group_by(ShareCharge.status)).all()
-    out = {f"{s.value}_count": 0 for s in ChargeStatus} | {f"{s.value}_fen": 0 for s in ChargeStatus}
+    out = {f"{s.value}_{unit}": 0 for s in ChargeStatus for unit in ("count", "fen")}
     for status, n, total in rows:
         out[f"{status.value}_count"] = int(n)
         out[f"{status.value}_fen"] = int(total or 0)

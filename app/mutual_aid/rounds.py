@@ -14,9 +14,9 @@ from app.ledger.services import Leg, post
 from app.models_base import utcnow
 from app.mutual_aid import apportionment, audit
 from app.mutual_aid.accounts import FEE_CLEARING, PAYOUT_CLEARING, plan_custody, wallet_account
-from app.mutual_aid.models import (SHARING_STATUSES, Claim, ClaimStatus, Membership, Plan)
-from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, DistributionLine, ItemKind,
-                                         Round, RoundItem, RoundStatus, ShareCharge)
+from app.mutual_aid.models import SHARING_STATUSES, Claim, ClaimStatus, Membership, Plan
+from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, DistributionLine,
+                                         ItemKind, Round, RoundItem, RoundStatus, ShareCharge)
 from app.mutual_aid.services import MutualAidError, china_today, suspend_overdue
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ import csv
 import io
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template,
+                   request, url_for)
 from flask_login import current_user
 
 from app.auth.decorators import staff_required

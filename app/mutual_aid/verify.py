@@ -16,9 +16,9 @@ from app.extensions import db
 from app.ledger.services import totals_by_account
 from app.ledger.verify import register_check
 from app.mutual_aid.accounts import plan_custody, wallet_account
-from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, DistributionLine, ItemKind,
-                                         Round, RoundItem, RoundStatus, ShareBatch, ShareCharge,
-                                         TopUp, WalletRefund)
+from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution,
+                                         DistributionLine, ItemKind, Round, RoundItem,
+                                         ShareBatch, ShareCharge, TopUp, WalletRefund)
 from app.payments.models import Payment, PaymentState
 
 PLAN_SOURCES = ("payment", "plan_wallet_pay", "plan_batch_surplus", "plan_distribution",

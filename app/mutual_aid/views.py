@@ -36,7 +36,7 @@ SOURCE_KEY = "mutual_aid_source_campaign"
 
 @bp.app_context_processor
 def mutual_aid_helpers():
-    return {"not_insurance_notice": NOT_INSURANCE}
+    return {"not_insurance_notice": NOT_INSURANCE, "mutual_aid_plan": services.default_plan}
 
 
 def _member_user():

@@ -150,7 +150,8 @@ def main() -> None:
             "round_seconds": round(elapsed, 1), "status": round_.status.value,
             "charges": count, "charges_sum_fen": int(total or 0), "total_fen": round_.total_fen,
             "base_share_fen": round_.base_share_fen, "remainder": round_.remainder,
-            "capped": round_.capped, "worker_peak_rss_mib": round(out["worker_peak_rss_kib"] / 1024),
+            "capped": round_.capped,
+            "worker_peak_rss_mib": round(out["worker_peak_rss_kib"] / 1024),
             "progress_seen": len(progress), "checks": round_problems() or "ok"}
     if args.json:
         print(json.dumps(result, ensure_ascii=False))

@@ -164,6 +164,9 @@ async def fire(host: str, port: int, requests: list[tuple[str, str, bytes]],
     return time.perf_counter() - started, latencies, replies
 
 
+CLIENT_CPU = {"seconds": 0.0}
+
+
 def summary(elapsed: float, latencies: list[float]) -> dict:
     ordered = sorted(latencies)
     return {"requests": len(latencies), "seconds": round(elapsed, 3),
@@ -251,8 +254,10 @@ def measure(port: int, sequence: list[bytes], connections: int, rounds: int) -> 
     for chunk in chunks:
         for name, batch in (("notify", [("POST", "/wechat/pay/notify", b) for b in chunk]),
                             ("healthz", [("GET", "/healthz", b"")] * len(chunk))):
+            cpu = time.process_time()
             elapsed, latencies, replies = asyncio.run(fire("127.0.0.1", port, batch,
                                                            connections))
+            CLIENT_CPU["seconds"] += time.process_time() - cpu
             totals[name][0] += elapsed
             totals[name][1] += latencies
             totals[name][2] += replies
@@ -323,7 +328,9 @@ def main() -> None:
               "server": f"gunicorn gthread -w {args.workers} --threads {args.threads}"
                         + (", jobs in-process" if args.no_redis else ", jobs on Redis")
                         + (", no donation_paid listeners" if args.bare else ""),
-              "connections": args.connections, "cpus": os.cpu_count()}
+              "connections": args.connections, "cpus": os.cpu_count(),
+              "client_cpu_share": round(CLIENT_CPU["seconds"] / (totals["notify"][0]
+                                                                 + totals["healthz"][0]), 2)}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -336,7 +343,8 @@ def main() -> None:
     print(f"ledger verify exit {verify.returncode}: {' '.join(result['ledger_verify'])}")
     print(f"paid {counts['paid']}/{counts['orders']} orders, {counts['ledger_transactions']} "
           f"ledger transactions, double counts: {counts['double_counts']}")
-    print(f"({result['server']}, {args.connections} connections, {os.cpu_count()} CPUs)")
+    print(f"({result['server']}, {args.connections} connections, {os.cpu_count()} CPUs; "
+          f"the load generator itself used {result['client_cpu_share']:.0%} of one CPU)")
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ def test_through_public_notice_to_payout(app, plan, submitted, staff, run_jobs, 
     objection = claims.file_objection(claim.id, objector.id, "此人加入前已确诊")
     assert claims.confirm_noticed_claims(utcnow() + timedelta(days=6)) == 0   # open objection
     claims.decide_objection(objection.id, staff, uphold=False, reason="核实为加入后首次确诊")
-    assert claims.confirm_noticed_claims() == 0                                   # window still open
+    assert claims.confirm_noticed_claims() == 0                   # the window is still open
     assert claims.confirm_noticed_claims(utcnow() + timedelta(days=6)) == 1
     item = db.session.scalars(select(RoundItem)).one()
     assert (item.kind, item.requested_fen, item.claim_id) == (ItemKind.claim, 300_000_00, claim.id)

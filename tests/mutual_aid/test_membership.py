@@ -16,7 +16,7 @@ from app.mutual_aid.money_models import ChargeStatus, ShareCharge
 from app.mutual_aid.services import JoinRequest, MutualAidError
 from tests.factories import UserFactory
 from tests.payments.helpers import acknowledged, notice_for, post_notice
-from tests.mutual_aid.conftest import TODAY, age_membership, announce, id_number, join, members, owe
+from tests.mutual_aid.conftest import TODAY, announce, id_number, join, members, owe
 
 
 def request_for(plan, user, **overrides) -> JoinRequest:
@@ -32,7 +32,8 @@ def test_joining_stores_the_id_encrypted_and_starts_the_waiting_period(plan, don
     assert membership.status == MembershipStatus.waiting
     assert number not in (membership.id_enc, membership.id_index)
     assert crypto.decrypt(membership.id_enc) == number and services.real_name(membership) == "王小明"
-    assert membership.name_masked == "王**" and membership.id_masked == number[:4] + "*" * 10 + number[-4:]
+    assert membership.name_masked == "王**"
+    assert membership.id_masked == number[:4] + "*" * 10 + number[-4:]
     assert (membership.waiting_until - membership.joined_at) == timedelta(days=180)
     assert membership.declaration["answers"] == [False] * 4
     record = db.session.scalars(select(AuditRecord)).one()

@@ -45,7 +45,8 @@ def test_a_round_charges_every_sharing_member_exactly(plan, run_jobs):
     for c in rows:
         assert c.amount_fen == apportionment.share_at(c.position, 9, round_.base_share_fen,
                                                       round_.remainder, round_.remainder_offset)
-    assert round_.due_on == TODAY + timedelta(days=7) and round_.close_on == TODAY + timedelta(days=14)
+    assert (round_.due_on, round_.close_on) == (TODAY + timedelta(days=7),
+                                                TODAY + timedelta(days=14))
     assert rounds.announce_round(plan.id, TODAY).id == round_.id          # idempotent per day
     assert rounds.announce_round(plan.id, TODAY + timedelta(days=1)) is None  # nothing owed
     assert verify() == []
@@ -74,8 +75,9 @@ def test_the_yearly_cap_binds_and_nobody_pays_past_it(plan, run_jobs):
     assert second.total_fen == 4 * 107_00 and second.max_share_fen == 107_00
     item = db.session.scalars(select(RoundItem).where(RoundItem.round_id == second.id)).one()
     assert item.granted_fen < item.requested_fen and item.granted_fen + second.fee_fen == 428_00
-    per_member = db.session.execute(select(ShareCharge.membership_id, func.sum(ShareCharge.amount_fen))
-                                    .group_by(ShareCharge.membership_id)).all()
+    per_member = db.session.execute(
+        select(ShareCharge.membership_id, func.sum(ShareCharge.amount_fen))
+        .group_by(ShareCharge.membership_id)).all()
     assert all(total == 188_00 for _, total in per_member)
     owe(plan, 1_00)
     assert rounds.announce_round(plan.id, TODAY + timedelta(days=7)) is None    # no room left

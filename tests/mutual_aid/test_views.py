@@ -45,7 +45,8 @@ def test_staff_pages_are_for_staff_and_roles(app, plan, staff_client, donor_clie
     assert staff_client.post(f"/staff/mutual-aid/plans/{plan.id}/announce").status_code == 403
     finance = app.test_client(user=StaffFactory(role=StaffRole.finance))
     response = finance.post(f"/staff/mutual-aid/plans/{plan.id}/announce")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/staff/mutual-aid/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/staff/mutual-aid/")
 
 
 def test_a_reviewer_decides_a_claim_in_the_console(app, plan, staff, staff_client, run_jobs):
@@ -64,7 +65,8 @@ def test_a_reviewer_decides_a_claim_in_the_console(app, plan, staff, staff_clien
                       data={"decision": "approve", "reason": "材料齐全"})
     db.session.expire_all()
     assert db.session.get(Claim, claim.id).status.value == "publicized"
-    record = db.session.scalars(select(AuditRecord).where(AuditRecord.action == "claim_approved")).one()
+    record = db.session.scalars(select(AuditRecord).where(
+        AuditRecord.action == "claim_approved")).one()
     assert (record.actor_staff_id, record.reason) == (staff.id, "材料齐全")
     assert "材料齐全" in staff_client.get("/staff/mutual-aid/audit").get_data(as_text=True)
     from app.review.audit import AuditEntry   # staff decisions reach the platform's log too
