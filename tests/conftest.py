@@ -63,18 +63,33 @@ def database_url(tmp_path_factory):
     admin.dispose()
 
 
-def _redis_url() -> str | None:
-    """The Redis server REDIS_URL names, on a database number of this run's own (1-15)."""
+@pytest.fixture(scope="session")
+def redis_url():
+    """The Redis server REDIS_URL names, on a database number (1-15) this run claims for itself
+    on that server, so concurrent runs never flush each other's queues."""
     server_url = os.environ.get("REDIS_URL")
     if not server_url:
-        return None
-    return server_url.rsplit("/", 1)[0] + f"/{os.getpid() % 15 + 1}"
+        yield None
+        return
+    from redis import Redis
+
+    server = Redis.from_url(server_url)
+    token = str(os.getpid())
+    for number in range(1, 16):
+        claim = f"xiangzhu:test-run-claims:{number}"
+        if server.set(claim, token, nx=True, ex=3 * 3600):
+            break
+    else:
+        pytest.fail("every Redis database 1-15 is claimed by another test run")
+    yield server_url.rsplit("/", 1)[0] + f"/{number}"
+    if server.get(claim) == token.encode():
+        server.delete(claim)
+    server.close()
 
 
 @pytest.fixture(scope="session")
-def app(standin, tmp_path_factory, database_url):
+def app(standin, tmp_path_factory, database_url, redis_url):
     upload_dir = tmp_path_factory.mktemp("uploads")
-    redis_url = _redis_url()
     port = _free_port()
     config = {
         "TESTING": True,
