@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
@@ -182,8 +183,6 @@ POSTER_MAX_AGE_DAYS = 30
 def prune_posters(max_age_days: int = POSTER_MAX_AGE_DAYS) -> int:
     """Periodic job: delete posters nobody has asked for in a month (any is drawn again on
     request) and temporary files left by a worker that died mid-write. Returns files removed."""
-    import time
-
     directory = store.poster_dir()
     if not directory.is_dir():
         return 0

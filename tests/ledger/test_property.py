@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 
 from app.campaigns.models import Campaign, CampaignStatus
 from app.donations.services import DonationError
-from app.extensions import db
 from app.ledger.services import CLEARING_WECHAT, balance, campaign_custody
 from app.ledger.verify import verify
 from app.models_base import utcnow
@@ -16,7 +15,7 @@ from app.payments.models import Payment, PaymentState
 from app.payments.services import handle_notification, settle_by_query
 from app.wechat_standin.pay import mark_paid
 from tests.factories import CampaignFactory
-from tests.payments.helpers import fresh, ledger_count, notice_for, notice_xml, start
+from tests.payments.helpers import fresh, ledger_count, notice_xml, start
 
 CAMPAIGNS = 3
 amounts = st.one_of(st.sampled_from([10_00, 20_00, 50_00, 100_00, 200_00]),
@@ -44,7 +43,7 @@ def test_ledger_invariants_hold_for_any_sequence(db, standin, donor, ops):
     paid: dict[str, str] = {}                         # out_trade_no → transaction_id
     ended: set[int] = set()
 
-    for op in ops:
+    for step, op in enumerate(ops):
         if op[0] == "donate":
             _, c, fen = op
             try:
@@ -76,7 +75,7 @@ def test_ledger_invariants_hold_for_any_sequence(db, standin, donor, ops):
                     assert outcome == "paid"
                     paid[no] = order["transaction_id"]
             else:
-                other_tid = f"4201{pid:08d}{len(ops):016d}"
+                other_tid = f"4201{pid:08d}{step:016d}"
                 forged = {"amount": notice_xml(no, fen + 1),
                           "signature": notice_xml(no, fen, api_key="k" * 32),
                           "merchant": notice_xml(no, fen, mch_id="1000000001"),

@@ -171,3 +171,17 @@ def test_sharing_listens_to_the_donation_paid_signal(app, monkeypatch, live_camp
     module.donation_paid.send(app, donation_id=donation.id)
     run_jobs()
     assert credits(donation.id) == [(link.id, 0, 5_00)]
+
+
+def test_a_paid_donation_signalled_by_donations_is_credited(app, live_campaign, patient,
+                                                            person, run_jobs):
+    from app.donations.signals import send_donation_paid
+
+    link = share(live_campaign, Person(patient.id))
+    giver = person("丁")
+    arrive(link, giver, ShareChannel.moments)
+    donation = paid_donation(live_campaign, giver, 7_00)
+    send_donation_paid(app, donation_id=donation.id, campaign_id=live_campaign.id,
+                       user_id=giver.user_id, amount_fen=7_00, late=False)
+    run_jobs()
+    assert credits(donation.id) == [(link.id, 0, 7_00)]

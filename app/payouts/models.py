@@ -1,0 +1,231 @@
+"""Money leaving a campaign: withdrawals (提现) with their invoices and receipts, the organizer's
+statement on leftover money, refunds to donors after termination, and in-app notices.
+
+Withdrawal states::
+
+    requested ──▶ approved ──▶ paid          (the custodian's transfer succeeded: ledger posted)
+        │            └──────▶ failed         (the custodian refused: nothing moved)
+        ├──▶ rejected  (finance, with a reason)
+        └──▶ cancelled (the organizer, or the campaign's termination)
+
+Refund states: pending (planned) ──▶ submitted (WeChat accepted) ──▶ succeeded (its notice:
+ledger posted) | failed; `none` marks a donation whose pro-rata share is 0 fen.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, String,
+                        Text)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models_base import created_at_column, fen_column, updated_at_column
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    return Enum(kind, native_enum=False, length=16)
+
+
+class WithdrawalStatus(str, enum.Enum):
+    requested = "requested"
+    approved = "approved"
+    paid = "paid"
+    failed = "failed"
+    rejected = "rejected"
+    cancelled = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return WITHDRAWAL_LABELS[self]
+
+
+WITHDRAWAL_LABELS = {
+    WithdrawalStatus.requested: "待财务审核", WithdrawalStatus.approved: "已批准，转账中",
+    WithdrawalStatus.paid: "已打款", WithdrawalStatus.failed: "转账失败",
+    WithdrawalStatus.rejected: "未通过", WithdrawalStatus.cancelled: "已撤回",
+}
+# These hold money back from the available balance until they are settled.
+PENDING_WITHDRAWALS = (WithdrawalStatus.requested, WithdrawalStatus.approved)
+
+
+class Withdrawal(db.Model):
+    __tablename__ = "payout_withdrawals"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        Index("ix_payout_withdrawals_campaign_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    amount_fen: Mapped[int] = fen_column()
+    purpose: Mapped[str] = mapped_column(String(200))
+    invoice_total_fen: Mapped[int | None] = fen_column(nullable=True)
+    # The verified payee as it was when asked for; approval checks it has not changed since.
+    payee_id: Mapped[int] = mapped_column(ForeignKey("campaign_payees.id"))
+    payee_kind: Mapped[str] = mapped_column(String(16))
+    payee_last4: Mapped[str] = mapped_column(String(4))
+    status: Mapped[WithdrawalStatus] = mapped_column(_enum(WithdrawalStatus),
+                                                     default=WithdrawalStatus.requested)
+    transfer_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    custodian_ref: Mapped[str | None] = mapped_column(String(64))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_reason: Mapped[str] = mapped_column(String(500), default="")
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failure: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    campaign = relationship("Campaign")
+    decided_by = relationship("StaffAccount")
+    documents: Mapped[list["PayoutDocument"]] = relationship(
+        order_by="PayoutDocument.id", viewonly=True)
+
+    @property
+    def invoices(self) -> list["PayoutDocument"]:
+        return [d for d in self.documents if d.kind == DocKind.invoice]
+
+    @property
+    def receipts(self) -> list["PayoutDocument"]:
+        return [d for d in self.documents if d.kind == DocKind.receipt]
+
+    @property
+    def public_receipts(self) -> list["PayoutDocument"]:
+        return [d for d in self.receipts if d.status == DocStatus.approved]
+
+
+class DocKind(str, enum.Enum):
+    invoice = "invoice"   # bills, invoices, cost lists behind a withdrawal (private)
+    receipt = "receipt"   # the hospital's receipt for a payout (public once staff approve it)
+
+    @property
+    def label(self) -> str:
+        return {"invoice": "票据 / 费用清单", "receipt": "收款收据"}[self.value]
+
+
+class DocStatus(str, enum.Enum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待审核", "approved": "已通过", "rejected": "未通过"}[self.value]
+
+
+class PayoutDocument(db.Model):
+    """A file in the private store (app/review/storage.py), checked by app/review/uploads."""
+
+    __tablename__ = "payout_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    withdrawal_id: Mapped[int] = mapped_column(ForeignKey("payout_withdrawals.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    kind: Mapped[DocKind] = mapped_column(_enum(DocKind))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[DocStatus] = mapped_column(_enum(DocStatus), default=DocStatus.pending)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == "application/pdf"
+
+
+class LeftoverStatement(db.Model):
+    """Once a campaign has ended: what the organizer says will happen to money left over."""
+
+    __tablename__ = "payout_leftover_statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class RefundStatus(str, enum.Enum):
+    pending = "pending"
+    submitted = "submitted"
+    succeeded = "succeeded"
+    failed = "failed"
+    none = "none"
+
+    @property
+    def label(self) -> str:
+        return REFUND_LABELS[self]
+
+
+REFUND_LABELS = {
+    RefundStatus.pending: "待退款", RefundStatus.submitted: "退款处理中",
+    RefundStatus.succeeded: "已退回", RefundStatus.failed: "退款异常",
+    RefundStatus.none: "无剩余可退",
+}
+# Planned refunds whose money is still in custody.
+UNSETTLED_REFUNDS = (RefundStatus.pending, RefundStatus.submitted, RefundStatus.failed)
+
+
+class DonationRefund(db.Model):
+    """One per donation of a terminated campaign: its pro-rata share of what remained."""
+
+    __tablename__ = "payout_donation_refunds"
+    __table_args__ = (
+        CheckConstraint("amount_fen >= 0", name="amount_not_negative"),
+        Index("ix_payout_donation_refunds_campaign_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
+    out_trade_no: Mapped[str] = mapped_column(String(32))
+    out_refund_no: Mapped[str] = mapped_column(String(64), unique=True)
+    donated_fen: Mapped[int] = fen_column()
+    amount_fen: Mapped[int] = fen_column()
+    status: Mapped[RefundStatus] = mapped_column(_enum(RefundStatus),
+                                                 default=RefundStatus.pending)
+    refund_id: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    campaign = relationship("Campaign")
+
+
+class PayoutNotice(db.Model):
+    """An in-app notice (站内通知): withdrawal decisions, refunds, pledge reminders."""
+
+    __tablename__ = "payout_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = created_at_column()
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def add_notice(user_id: int, kind: str, title: str, body: str, url: str = "") -> PayoutNotice:
+    """Add a notice to the caller's transaction (the calling service commits)."""
+    notice = PayoutNotice(user_id=user_id, kind=kind[:32], title=title[:60], body=body[:300],
+                          url=url[:200])
+    db.session.add(notice)
+    return notice
