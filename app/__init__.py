@@ -87,6 +87,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review_bp)
     from app.mutual_aid import register as register_mutual_aid
     register_mutual_aid(app)
+    from app.payouts import register as register_payouts
+    register_payouts(app)
 
 
 def register_errors(app: Flask) -> None:
@@ -113,3 +115,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(sharing_cli)
     from app.mutual_aid.commands import mutual_aid_cli
     app.cli.add_command(mutual_aid_cli)
+    from app.payouts.commands import payouts_cli
+    app.cli.add_command(payouts_cli)

@@ -11,12 +11,17 @@ from typing import Callable
 def periodic_jobs() -> list[tuple[Callable, int, str]]:
     from app.campaigns.tasks import PERIODIC_JOBS as campaign_jobs
     from app.mutual_aid.tasks import TICK_SECONDS, tick as mutual_aid_tick
+    from app.payments.tasks import periodic_jobs as payment_jobs
     from app.sharing.tasks import prune_posters
     from app.wechat.token_cache import refresh_wechat_tokens
 
     schedule: list[tuple[Callable, int, str]] = list(campaign_jobs)
+    schedule += payment_jobs()
 
     schedule.append((mutual_aid_tick, TICK_SECONDS, "default"))
     schedule.append((refresh_wechat_tokens, 300, "default"))
     schedule.append((prune_posters, 24 * 3600, "posters"))
+    from app.payouts.tasks import PERIODIC_JOBS as payout_jobs
+
+    schedule += payout_jobs
     return schedule

@@ -108,3 +108,8 @@ def _staff(staff: StaffAccount, roles: tuple[StaffRole, ...], message: str) -> S
     if not isinstance(staff, StaffAccount) or not staff.active or not staff.has_role(*roles):
         raise CampaignError(message, "forbidden")
     return staff
+
+
+from app.payouts.hooks import enqueue_refunds  # noqa: E402  (refunds follow termination)
+
+after_termination.append(enqueue_refunds)

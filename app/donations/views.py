@@ -15,6 +15,7 @@ from app.donations.queries import paid_donations
 from app.extensions import db, limiter
 from app.ledger.views import AccountPage, describe_campaign_accounts
 from app.models_base import format_yuan
+from app.mutual_aid.hooks import track as track_funnel_step
 from app.payments.provider import ProviderError
 
 bp = Blueprint("donations", __name__)
@@ -78,6 +79,7 @@ def donate(campaign_id: int):
     except ProviderError as error:
         return render_template("donations/donate.html", campaign=campaign,
                                error=f"微信支付下单失败：{error.message}", form=form), 502
+    track_funnel_step("donate_started", campaign.id)
     return redirect(url_for("payments.order", out_trade_no=payment.out_trade_no))
 
 
@@ -95,6 +97,7 @@ def thanks(donation_id: int):
         if payment is None:
             abort(404)
         return redirect(url_for("payments.order", out_trade_no=payment.out_trade_no))
+    track_funnel_step("invitation_shown", campaign.id)
     return render_template("donations/thanks.html", donation=donation, campaign=campaign)
 
 

@@ -22,7 +22,6 @@ from app.models_base import utcnow
 
 # Account codes are a naming convention; the ledger knows no feature's tables.
 CLEARING_WECHAT = "custodian:wechat_clearing"
-ACCOUNT_TYPES = ("custody", "clearing")
 
 
 def campaign_custody(campaign_id: int) -> str:

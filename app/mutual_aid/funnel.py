@@ -80,8 +80,11 @@ def record_step(step: str, campaign_id: int | None, channel: str | None = None,
 
 
 def on_donation_paid(sender, campaign_id: int, user_id: int | None = None, **extra) -> None:
-    """Receiver of app.donations.signals.donation_paid (sent after the payment committed)."""
-    record_step("donation_paid", campaign_id, None, user_id, None)
+    """Receiver of app.donations.signals.donation_paid (sent after the payment committed).
+    Enqueued, so the notify request that paid does not wait for a second commit."""
+    from app.extensions import jobs
+
+    jobs.enqueue(record_step, "donation_paid", campaign_id, None, user_id, None)
 
 
 def connect_donation_signal() -> bool:

@@ -248,9 +248,10 @@ def _log_rejection(verdict: NoticeVerdict, detail: str, out_trade_no: str | None
                    payment_id: int | None, source: str, raw: str,
                    remote_addr: str | None) -> None:
     db.session.rollback()
-    db.session.connection().execute(insert(NOTICES).values(
-        source=source, payment_id=payment_id, out_trade_no=(out_trade_no or "")[:64] or None,
-        verdict=verdict, detail=detail[:300], remote_addr=remote_addr, raw=raw))
+    db.session.connection().execute(INSERT_NOTICE, {
+        "source": source, "payment_id": payment_id, "received_at": utcnow(),
+        "out_trade_no": (out_trade_no or "")[:64] or None, "transaction_id": None,
+        "verdict": verdict, "detail": detail[:300], "remote_addr": remote_addr, "raw": raw})
     db.session.commit()
     log.warning("payment %s refused (%s): %s", source, verdict.value, detail)
 

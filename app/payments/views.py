@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, render_template,
+                   request, url_for)
 from flask_login import current_user, login_required
 
+from app.auth.decorators import staff_required
+from app.auth.models import StaffRole
 from app.extensions import csrf
 from app.payments import services
 from app.payments import verify as _verify  # noqa: F401  (registers its ledger verify check)
-from app.auth.decorators import staff_required
-from app.auth.models import StaffRole
 from app.payments.models import ATTENTION_VERDICTS, NoticeVerdict, Payment, PaymentState
 from app.payments.payables import payable_handler
 from app.payments.provider import ProviderError, get_provider
@@ -30,6 +30,18 @@ def wechat_notify():
     return Response(reply, status=200, content_type=content_type)
 
 
+@bp.post("/wechat/pay/refund_notify")
+@csrf.exempt  # WeChat encrypts refund notices with our API key; there is no session to forge
+def wechat_refund_notify():
+    from app.payments.refunds import handle_refund_notification
+
+    provider = get_provider("wechat")
+    body = request.get_data(cache=False) if (request.content_length or 0) <= 65536 else b""
+    ok, message = handle_refund_notification(body, request.remote_addr, provider)
+    reply, content_type = provider.notification_reply(ok, message)
+    return Response(reply, status=200, content_type=content_type)
+
+
 def _own_payment(out_trade_no: str) -> Payment:
     payment = services.find(out_trade_no)
     if payment is None or current_user.is_staff or payment.user_id != current_user.id:
@@ -41,6 +53,9 @@ def _own_payment(out_trade_no: str) -> Payment:
 @login_required
 def order(out_trade_no: str):
     payment = _own_payment(out_trade_no)
+    success_url = payable_handler(payment.payable_type).success_url(payment.payable_id)
+    if payment.state == PaymentState.paid:
+        return redirect(success_url)
     jsapi_params = None
     if payment.state == PaymentState.pending and payment.trade_type == "JSAPI":
         try:
@@ -56,8 +71,7 @@ def order(out_trade_no: str):
         "payments/order.html", payment=payment, jsapi_params=jsapi_params,
         qr=qr_svg(payment.code_url) if payment.code_url and payment.trade_type == "NATIVE"
         else None,
-        cashier_url=cashier_url, success_url=payable_handler(payment.payable_type)
-        .success_url(payment.payable_id))
+        cashier_url=cashier_url, success_url=success_url)
 
 
 @bp.get("/api/v1/payments/<out_trade_no>")

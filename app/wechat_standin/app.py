@@ -32,6 +32,9 @@ def create_standin(appid: str, secret: str, mch_id: str, api_key: str,
         jssdk_bp = None
     if jssdk_bp is not None:
         standin.register_blueprint(jssdk_bp)
+    from app.wechat_standin.messages import bp as messages_bp
+
+    standin.register_blueprint(messages_bp)
     return standin
 
 

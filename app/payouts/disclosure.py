@@ -1,0 +1,157 @@
+"""What the public sees of money going out (资金公示) and of pledges. Read-only: nothing commits.
+
+Every paid withdrawal is shown with its date, amount, payee type (a hospital by name, a person
+masked), purpose and the receipts finance approved; the totals come from the ledger; after the
+campaign ends, the organizer's statement on leftover money; after termination, how the refunds
+are going (amounts only, no donor).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from app.campaigns.models import Campaign, CampaignStatus
+from app.extensions import db
+from app.payouts.distribution import granted_to
+from app.payouts.funds import custody_balance, paid_out_fen
+from app.payouts.models import (DonationRefund, LeftoverStatement, PayoutDocument, RefundStatus,
+                                Withdrawal, WithdrawalStatus)
+from app.payouts.pledges import STANDING_LABELS, pledge_of, record_of, standing
+from app.review.models import Payee, PayeeKind
+
+PAYEE_LABELS = {PayeeKind.hospital: "医院对公账户", PayeeKind.patient: "患者本人账户",
+                PayeeKind.family: "患者家属账户"}
+
+
+@dataclass(frozen=True)
+class PayoutRow:
+    paid_at: datetime
+    amount_fen: int
+    payee: str
+    purpose: str
+    receipts: list[PayoutDocument]
+
+
+@dataclass(frozen=True)
+class RefundProgress:
+    count: int
+    settled: int
+    amount_fen: int
+    settled_fen: int
+
+
+@dataclass
+class Disclosure:
+    campaign: Campaign
+    balance_fen: int
+    paid_out_fen: int
+    granted_fen: int
+    payouts: list[PayoutRow] = field(default_factory=list)
+    statement: LeftoverStatement | None = None
+    refunds: RefundProgress | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.campaign.status in (CampaignStatus.ended, CampaignStatus.terminated)
+
+
+def payee_label(payee: Payee | None) -> str:
+    if payee is None:
+        return "收款账户"
+    return f"{PAYEE_LABELS.get(payee.kind, '收款账户')} · {payee.public_name}"
+
+
+def disclosure(campaign: Campaign) -> Disclosure:
+    withdrawals = list(db.session.scalars(
+        select(Withdrawal).where(Withdrawal.campaign_id == campaign.id,
+                                 Withdrawal.status == WithdrawalStatus.paid)
+        .order_by(Withdrawal.paid_at.desc(), Withdrawal.id.desc())))
+    payees = {p.id: p for p in db.session.scalars(
+        select(Payee).where(Payee.id.in_({w.payee_id for w in withdrawals})))}
+    rows = [PayoutRow(paid_at=w.paid_at, amount_fen=w.amount_fen,
+                      payee=payee_label(payees.get(w.payee_id)), purpose=w.purpose,
+                      receipts=[d for d in w.public_receipts if not d.is_pdf])
+            for w in withdrawals]
+    result = Disclosure(campaign=campaign, balance_fen=custody_balance(campaign.id),
+                        paid_out_fen=paid_out_fen(campaign.id),
+                        granted_fen=granted_to(campaign.id), payouts=rows)
+    if campaign.status == CampaignStatus.ended:
+        result.statement = db.session.scalar(select(LeftoverStatement).where(
+            LeftoverStatement.campaign_id == campaign.id))
+    if campaign.status == CampaignStatus.terminated:
+        result.refunds = refund_progress(campaign.id)
+    return result
+
+
+def refund_progress(campaign_id: int) -> RefundProgress:
+    succeeded = DonationRefund.status == RefundStatus.succeeded
+    row = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(DonationRefund.amount_fen), 0),
+               func.count().filter(succeeded),
+               func.coalesce(func.sum(DonationRefund.amount_fen).filter(succeeded), 0))
+        .where(DonationRefund.campaign_id == campaign_id,
+               DonationRefund.status != RefundStatus.none)).one()
+    return RefundProgress(count=row[0], amount_fen=int(row[1]), settled=row[2],
+                          settled_fen=int(row[3]))
+
+
+@dataclass(frozen=True)
+class PledgeBadge:
+    pledge: object | None
+    standing: str | None
+    record: list[tuple[object, str]]
+
+    @property
+    def label(self) -> str:
+        return STANDING_LABELS.get(self.standing or "", "")
+
+    @property
+    def shown(self) -> bool:
+        return self.pledge is not None or bool(self.record)
+
+
+def pledge_badge(campaign: Campaign) -> PledgeBadge:
+    """This campaign's pledge, and the organizer's record of pledges on other campaigns."""
+    pledge = pledge_of(campaign.id)
+    record = [(p, standing(p)) for p in record_of(campaign.organizer_id, campaign.id)]
+    return PledgeBadge(pledge=pledge, standing=standing(pledge) if pledge else None,
+                       record=record)
+
+
+def my_refunds(user_id: int) -> list[DonationRefund]:
+    return list(db.session.scalars(select(DonationRefund).where(
+        DonationRefund.user_id == user_id).order_by(DonationRefund.id.desc())))
+
+
+# --- for finance staff ----------------------------------------------------------------------
+
+def withdrawals_in(*statuses: WithdrawalStatus, limit: int = 100) -> list[Withdrawal]:
+    return list(db.session.scalars(select(Withdrawal).where(Withdrawal.status.in_(statuses))
+                                   .order_by(Withdrawal.id).limit(limit)))
+
+
+def receipts_to_review(limit: int = 100) -> list[PayoutDocument]:
+    from app.payouts.models import DocKind, DocStatus
+
+    return list(db.session.scalars(select(PayoutDocument).where(
+        PayoutDocument.kind == DocKind.receipt, PayoutDocument.status == DocStatus.pending)
+        .order_by(PayoutDocument.id).limit(limit)))
+
+
+def refunds_needing_attention(limit: int = 100) -> list[DonationRefund]:
+    return list(db.session.scalars(select(DonationRefund).where(
+        DonationRefund.status == RefundStatus.failed).order_by(DonationRefund.id).limit(limit)))
+
+
+def terminated_campaigns(limit: int = 50) -> list[tuple[Campaign, RefundProgress]]:
+    campaigns = db.session.scalars(select(Campaign).where(
+        Campaign.status == CampaignStatus.terminated).order_by(Campaign.id.desc())
+        .limit(limit)).unique()
+    return [(c, refund_progress(c.id)) for c in campaigns]
+
+
+def refunds_of(campaign_id: int) -> list[DonationRefund]:
+    return list(db.session.scalars(select(DonationRefund).where(
+        DonationRefund.campaign_id == campaign_id).order_by(DonationRefund.id)))

@@ -1,0 +1,145 @@
+"""The pages: the organizer's withdrawal form, finance's console, receipts made public, the
+leftover statement, the pledge form and repayment, notices; who may see what."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from app.campaigns.services import end_campaign
+from app.extensions import db
+from app.payouts import documents, pledges, withdrawals
+from app.payouts.models import DocKind, PayoutDocument, Withdrawal, WithdrawalStatus
+from tests.factories import UserFactory
+from tests.payouts.helpers import invoice
+from tests.review.files import jpeg_bytes
+
+
+def _paid_withdrawal(campaign, organizer, finance, run_jobs, amount=800_00):
+    withdrawal = withdrawals.request_withdrawal(campaign.id, organizer, amount, "支付住院押金",
+                                                invoices=[invoice()])
+    withdrawals.approve_withdrawal(withdrawal.id, finance)
+    run_jobs()
+    return withdrawal
+
+
+def test_the_organizer_asks_on_the_withdrawal_page(app, funded, patient, finance):
+    client = app.test_client(user=patient)
+    page = client.get(f"/c/{funded.id}/withdraw").get_data(as_text=True)
+    assert "可提现" in page and "¥2,000" in page and "医院对公账户 · 北京儿童医院" in page
+    refused = client.post(f"/c/{funded.id}/withdraw", data={
+        "amount": "2000.01", "purpose": "支付住院押金",
+        "invoices": [(io.BytesIO(jpeg_bytes((300, 200))), "bill.jpg")]},
+        content_type="multipart/form-data")
+    assert refused.status_code == 422
+    assert "提现金额超过可提现余额（当前可提现 ¥2,000）" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(Withdrawal.id)) is None
+    done = client.post(f"/c/{funded.id}/withdraw", data={
+        "amount": "1,500.5", "purpose": "支付住院押金",
+        "invoices": [(io.BytesIO(jpeg_bytes((300, 200))), "bill.jpg")]},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert "提现申请已提交" in done.get_data(as_text=True)
+    assert db.session.scalar(select(Withdrawal.amount_fen)) == 1_500_50
+    assert app.test_client(user=finance).get(f"/c/{funded.id}/withdraw").status_code == 403
+    other = app.test_client(user=UserFactory(nickname="路人"))
+    assert other.get(f"/c/{funded.id}/withdraw").status_code == 404
+
+
+def test_finance_console_approves_and_only_finance_may(app, funded, patient, finance, staff,
+                                                       run_jobs):
+    withdrawal = withdrawals.request_withdrawal(funded.id, patient, 500_00, "化疗费",
+                                                invoices=[invoice("pdf")])
+    console = app.test_client(user=finance)
+    queue = console.get("/staff/payouts/").get_data(as_text=True)
+    assert "¥500 · " in queue and "化疗费" in queue
+    detail = console.get(f"/staff/payouts/withdrawals/{withdrawal.id}").get_data(as_text=True)
+    assert "批准并转账 ¥500" in detail and "PDF · 1 页" in detail
+    assert app.test_client(user=staff).get("/staff/payouts/").status_code == 403
+    assert app.test_client().get("/staff/payouts/").status_code == 302
+    assert app.test_client(user=staff).post(
+        f"/staff/payouts/withdrawals/{withdrawal.id}/approve").status_code == 403
+    console.post(f"/staff/payouts/withdrawals/{withdrawal.id}/approve",
+                 data={"reason": "票据齐全"})
+    run_jobs()
+    again = console.post(f"/staff/payouts/withdrawals/{withdrawal.id}/approve",
+                         data={"reason": ""}, follow_redirects=True)
+    assert "已批准，不会重复打款" in again.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Withdrawal, withdrawal.id).status == WithdrawalStatus.paid
+
+
+def test_receipts_become_public_once_finance_approves(app, client, funded, patient, finance,
+                                                      run_jobs):
+    withdrawal = _paid_withdrawal(funded, patient, finance, run_jobs)
+    owner = app.test_client(user=patient)
+    owner.post(f"/c/{funded.id}/withdrawals/{withdrawal.id}/receipts",
+               data={"receipts": [(io.BytesIO(jpeg_bytes((320, 480))), "receipt.jpg")]},
+               content_type="multipart/form-data")
+    doc = db.session.scalar(select(PayoutDocument).where(PayoutDocument.kind == DocKind.receipt))
+    invoice_doc = db.session.scalar(select(PayoutDocument).where(
+        PayoutDocument.kind == DocKind.invoice))
+    assert client.get(f"/payout-files/{doc.id}").status_code == 404       # not yet approved
+    assert client.get(f"/payout-files/{invoice_doc.id}").status_code == 404  # never public
+    assert owner.get(f"/payout-files/{invoice_doc.id}").status_code == 200
+    page = client.get(f"/c/{funded.id}").get_data(as_text=True)
+    assert "¥800" in page and "收据待上传或审核中" in page and "医院对公账户 · 北京儿童医院" in page
+    app.test_client(user=finance).post(f"/staff/payouts/documents/{doc.id}/approve",
+                                       data={"reason": ""})
+    image = client.get(f"/payout-files/{doc.id}")
+    assert image.status_code == 200 and image.mimetype == "image/jpeg"
+    page = client.get(f"/c/{funded.id}").get_data(as_text=True)
+    assert f"/payout-files/{doc.id}" in page and "用途：支付住院押金" in page
+
+
+def test_final_totals_and_the_leftover_statement(app, client, funded, patient, staff):
+    with pytest.raises(documents.PayoutError, match="筹款结束后"):
+        documents.save_statement(funded.id, patient, "剩余善款将继续用于康复治疗。")
+    end_campaign(funded, "筹款期限已到", by_staff=staff)
+    owner = app.test_client(user=patient)
+    owner.post(f"/c/{funded.id}/statement",
+               data={"body": "剩余善款将继续用于孩子出院后的康复治疗，票据会陆续公示。"})
+    page = client.get(f"/c/{funded.id}").get_data(as_text=True)
+    assert re.search(r"最终筹得\s*<strong>¥2,000</strong>，共 3 次帮助", page)
+    assert "剩余善款将继续用于孩子出院后的康复治疗" in page and "筹款已结束" in page
+
+
+def test_the_pledge_form_page_and_repay_button(app, client, funded, patient, staff, donors):
+    owner = app.test_client(user=patient)
+    assert "筹款结束后才能许下诺言" in owner.get(f"/c/{funded.id}/pledge").get_data(as_text=True)
+    with freeze_time("2026-12-01 02:00:00"):
+        end_campaign(funded, "筹款期限已到", by_staff=staff)
+        too_much = owner.post(f"/c/{funded.id}/pledge", data={
+            "total": "3000", "schedule": "monthly", "instalments": "6",
+            "first_due": "2027-01-10", "destination": "donors", "words": ""})
+        assert too_much.status_code == 422
+        assert "诺言金额不能超过已筹金额 ¥2,000" in too_much.get_data(as_text=True)
+        made = owner.post(f"/c/{funded.id}/pledge", data={
+            "total": "1200", "schedule": "monthly", "instalments": "6",
+            "first_due": "2027-01-10", "destination": "donors", "words": "我会努力"},
+            follow_redirects=True)
+    text = made.get_data(as_text=True)
+    assert "承诺回馈 <strong>¥1,200</strong>" in text and "第 6 期" in text
+    pledge = pledges.pledge_of(funded.id)
+    owner = app.test_client(user=patient)  # its cookie was signed in the (future) frozen time
+    checkout = owner.post(f"/pledges/{pledge.id}/repay",
+                          data={"amount": "", "checkout_key": "k" * 20})
+    assert checkout.status_code == 302 and "/pay/XZ" in checkout.headers["Location"]
+    donor = app.test_client(user=donors[0])
+    page = donor.get(f"/pledges/{pledge.id}").get_data(as_text=True)
+    assert "您曾为这笔筹款捐款 ¥300" in page
+    donor.post(f"/pledges/{pledge.id}/pass-on", data={"pass_on": "1"})
+    assert pledges.passes_on(pledge.id, donors[0].id)
+    assert date(2027, 1, 10) == pledge.instalments[0].due_on
+
+
+def test_notices_are_listed_and_marked_read(app, funded, patient, finance, run_jobs):
+    _paid_withdrawal(funded, patient, finance, run_jobs)
+    page = app.test_client(user=patient).get("/me/notices").get_data(as_text=True)
+    assert "提现已到账" in page
+    from app.payouts.notices import unread_count
+
+    assert unread_count(patient.id) == 0
