@@ -7,27 +7,21 @@ at most MAX_SIDE pixels on its longest side. Files live in UPLOAD_DIR/photos/<ke
 """
 from __future__ import annotations
 
-import io
 import os
 import re
 import secrets
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.core.images import ImageRejected, reencode_image
 
 ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
-MAX_PIXELS = 40_000_000
 MAX_SIDE = 1600
 JPEG_QUALITY = 85
 KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
-
-# Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that; we lower the bound for the
-# whole process and turn the warning into an error where we open uploads.
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 class PhotoError(Exception):
@@ -58,43 +52,13 @@ def read_upload(stream: BinaryIO, limit: int | None = None) -> bytes:
 
 def process_image(data: bytes) -> ProcessedImage:
     """Validate an upload by its content and return it re-encoded as a metadata-free JPEG."""
-    # Only our three decoders ever see the bytes (no exotic format parsers on untrusted input).
-    # The explicit pixel check below also covers a thread that misses the warnings filter.
-    formats = sorted(ALLOWED_FORMATS)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data), formats=formats) as probe:
-                kind = probe.format
-                width, height = probe.size
-                probe.verify()
-            if kind not in ALLOWED_FORMATS:
-                raise PhotoError("只支持 JPG、PNG 或 WebP 格式的图片")
-            if width * height > MAX_PIXELS:
-                raise PhotoError("图片尺寸太大，请缩小后再上传")
-            with Image.open(io.BytesIO(data), formats=formats) as image:
-                image.load()
-                return _reencode(image)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    try:
+        jpeg = reencode_image(data, tuple(sorted(ALLOWED_FORMATS)), MAX_SIDE, JPEG_QUALITY)
+    except ImageRejected as rejected:
+        if rejected.reason == "too_large":
             raise PhotoError("图片尺寸太大，请缩小后再上传") from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-            raise PhotoError("无法识别该文件，请上传 JPG、PNG 或 WebP 格式的照片") from None
-
-
-def _reencode(image: Image.Image) -> ProcessedImage:
-    image = ImageOps.exif_transpose(image)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        image = flat
-    elif image.mode != "RGB":
-        image = image.convert("RGB")
-    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    # No exif=, no icc_profile=: nothing of the original's metadata is carried over.
-    image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
-    return ProcessedImage(data=out.getvalue(), width=image.width, height=image.height)
+        raise PhotoError("无法识别该文件，请上传 JPG、PNG 或 WebP 格式的照片") from None
+    return ProcessedImage(data=jpeg.data, width=jpeg.width, height=jpeg.height)
 
 
 def process_upload(storage) -> ProcessedImage:

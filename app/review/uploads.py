@@ -10,18 +10,17 @@ from __future__ import annotations
 import io
 import logging
 import re
-import warnings
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
+
+from app.core.images import ImageRejected, reencode_image
 from pypdf.errors import PdfReadError, PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 IMAGE_FORMATS = ("JPEG", "PNG")
-MAX_PIXELS = 40_000_000
-MAX_SIDE = 2400
+MAX_SIDE = 2400  # documents keep more detail than photos: small print must stay legible
 JPEG_QUALITY = 88
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_PDF_BYTES = 20 * 1024 * 1024
@@ -35,8 +34,6 @@ FORBIDDEN_PDF_NAMES = frozenset({
     "/SubmitForm", "/ImportData", "/XFA", "/GoToE"})
 RAW_PDF_PATTERN = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)\b")
 
-# Pillow refuses above twice this and warns above it; the warning is made an error below.
-Image.MAX_IMAGE_PIXELS = min(Image.MAX_IMAGE_PIXELS or MAX_PIXELS, MAX_PIXELS)
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 UNKNOWN = "无法识别该文件。请上传 JPG、PNG 格式的照片或 PDF 文件"
@@ -108,37 +105,14 @@ def check_bytes(data: bytes) -> CheckedFile:
 # --- images ---------------------------------------------------------------------------------------
 
 def check_image(data: bytes) -> CheckedFile:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as probe:
-                width, height = probe.size
-                probe.verify()
-            if width * height > MAX_PIXELS:
-                raise UploadError("图片尺寸太大（像素过多），请缩小后再上传")
-            with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
-                image.load()
-                return _reencode(image)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    try:
+        jpeg = reencode_image(data, IMAGE_FORMATS, MAX_SIDE, JPEG_QUALITY)
+    except ImageRejected as rejected:
+        if rejected.reason == "too_large":
             raise UploadError("图片尺寸太大（像素过多），请缩小后再上传") from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-            raise UploadError("图片已损坏或无法识别，请重新拍摄后上传") from None
-
-
-def _reencode(image: Image.Image) -> CheckedFile:
-    image = ImageOps.exif_transpose(image)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        image = flat
-    elif image.mode != "RGB":
-        image = image.convert("RGB")
-    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
-    return CheckedFile(data=out.getvalue(), content_type="image/jpeg", width=image.width,
-                       height=image.height)
+        raise UploadError("图片已损坏或无法识别，请重新拍摄后上传") from None
+    return CheckedFile(data=jpeg.data, content_type="image/jpeg", width=jpeg.width,
+                       height=jpeg.height)
 
 
 # --- PDF ------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from app.campaigns.models import Campaign
 from app.core.errors import error_response
 from app.extensions import db
 from app.review import reports, services
-from app.review.forms import DocumentUploadForm, IdentityForm, PayeeForm, ReportForm
+from app.review.forms import DocumentUploadForm, IdentityForm, PayeeForm
 from app.review.models import REJECT_REASONS, CampaignDocument, DocumentKind
 from app.review.queries import documents_by_kind, rounds_of
 from app.review.services import ReviewError

@@ -6,13 +6,13 @@ import pytest
 from PIL import Image
 
 from app.campaigns.photos import (
-    MAX_PIXELS,
     MAX_SIDE,
     PhotoError,
     process_image,
     read_upload,
     store_image,
 )
+from app.core.images import MAX_PIXELS
 from tests.campaigns.images import gif_bytes, jpeg_bytes, png_bytes, png_header_only
 
 
