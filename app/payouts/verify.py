@@ -7,12 +7,12 @@
 - no campaign custody, pledge custody or the fund is ever negative;
 - a pledge's cached repaid total equals its paid repayments and the payments into its custody;
   its custody holds exactly what is not yet distributed or still being transferred back;
-- a distributed repayment's shares sum exactly to it;
+- a distributed repayment's shares sum exactly to it; a repayment is paid iff its payment is;
 - the fund holds exactly what came in less what it granted.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from app.extensions import db
 from app.ledger.models import Account, Entry, LedgerTransaction
@@ -110,6 +110,24 @@ def pledge_problems() -> list[str]:
     return problems
 
 
+def repayment_payment_problems() -> list[str]:
+    """A repayment is paid exactly when its payment is, and of the same amount."""
+    from app.payments.models import Payment, PaymentState
+
+    paid_payment = and_(Payment.payable_type == "pledge_repayment",
+                        Payment.payable_id == Repayment.id,
+                        Payment.state.in_((PaymentState.paid, PaymentState.refunded)))
+    unbacked = db.session.scalars(select(Repayment.id).outerjoin(Payment, paid_payment).where(
+        Repayment.paid_at.is_not(None), Payment.id.is_(None))).all()
+    unmarked = db.session.scalars(select(Repayment.id).join(Payment, paid_payment).where(
+        Repayment.paid_at.is_(None))).all()
+    wrong = db.session.scalars(select(Repayment.id).join(Payment, paid_payment).where(
+        Payment.amount_fen != Repayment.amount_fen)).all()
+    return ([f"repayment {i} is marked paid but its payment is not" for i in unbacked]
+            + [f"repayment {i}'s payment is paid but the repayment is not" for i in unmarked]
+            + [f"repayment {i}'s amount differs from its payment" for i in wrong])
+
+
 def fund_problems() -> list[str]:
     entries = db.session.execute(select(FundEntry.kind, FundEntry.amount_fen)).all()
     expected = sum(a if k.is_in else -a for k, a in entries)
@@ -128,7 +146,7 @@ def fund_problems() -> list[str]:
 
 def payouts_problems() -> list[str]:
     return (withdrawal_problems() + refund_problems() + negative_problems()
-            + pledge_problems() + fund_problems())
+            + pledge_problems() + repayment_payment_problems() + fund_problems())
 
 
 register_check("payouts", payouts_problems)

@@ -91,7 +91,8 @@ def _withdraw_context(campaign: Campaign, form: WithdrawalForm) -> dict:
             "balance_fen": custody_balance(campaign.id), "history": history,
             "batch_threshold_fen": withdrawals.BATCH_THRESHOLD_FEN, "action_form": ActionForm(), "receipt_form": ReceiptForm(),
             "statement_form": StatementForm(body=statement.body if statement else None),
-            "statement": statement, "pledge": pledges.pledge_of(campaign.id)}
+            "statement": statement, "pledge": pledges.pledge_of(campaign.id),
+            "first_withdrawal": not any(w.status.value in ("approved", "paid") for w in history)}
 
 
 @bp.post("/c/<int:campaign_id>/withdrawals/<int:withdrawal_id>/cancel")

@@ -212,9 +212,12 @@ def settle(withdrawal_id: int, result: TransferResult) -> str:
     campaign_id = _campaign_of(withdrawal_id)
     campaign = lock_campaign(campaign_id)
     withdrawal = _locked(withdrawal_id)
-    if withdrawal.status != W.approved or result.state == "processing":
+    if withdrawal.status != W.approved:  # settled before (a repeated job or a twin)
         db.session.rollback()
-        return withdrawal.status.value if result.state != "processing" else "processing"
+        return withdrawal.status.value
+    if result.state == "processing":     # the custodian is still on it: reconcile later
+        db.session.rollback()
+        return "processing"
     now = utcnow()
     url = f"/c/{campaign_id}/withdraw"
     if result.state == "succeeded" and result.amount_fen == withdrawal.amount_fen:

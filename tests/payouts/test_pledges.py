@@ -17,7 +17,7 @@ from app.ledger.services import balance, campaign_custody
 from app.payouts import distribution, pledges
 from app.payouts.accounts import FORWARD_FUND, pledge_custody
 from app.payouts.errors import PayoutError
-from app.payouts.pledge_models import (FundEntry, FundEntryKind, Pledge, Repayment, Share,
+from app.payouts.pledge_models import (FundEntryKind, Pledge, Repayment, Share,
                                        ShareRoute, ShareStatus)
 from app.payouts.tasks import pledge_tick
 from tests.payments.helpers import acknowledged, notice_for, post_notice

@@ -102,3 +102,21 @@ def test_scheduled_on_rq_and_sent_by_a_worker_with_its_scheduler(funded, patient
         Reminder.wechat_sent_at.is_(None))) is None
     assert len(db.session.scalars(select(Reminder)).all()) == 2
     assert len(_messages(standin, patient.openid)) == 2
+
+
+def test_the_standin_answers_template_messages_as_wechat_does(standin, db):
+    from app.wechat.token_cache import token_cache
+
+    url = f"{standin.base_url}cgi-bin/message/template/send"
+    body = {"touser": "o_someone", "template_id": "t", "data": {"first": {"value": "x"}}}
+    import requests
+
+    assert requests.post(url, params={"access_token": "nope"}, json=body,
+                         timeout=5).json()["errcode"] == 40001
+    token = token_cache().access_token()
+    answer = requests.post(url, params={"access_token": token}, json=body, timeout=5).json()
+    assert answer["errcode"] == 0 and answer["msgid"]
+    for bad, code in [({"touser": "x"}, 40003), ({"template_id": ""}, 40037),
+                      ({"data": {"first": "x"}}, 47001)]:
+        assert requests.post(url, params={"access_token": token}, json=body | bad,
+                             timeout=5).json()["errcode"] == code

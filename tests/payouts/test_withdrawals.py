@@ -180,3 +180,18 @@ def test_cancel_by_the_organizer(funded, patient, donors):
     with pytest.raises(PayoutError):
         withdrawals.cancel_withdrawal(withdrawal.id, donors[0])
     assert withdrawals.cancel_withdrawal(withdrawal.id, patient).status == W.cancelled
+
+
+def test_ledger_verify_notices_a_record_that_disagrees(funded, patient, finance, run_jobs):
+    from sqlalchemy import update
+
+    from app.ledger.verify import verify
+
+    withdrawal = _ask(funded, patient, 700_00)
+    withdrawals.approve_withdrawal(withdrawal.id, finance)
+    run_jobs()
+    db.session.execute(update(Withdrawal).where(Withdrawal.id == withdrawal.id)
+                       .values(status=W.approved))
+    assert f"[payouts] withdrawal {withdrawal.id} is approved but the ledger paid it" in verify()
+    db.session.rollback()
+    assert verify() == []
