@@ -13,6 +13,7 @@ import pytest
 from flask import g, request_tearing_down
 from flask_login import FlaskLoginClient
 from sqlalchemy import create_engine, make_url, text
+from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -109,7 +110,9 @@ def app(standin, tmp_path_factory, database_url, redis_url):
     request_tearing_down.connect(_forget_signed_in_user, application)
     with application.app_context():
         _db.drop_all()
-        _db.create_all()
+        with _db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()  # the schema comes from the migrations, as in production
     yield application
     with application.app_context():
         _db.session.remove()
