@@ -7,12 +7,15 @@ pages can show it. Features declare their jobs in their own `tasks.py` and enque
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
+INLINE_JOBS_KEPT = 1000
 QUEUE_NAMES = ("default", "payments", "posters", "notifications")
 # Options that steer rq itself (retries, time limits, lifetimes); an in-process run has no use for
 # them, so they are dropped there rather than passed on to the job function.
@@ -40,8 +43,10 @@ class InlineJob:
 class JobQueue:
     def __init__(self) -> None:
         self.redis = None
-        self._inline_jobs: dict[str, InlineJob] = {}
-        self._current: InlineJob | None = None
+        # Bounded: the embedded server keeps the latest in-process jobs for progress pages only.
+        self._inline_jobs: OrderedDict[str, InlineJob] = OrderedDict()
+        # Per thread: the threaded embedded server runs several requests' jobs at once.
+        self._local = threading.local()
 
     def init_app(self, app) -> None:
         url = app.config.get("REDIS_URL")
@@ -72,7 +77,10 @@ class JobQueue:
             kwargs.pop(name)
         job = InlineJob(id=job_id or uuid.uuid4().hex)
         self._inline_jobs[job.id] = job
-        previous, self._current = self._current, job
+        while len(self._inline_jobs) > INLINE_JOBS_KEPT:
+            self._inline_jobs.popitem(last=False)
+        previous = getattr(self._local, "current", None)
+        self._local.current = job
         job.status = "started"
         try:
             job.result = func(*args, **kwargs)
@@ -81,7 +89,7 @@ class JobQueue:
             log.exception("inline job %s failed", job.id)
             job.status = "failed"
         finally:
-            self._current = previous
+            self._local.current = previous
         return job
 
     def fetch(self, job_id: str):
@@ -98,7 +106,7 @@ class JobQueue:
     def set_progress(self, percent: int, message: str = "") -> None:
         """Called from inside a job to publish progress."""
         if self.inline:
-            job = self._current
+            job = getattr(self._local, "current", None)
         else:
             from rq import get_current_job
 

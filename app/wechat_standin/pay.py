@@ -217,7 +217,9 @@ def refund():
             order["trade_state"] = "REFUND"
             if existing["notify_url"]:
                 notice = refund_notice_xml(existing, appid, mch_id, api_key)
-                _send_async(_state(), existing["notify_url"], notice, (), "refund",
+                # WeChat resends refund notices until acknowledged, as it does payments.
+                _send_async(_state(), existing["notify_url"], notice,
+                            tuple(current_app.config["RESEND_SCHEDULE"]), "refund",
                             out_refund_no)
     return _reply({k: existing[k] for k in ("transaction_id", "out_trade_no", "out_refund_no",
                                             "refund_id", "refund_fee", "total_fee")}

@@ -60,6 +60,16 @@ def decode_qr(jpeg_or_png: bytes) -> str:
     import cv2
 
     pixels = cv2.imdecode(np.frombuffer(jpeg_or_png, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
-    text, points, _ = cv2.QRCodeDetector().detectAndDecode(pixels)
+    # OpenCV's locator can be distracted by the rest of a poster (cover, progress bar): look at
+    # the whole image first, then at its lower half where the code sits, then enlarged.
+    height = pixels.shape[0]
+    lower = pixels[height // 2:, :]
+    views = [pixels, lower, cv2.resize(lower, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)]
+    points = None
+    for view in views:
+        for detector in (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco()):
+            text, points, _ = detector.detectAndDecode(view)
+            if points is not None and text:
+                return text
     assert points is not None, "no QR code found"
     return text
