@@ -5,7 +5,7 @@ from functools import wraps
 from typing import Callable, TypeVar
 
 from flask import abort, flash, redirect, url_for
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, current_user, login_required
 
 from app.auth.models import StaffRole
 from app.auth.redirects import current_path
@@ -53,3 +53,16 @@ def configure_login_manager(manager: LoginManager) -> None:
             abort(401)
         flash(manager.login_message, manager.login_message_category)
         return redirect(url_for(manager.login_view, next=current_path()))
+
+
+def organizer_required(view):
+    """Signed in as a WeChat user: staff accounts don't organise campaigns."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if getattr(current_user, "is_staff", False):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

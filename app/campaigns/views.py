@@ -4,8 +4,6 @@ Views stay thin: forms check input, app.campaigns.services changes state, querie
 """
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import (
     Blueprint,
     abort,
@@ -17,8 +15,9 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from app.auth.decorators import organizer_required
 from app.campaigns import queries, services
 from app.campaigns.forms import ActionForm, CampaignForm, PhotoUploadForm
 from app.campaigns.models import MAX_PHOTOS, Campaign
@@ -30,18 +29,6 @@ bp = Blueprint("campaigns", __name__)
 
 PHOTO_MAX_AGE = 365 * 24 * 3600
 
-
-def organizer_required(view):
-    """Signed in as a WeChat user (staff accounts don't organise campaigns)."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if getattr(current_user, "is_staff", False):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _own_campaign(campaign_id: int) -> Campaign:

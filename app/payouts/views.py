@@ -4,12 +4,12 @@ service, render. Files of withdrawals are served from the private store."""
 from __future__ import annotations
 
 import secrets
-from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
+from app.auth.decorators import organizer_required
 from app.campaigns.forms import ActionForm
 from app.campaigns.models import Campaign, CampaignStatus
 from app.extensions import db
@@ -17,10 +17,23 @@ from app.payments.provider import ProviderError
 from app.payouts import disclosure as queries
 from app.payouts import distribution, documents, pledges, withdrawals
 from app.payouts.errors import PayoutError
-from app.payouts.forms import (PledgeForm, ReceiptForm, RepayForm, StatementForm, WithdrawalForm,
-                               checked_files, fen_of)
+from app.payouts.forms import (
+    PledgeForm,
+    ReceiptForm,
+    RepayForm,
+    StatementForm,
+    WithdrawalForm,
+    checked_files,
+    fen_of,
+)
 from app.payouts.funds import available_fen, custody_balance
-from app.payouts.models import DocKind, DocStatus, LeftoverStatement, PayoutDocument, Withdrawal
+from app.payouts.models import (
+    DocKind,
+    DocStatus,
+    LeftoverStatement,
+    PayoutDocument,
+    Withdrawal,
+)
 from app.payouts.notices import read_notices
 from app.payouts.pledge_models import Pledge, Share
 from app.review.models import IdentityStatus, Payee
@@ -28,16 +41,6 @@ from app.review.storage import StorageError
 
 bp = Blueprint("payouts", __name__)
 
-
-def organizer_required(view):
-    @login_required
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if getattr(current_user, "is_staff", False):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _own_campaign(campaign_id: int) -> Campaign:

@@ -182,7 +182,18 @@ class IdentityStatus(str, enum.Enum):
         return {"pending": "待核实", "verified": "已核实", "rejected": "未通过"}[self.value]
 
 
-class CampaignIdentity(db.Model):
+class StaffVerified:
+    """Columns of something staff verify: its state, who verified it, when, and their note."""
+
+    status: Mapped[IdentityStatus] = mapped_column(
+        Enum(IdentityStatus, native_enum=False, length=16), default=IdentityStatus.pending)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class CampaignIdentity(StaffVerified, db.Model):
     """Real names and ID numbers of patient and organizer, encrypted; one row per campaign."""
 
     __tablename__ = "campaign_identities"
@@ -194,12 +205,6 @@ class CampaignIdentity(db.Model):
     patient_id_index: Mapped[str] = mapped_column(String(64), index=True)
     organizer_name_enc: Mapped[str] = mapped_column(Text)
     organizer_id_enc: Mapped[str] = mapped_column(Text)
-    status: Mapped[IdentityStatus] = mapped_column(
-        Enum(IdentityStatus, native_enum=False, length=16), default=IdentityStatus.pending)
-    note: Mapped[str] = mapped_column(String(500), default="")
-    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
-    updated_at: Mapped[datetime] = updated_at_column()
 
     @property
     def patient_name(self) -> str:
@@ -239,7 +244,7 @@ class PayeeKind(str, enum.Enum):
                 "family": "患者家属账户"}[self.value]
 
 
-class Payee(db.Model):
+class Payee(StaffVerified, db.Model):
     """Where withdrawals go. Verified by finance staff; a change sends it back to pending."""
 
     __tablename__ = "campaign_payees"
@@ -251,12 +256,6 @@ class Payee(db.Model):
     bank_name: Mapped[str] = mapped_column(String(100))
     account_number_enc: Mapped[str] = mapped_column(Text)
     account_last4: Mapped[str] = mapped_column(String(4))
-    status: Mapped[IdentityStatus] = mapped_column(
-        Enum(IdentityStatus, native_enum=False, length=16), default=IdentityStatus.pending)
-    note: Mapped[str] = mapped_column(String(500), default="")
-    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
-    updated_at: Mapped[datetime] = updated_at_column()
 
     @property
     def account_name(self) -> str:
