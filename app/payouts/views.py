@@ -212,6 +212,8 @@ def pledge_page(pledge_id: int):
         next_instalment=pledges.next_instalment(pledge), rules=distribution.FUND_RULES,
         returned_fen=sum(s.amount_fen for s in shares if s.route.value == "back"
                          and s.status.value == "paid"),
+        returning_fen=sum(s.amount_fen for s in shares if s.route.value == "back"
+                          and s.status.value != "paid"),
         forwarded_fen=sum(s.amount_fen for s in shares if s.route.value == "forward"),
         repay_form=RepayForm(checkout_key=secrets.token_urlsafe(16)), action_form=ActionForm(),
         paid=request.args.get("paid") == "1", today=pledges.china_today())
