@@ -13,7 +13,7 @@ from sqlalchemy import exists, func, select
 from app.campaigns.photos import ProcessedImage
 from app.core import idcard
 from app.extensions import db
-from app.models_base import as_utc, utcnow
+from app.models_base import as_utc, format_yuan, utcnow
 from app.mutual_aid import audit, documents
 from app.mutual_aid.models import (Claim, ClaimDocument, ClaimStatus, Membership,
                                    MembershipStatus, Objection, ObjectionStatus)
@@ -170,7 +170,7 @@ def refund_in_waiting_period(claim_id: int, staff, reason: str = "") -> Claim:
                  staff=staff)
     notify(claim.user_id, "waiting_refund",
            f"{membership.name_masked} 在观察期内确诊，按规则退出计划；已分摊的 "
-           f"{refund / 100:.2f} 元将在下一期分摊后退回您的互助余额，可随时申请提现。")
+           f"{format_yuan(refund)} 元将在下一期分摊后退回您的互助余额，可随时申请提现。")
     db.session.commit()
     return claim
 

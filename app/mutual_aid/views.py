@@ -20,7 +20,7 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.models_base import as_utc
+from app.models_base import as_utc, format_yuan
 from app.mutual_aid import claims, forms, queries, services, wallet
 from app.mutual_aid import verify as _verify  # noqa: F401  (registers its ledger verify check)
 from app.mutual_aid.documents import load as load_document
@@ -165,30 +165,31 @@ def leave(membership_id: int):
 @login_required
 def pay(slug: str):
     plan, user = _plan(slug), _member_user()
-    try:
-        if request.form.get("method") == "wallet":
+    if request.form.get("method") == "wallet":
+        try:
             paid = wallet.pay_from_wallet(user.id, plan.id)
             flash(f"已用余额缴纳 {len(paid)} 笔分摊", "success")
-            return redirect(url_for(".me"))
-        payment = wallet.start_share_payment(user, plan.id, request.form.get("checkout_key", ""),
-                                             _trade_type(), request.remote_addr or "127.0.0.1")
-    except MutualAidError as error:
-        flash(error.message, "error")
+        except MutualAidError as error:
+            flash(error.message, "error")
         return redirect(url_for(".me"))
-    except ProviderError as error:
-        flash(f"微信支付下单失败：{error.message}", "error")
-        return redirect(url_for(".me"))
-    return redirect(url_for("payments.order", out_trade_no=payment.out_trade_no))
+    return _checkout(lambda: wallet.start_share_payment(
+        user, plan.id, request.form.get("checkout_key", ""), _trade_type(),
+        request.remote_addr or "127.0.0.1"))
 
 
 @bp.post("/wallet/topup")
 @login_required
 def topup():
     user = _member_user()
+    return _checkout(lambda: wallet.start_topup(
+        user, forms.parse_amount(request.form.get("amount")), request.form.get("checkout_key", ""),
+        _trade_type(), request.remote_addr or "127.0.0.1"))
+
+
+def _checkout(start_payment):
+    """Start a WeChat Pay order and go to its page; a refusal goes back to the member page."""
     try:
-        payment = wallet.start_topup(user, forms.parse_amount(request.form.get("amount")),
-                                     request.form.get("checkout_key", ""), _trade_type(),
-                                     request.remote_addr or "127.0.0.1")
+        payment = start_payment()
     except MutualAidError as error:
         flash(error.message, "error")
         return redirect(url_for(".me"))
@@ -204,7 +205,7 @@ def refund():
     user = _member_user()
     try:
         done = wallet.request_wallet_refund(user.id)
-        flash(f"已申请退回余额 ¥{done.amount_fen / 100:.2f}，将原路退回", "success")
+        flash(f"已申请退回余额 ¥{format_yuan(done.amount_fen)}，将原路退回", "success")
     except MutualAidError as error:
         flash(error.message, "error")
     return redirect(url_for(".me"))
