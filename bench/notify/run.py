@@ -24,35 +24,24 @@ import json
 import os
 import random
 import secrets
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import psycopg  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+from bench.harness import (PG, ROOT, fire, free_port, recreate_database,  # noqa: E402
+                           start_gunicorn, start_redis, stop, summary)
+
 CAMPAIGNS = 20
 
 
 # --- database ---------------------------------------------------------------------------------
-
-def recreate_database(name: str, drop_only: bool = False) -> None:
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
-                         autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
 
 def seed(url: str, orders: int) -> list[tuple[str, int]]:
     """Schema, campaigns, one pending payment + donation per order → [(out_trade_no, fen)]."""
@@ -129,77 +118,10 @@ def notices(orders: list[tuple[str, int]], rng: random.Random) -> tuple[list[byt
 
 # --- load --------------------------------------------------------------------------------------
 
-async def fire(host: str, port: int, requests: list[tuple[str, str, bytes]],
-               connections: int) -> tuple[float, list[float], list[bytes]]:
-    """Send every (method, path, body) over `connections` keep-alive connections."""
-    queue = iter(enumerate(requests))
-    latencies: list[float] = [0.0] * len(requests)
-    replies: list[bytes] = [b""] * len(requests)
-
-    async def worker() -> None:
-        reader, writer = await asyncio.open_connection(host, port)
-        for index, (method, path, body) in queue:
-            head = (f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                    f"Content-Type: text/xml\r\nContent-Length: {len(body)}\r\n\r\n")
-            started = time.perf_counter()
-            writer.write(head.encode() + body)
-            status = await reader.readline()
-            length, close = 0, False
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-                elif name.lower() == "connection" and "close" in value.lower():
-                    close = True
-            payload = await reader.readexactly(length)
-            latencies[index] = time.perf_counter() - started
-            replies[index] = status + payload
-            if close:
-                writer.close()
-                reader, writer = await asyncio.open_connection(host, port)
-        writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
-    return time.perf_counter() - started, latencies, replies
-
-
 CLIENT_CPU = {"seconds": 0.0}
 
 
-def summary(elapsed: float, latencies: list[float]) -> dict:
-    ordered = sorted(latencies)
-    return {"requests": len(latencies), "seconds": round(elapsed, 3),
-            "per_second": round(len(latencies) / elapsed, 1),
-            "p50_ms": round(statistics.median(ordered) * 1000, 2),
-            "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2)}
-
-
 # --- server ------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(env: dict, port: int, workers: int, threads: int,
-                   target: str = "wsgi:app") -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", target, "-b", f"127.0.0.1:{port}",
-         "-w", str(workers), "-k", "gthread", "--threads", str(threads),
-         "--keep-alive", "30", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("gunicorn did not start")
-
 
 def double_counts(url: str, orders: list[tuple[str, int]]) -> dict:
     from app import create_app
@@ -222,28 +144,6 @@ def double_counts(url: str, orders: list[tuple[str, int]]) -> dict:
             "double_counts": (transactions - paid) + (count - len(orders))
             + (1 if raised != expected else 0),
             "raised_fen": raised, "expected_fen": expected}
-
-
-def start_redis(port: int) -> subprocess.Popen:
-    """A private Redis for this run (jobs the notices enqueue land there, then vanish)."""
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no", "--loglevel", "warning"],
-                               stdout=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("redis-server did not start")
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    if process is not None and process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def measure(port: int, sequence: list[bytes], connections: int, rounds: int) -> dict:
