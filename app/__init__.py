@@ -1,8 +1,6 @@
 """The application factory: create_app(config) wires extensions, blueprints, errors, commands."""
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from app.config import REAL_WECHAT_API_BASE, EmbeddedConfig, ProductionConfig, standin_credentials
@@ -13,6 +11,8 @@ def create_app(config: type | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 static_folder="../static", template_folder="../templates")
     load_config(app, config)
+    register_logging(app)
+    apply_proxy_fix(app)
     configure_wechat(app)
     register_extensions(app)
     register_blueprints(app)
@@ -20,7 +20,6 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     app.json.ensure_ascii = False
-    logging.basicConfig(level=logging.INFO)
     return app
 
 
@@ -35,6 +34,26 @@ def load_config(app: Flask, config: type | dict | None) -> None:
     else:
         config.check()
         app.config.from_object(config)
+
+
+def register_logging(app: Flask) -> None:
+    from app.core.logging import register_logging as register
+
+    register(app)
+
+
+def apply_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto from as many proxies as configured (nginx: one), so rate
+    limits see the client's address and url_for(_external=True) builds https URLs."""
+    counts = {name: int(app.config.get(f"PROXY_FIX_X_{name.upper()}", 0))
+              for name in ("for", "proto", "host", "port", "prefix")}
+    if not any(counts.values()):
+        return
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=counts["for"], x_proto=counts["proto"],
+                            x_host=counts["host"], x_port=counts["port"],
+                            x_prefix=counts["prefix"])
 
 
 def configure_wechat(app: Flask) -> None:

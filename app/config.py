@@ -18,12 +18,22 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in (_env(name) or "").split(",") if item.strip()]
+
+
 def _database_url() -> str:
     return _env("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'xiangzhu.db'}"
 
 
 class Config:
     SECRET_KEY = _env("SECRET_KEY")
+    # Earlier keys, still accepted for session cookies while SECRET_KEY is being rotated.
+    SECRET_KEY_FALLBACKS = _env_list("SECRET_KEY_FALLBACKS")
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL = _env("REDIS_URL")
@@ -33,13 +43,30 @@ class Config:
     WECHAT_SECRET = _env("WECHAT_SECRET")
     WECHAT_MCH_ID = _env("WECHAT_MCH_ID")
     WECHAT_API_KEY = _env("WECHAT_API_KEY")
+    # The merchant's API certificate and key (PEM files): WeChat Pay v2 refunds need them.
+    WECHAT_MCH_CERT = _env("WECHAT_MCH_CERT")
+    WECHAT_MCH_KEY = _env("WECHAT_MCH_KEY")
+    # Which custodian pays out withdrawals; only the stand-in exists so far (payouts/provider.py).
+    PAYOUT_PROVIDER = _env("PAYOUT_PROVIDER", "standin")
     DATA_ENCRYPTION_KEY = _env("DATA_ENCRYPTION_KEY")
+    # Keys the blind index of ID numbers (duplicate checks); never rotates (app/core/crypto.py).
+    BLIND_INDEX_KEY = _env("BLIND_INDEX_KEY")
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # WeChat Pay's fee on each order, in basis points (60 = its standard merchant rate of 0.6%;
+    # 0 for a fee-free merchant). Defaults to the standard rate everywhere, the stand-in included,
+    # so a page never shows less than WeChat would take and the fee path always runs.
+    PAYMENT_CHANNEL_FEE_BP = int(_env("PAYMENT_CHANNEL_FEE_BP", "60"))
     UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 40 * 1024 * 1024
     MAX_IMAGE_BYTES = 10 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None
     RATELIMIT_STORAGE_URI = _env("REDIS_URL", "memory://")
+    # Redis down must not take pages or payments down: limits count in memory per process
+    # until Redis answers again (flask-limiter checks back), and any other storage error lets
+    # the request through rather than failing it.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
     RATELIMIT_HEADERS_ENABLED = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -47,10 +74,23 @@ class Config:
     STAFF_LOCK_MINUTES = 15
     EMBEDDED = False
     TESTING = False
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+    LOG_FORMAT = _env("LOG_FORMAT", "text")    # json, logfmt or text (app/core/logging.py)
+    # How many proxies in front of us set each X-Forwarded-* header (werkzeug's ProxyFix);
+    # 0 trusts none. Only count proxies that overwrite or append to the header.
+    PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
+    PROXY_FIX_X_PROTO = _env_int("PROXY_FIX_X_PROTO", 0)
+    PROXY_FIX_X_HOST = _env_int("PROXY_FIX_X_HOST", 0)
+    PROXY_FIX_X_PORT = _env_int("PROXY_FIX_X_PORT", 0)
+    PROXY_FIX_X_PREFIX = _env_int("PROXY_FIX_X_PREFIX", 0)
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    LOG_FORMAT = _env("LOG_FORMAT", "json")
+    # Production runs behind exactly one nginx (docs/DEPLOYMENT.md), which sets both headers.
+    PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 1)
+    PROXY_FIX_X_PROTO = _env_int("PROXY_FIX_X_PROTO", 1)
 
     @classmethod
     def check(cls) -> None:
@@ -63,6 +103,19 @@ class ProductionConfig(Config):
             raise RuntimeError(
                 "DATA_ENCRYPTION_KEY is not set. Production refuses to start without the key that "
                 "encrypts ID numbers and names (see app/core/crypto.py for how to make one)."
+            )
+        if cls.WECHAT_MCH_ID and not (cls.WECHAT_MCH_CERT and cls.WECHAT_MCH_KEY):
+            raise RuntimeError(
+                "WECHAT_MCH_ID is set but WECHAT_MCH_CERT / WECHAT_MCH_KEY are not: WeChat Pay "
+                "refunds (termination refunds to donors) need the merchant's API certificate."
+            )
+        if not cls.BLIND_INDEX_KEY or len(cls.BLIND_INDEX_KEY) < 32:
+            raise RuntimeError(
+                "BLIND_INDEX_KEY is not set (or shorter than 32 characters). Production refuses to "
+                "start without the key that indexes ID numbers for duplicate checks. New "
+                "deployment: python -c \"import secrets; print(secrets.token_urlsafe(32))\"; "
+                "existing data: set it to the first key of your current DATA_ENCRYPTION_KEY so "
+                "stored indexes keep matching (docs/DEPLOYMENT.md, Rotation)."
             )
 
 

@@ -3,15 +3,25 @@
 Jobs take ids, are idempotent, and report progress in `job.meta["progress"]` (0-100) so the
 pages can show it. Features declare their jobs in their own `tasks.py` and enqueue through
 `jobs.enqueue(...)`; nothing here knows about features.
+
+rq runs a job at least once, and we make sure of the "at least": every job is enqueued with a
+Retry unless it brings its own, so a job whose worker died mid-run (left in rq's
+StartedJobRegistry, see worker.py's heartbeats) is run again by `requeue_abandoned()` rather
+than filed as failed. When Redis cannot be reached, `enqueue` stores the job in the deferred-jobs
+outbox (app/core/outbox.py) instead of raising, and the outbox is flushed once Redis is back.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +32,12 @@ QUEUE_NAMES = ("default", "payments", "posters", "notifications")
 RQ_ONLY_KWARGS = frozenset({"retry", "job_timeout", "result_ttl", "ttl", "failure_ttl",
                             "description", "at_front", "depends_on", "on_success",
                             "on_failure", "on_stopped", "meta"})
+# What "Redis is unreachable" looks like; any other RedisError is a bug to be raised.
+REDIS_DOWN_ERRORS = (RedisConnectionError, RedisTimeoutError)
+# Every job without its own Retry: enough to outlive a worker restart, not to hide a bug.
+DEFAULT_RETRY_INTERVALS = [10, 60, 300]
+REDIS_CONNECT_TIMEOUT = 2
+REDIS_SOCKET_TIMEOUT = 5
 
 
 @dataclass
@@ -53,10 +69,13 @@ class JobQueue:
         if url:
             from redis import Redis
 
-            self.redis = Redis.from_url(url)
+            # Bounded waits: a request that enqueues must not hang on an unreachable Redis.
+            self.redis = Redis.from_url(url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+                                        socket_timeout=REDIS_SOCKET_TIMEOUT)
         else:
             self.redis = None
         app.extensions["jobs"] = self
+        from app.core import outbox  # noqa: F401  (the deferred_jobs table)
 
     @property
     def inline(self) -> bool:
@@ -72,7 +91,7 @@ class JobQueue:
     def enqueue(self, func: Callable, *args, queue: str = "default", job_id: str | None = None,
                 **kwargs):
         if not self.inline:
-            return self.queue(queue).enqueue(func, *args, job_id=job_id, **kwargs)
+            return self._enqueue_rq(func, args, kwargs, queue, job_id)
         for name in RQ_ONLY_KWARGS & kwargs.keys():
             kwargs.pop(name)
         job = InlineJob(id=job_id or uuid.uuid4().hex)
@@ -92,7 +111,39 @@ class JobQueue:
             self._local.current = previous
         return job
 
+    def _enqueue_rq(self, func, args: tuple, kwargs: dict, queue: str, job_id: str | None):
+        from rq import Retry
+
+        if kwargs.get("retry") is None:
+            kwargs["retry"] = Retry(max=len(DEFAULT_RETRY_INTERVALS),
+                                    interval=list(DEFAULT_RETRY_INTERVALS))
+        from app.core.logging import current_request_id
+
+        request_id = current_request_id()
+        if request_id:  # the worker logs the job under the request that asked for it
+            kwargs["meta"] = {"request_id": request_id, **(kwargs.get("meta") or {})}
+        rq_queue = self.queue(queue)
+        job_id = job_id or uuid.uuid4().hex  # known before trying, so a deferred job keeps it
+        try:
+            return rq_queue.enqueue(func, *args, job_id=job_id, **kwargs)
+        except REDIS_DOWN_ERRORS as error:
+            return self._defer(func, args, kwargs, queue, job_id, error)
+
+    def _defer(self, func, args: tuple, kwargs: dict, queue: str, job_id: str,
+               error: Exception) -> InlineJob:
+        from app.core import outbox
+
+        options = {name: kwargs.pop(name) for name in RQ_ONLY_KWARGS & kwargs.keys()}
+        try:
+            outbox.defer(func, args, kwargs, queue, job_id, options)
+        except outbox.NotDeferrable:
+            log.exception("job %s cannot wait for Redis", job_id)
+            raise error from None
+        return InlineJob(id=job_id, status="deferred")
+
     def fetch(self, job_id: str):
+        """The job (rq's, or an in-process one's record); a stand-in with status "deferred"
+        while the job waits in the outbox; None when unknown or Redis cannot say."""
         if self.inline:
             return self._inline_jobs.get(job_id)
         from rq.exceptions import NoSuchJobError
@@ -101,7 +152,14 @@ class JobQueue:
         try:
             return Job.fetch(job_id, connection=self.redis)
         except NoSuchJobError:
-            return None
+            pass
+        except REDIS_DOWN_ERRORS:
+            log.warning("Redis unreachable: job %s looked up in the outbox only", job_id)
+        from app.core import outbox
+
+        if outbox.find(job_id) is not None:
+            return InlineJob(id=job_id, status="deferred")
+        return None
 
     def set_progress(self, percent: int, message: str = "") -> None:
         """Called from inside a job to publish progress."""
@@ -117,8 +175,60 @@ class JobQueue:
         job.meta["message"] = message
         job.save_meta()
 
+    def requeue_abandoned(self, now: float | None = None) -> int:
+        """Jobs whose worker stopped heart-beating (killed, machine lost) are put straight
+        back on their queue while they have retries left (every job we enqueue has some), the
+        others filed as failed by rq. Straight back, not after the Retry's interval: the job did
+        not fail, and a retry scheduled for later waits on rq's scheduler, whose lock the dead
+        worker may still hold for a minute. Returns how many were put back. `now` (seconds
+        since the epoch) judges the heartbeats as of another moment."""
+        if self.inline:
+            return 0
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+        from rq.registry import StartedJobRegistry
+
+        cutoff = now if now is not None else time.time()
+        requeued = 0
+        for name in QUEUE_NAMES:
+            queue = self.queue(name)
+            # rq's own lock, shared with the workers' maintenance: one cleaner at a time, or a
+            # job could be put back twice.
+            if not queue.acquire_maintenance_lock():
+                continue
+            try:
+                registry = StartedJobRegistry(name, connection=self.redis)
+                for entry in self.redis.zrangebyscore(registry.key, 0, cutoff):
+                    try:
+                        job = Job.fetch(registry.parse_job_id(entry), connection=self.redis)
+                    except NoSuchJobError:
+                        self.redis.zrem(registry.key, entry)
+                        continue
+                    if not job.retries_left:
+                        continue   # rq's cleanup below files it as failed
+                    job.retries_left -= 1
+                    with self.redis.pipeline() as pipeline:
+                        pipeline.zrem(registry.key, entry)
+                        job.save(pipeline=pipeline)
+                        pipeline.execute()
+                    queue.enqueue_job(job)
+                    log.warning("queue %s: job %s was abandoned by its worker; run again "
+                                "(%s retries left)", name, job.id, job.retries_left)
+                    requeued += 1
+                registry.cleanup(now)
+            finally:
+                queue.release_maintenance_lock()
+        return requeued
+
     def ping(self) -> str:
         if self.inline:
             return "inline"
         self.redis.ping()
         return "ok"
+
+
+def requeue_abandoned_jobs() -> int:
+    """Periodic job (app/scheduling.py): retry jobs whose worker died mid-run."""
+    from app.extensions import jobs
+
+    return jobs.requeue_abandoned()

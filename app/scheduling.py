@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+JOB_UPKEEP_SECONDS = 30
+
 
 def periodic_jobs() -> list[tuple[Callable, int, str]]:
     from app.campaigns.tasks import PERIODIC_JOBS as campaign_jobs
@@ -24,4 +26,11 @@ def periodic_jobs() -> list[tuple[Callable, int, str]]:
     from app.payouts.tasks import PERIODIC_JOBS as payout_jobs
 
     schedule += payout_jobs
+
+    from app.core.outbox import flush_deferred_jobs
+    from app.jobs import requeue_abandoned_jobs
+
+    # Keeping the queues whole: jobs that waited out a Redis outage, jobs whose worker died.
+    schedule.append((flush_deferred_jobs, JOB_UPKEEP_SECONDS, "default"))
+    schedule.append((requeue_abandoned_jobs, JOB_UPKEEP_SECONDS, "default"))
     return schedule

@@ -29,6 +29,78 @@ def recreate_database(name: str, drop_only: bool = False) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+class Reply:
+    """One HTTP response: status code, headers (lower-case name → list of values), body."""
+
+    __slots__ = ("status", "status_line", "headers", "body", "seconds")
+
+    def __init__(self, status_line: bytes, headers: dict[str, list[str]], body: bytes,
+                 seconds: float):
+        self.status_line, self.status = status_line, int(status_line.split()[1])
+        self.headers, self.body, self.seconds = headers, body, seconds
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection (reopened when the server closes it), with an optional
+    cookie jar per call — enough to play a browser: follow a share link, read a form's CSRF
+    token, post it back with the session cookie."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"",
+                      headers: dict[str, str] | None = None,
+                      jar: dict[str, str] | None = None) -> Reply:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
+                 f"Content-Length: {len(body)}"]
+        for name, value in (headers or {}).items():
+            lines.append(f"{name}: {value}")
+        if jar:
+            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in jar.items()))
+        started = time.perf_counter()
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionError(f"{method} {path}: connection closed by the server")
+        reply_headers: dict[str, list[str]] = {}
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            reply_headers.setdefault(name.strip().lower(), []).append(value.strip())
+        length = int((reply_headers.get("content-length") or ["0"])[0])
+        payload = await self.reader.readexactly(length)
+        reply = Reply(status_line, reply_headers, payload, time.perf_counter() - started)
+        if jar is not None:
+            update_jar(jar, reply.headers.get("set-cookie", []))
+        if "close" in (reply.header("connection") or "").lower():
+            await self.close()
+        return reply
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = self.reader = None
+
+
+def update_jar(jar: dict[str, str], set_cookies: list[str]) -> None:
+    """Apply Set-Cookie headers to a name → value jar (a deleted cookie leaves it)."""
+    for header in set_cookies:
+        pair, _, attributes = header.partition(";")
+        name, _, value = pair.strip().partition("=")
+        attrs = attributes.lower()
+        if "max-age=0" in attrs or "expires=thu, 01 jan 1970" in attrs:
+            jar.pop(name, None)
+        else:
+            jar[name] = value
+
+
 async def fire(host: str, port: int, requests: list[tuple[str, str, bytes]],
                connections: int) -> tuple[float, list[float], list[bytes]]:
     """Send every (method, path, body) over `connections` keep-alive connections."""
@@ -37,27 +109,12 @@ async def fire(host: str, port: int, requests: list[tuple[str, str, bytes]],
     replies: list[bytes] = [b""] * len(requests)
 
     async def worker() -> None:
-        reader, writer = await asyncio.open_connection(host, port)
+        conn = Connection(host, port)
         for index, (method, path, body) in queue:
-            head = (f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                    f"Content-Type: text/xml\r\nContent-Length: {len(body)}\r\n\r\n")
-            started = time.perf_counter()
-            writer.write(head.encode() + body)
-            status = await reader.readline()
-            length, close = 0, False
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-                elif name.lower() == "connection" and "close" in value.lower():
-                    close = True
-            payload = await reader.readexactly(length)
-            latencies[index] = time.perf_counter() - started
-            replies[index] = status + payload
-            if close:
-                writer.close()
-                reader, writer = await asyncio.open_connection(host, port)
-        writer.close()
+            reply = await conn.request(method, path, body, {"Content-Type": "text/xml"})
+            latencies[index] = reply.seconds
+            replies[index] = reply.status_line + reply.body
+        await conn.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(connections)))
@@ -66,10 +123,13 @@ async def fire(host: str, port: int, requests: list[tuple[str, str, bytes]],
 
 def summary(elapsed: float, latencies: list[float]) -> dict:
     ordered = sorted(latencies)
+    if not ordered:
+        return {"requests": 0, "seconds": round(elapsed, 3), "per_second": 0.0,
+                "p50_ms": 0.0, "p99_ms": 0.0}
     return {"requests": len(latencies), "seconds": round(elapsed, 3),
             "per_second": round(len(latencies) / elapsed, 1),
             "p50_ms": round(statistics.median(ordered) * 1000, 2),
-            "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2)}
+            "p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000, 2)}
 
 
 def free_port() -> int:
@@ -81,7 +141,8 @@ def free_port() -> int:
 def start_gunicorn(env: dict, port: int, workers: int, threads: int,
                    target: str = "wsgi:app") -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", target, "-b", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", target, "-c", os.devnull,  # not ./gunicorn.conf.py
+         "-b", f"127.0.0.1:{port}",
          "-w", str(workers), "-k", "gthread", "--threads", str(threads),
          "--keep-alive", "30", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True)
@@ -116,3 +177,98 @@ def stop(process: subprocess.Popen | None) -> None:
     if process is not None and process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def load_average() -> str:
+    """The machine's 1/5/15-minute load, to note beside figures (other engineers' runs)."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def signed_notice(out_trade_no: str, fen: int, openid: str = "o_bench_payer") -> bytes:
+    """WeChat Pay's payment notice for an order, signed (MD5) with the stand-in's API key."""
+    import secrets
+
+    from wechatpy.pay.utils import calculate_signature, dict_to_xml
+
+    from app.config import standin_credentials
+
+    creds = standin_credentials()
+    data = {"return_code": "SUCCESS", "appid": creds["WECHAT_APPID"],
+            "mch_id": creds["WECHAT_MCH_ID"], "nonce_str": secrets.token_hex(16),
+            "result_code": "SUCCESS", "openid": openid, "is_subscribe": "N",
+            "trade_type": "NATIVE", "bank_type": "OTHERS", "total_fee": str(fen),
+            "cash_fee": str(fen), "fee_type": "CNY",
+            "transaction_id": f"4200{secrets.randbelow(10 ** 24):024d}",
+            "out_trade_no": out_trade_no, "time_end": "20261128120000"}
+    return dict_to_xml(data, calculate_signature(data, creds["WECHAT_API_KEY"])).encode()
+
+
+def wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    stop(process)
+    raise SystemExit(f"{what} did not start")
+
+
+# The stand-in as its own process (the embedded runner and the tests run it on a thread).
+STANDIN_SCRIPT = """
+import sys
+from werkzeug.serving import make_server
+from app.config import standin_credentials
+from app.wechat_standin.app import create_standin
+creds = standin_credentials()
+wsgi = create_standin(creds["WECHAT_APPID"], creds["WECHAT_SECRET"], creds["WECHAT_MCH_ID"],
+                      creds["WECHAT_API_KEY"])
+make_server("127.0.0.1", int(sys.argv[1]), wsgi, threaded=True).serve_forever()
+"""
+
+
+def start_standin(port: int) -> subprocess.Popen:
+    """The WeChat stand-in on its own port; point the app at it with
+    WECHAT_API_BASE=http://127.0.0.1:<port>/ (and no real WeChat credentials)."""
+    process = subprocess.Popen([sys.executable, "-c", STANDIN_SCRIPT, str(port)], cwd=ROOT,
+                               env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    wait_for_port(port, process, "the WeChat stand-in")
+    return process
+
+
+def start_workers(env: dict, count: int, queues: tuple[str, ...] = ()) -> list[subprocess.Popen]:
+    """`python worker.py` processes on the app's queues (each in its own session)."""
+    return [subprocess.Popen([sys.executable, "worker.py", *queues], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True) for _ in range(count)]
+
+
+def wait_for_queues(redis_url: str, seconds: float = 120) -> int:
+    """Wait until every rq queue is empty and no job is running; returns the failed count."""
+    from redis import Redis
+    from rq import Queue
+    from rq.registry import FailedJobRegistry, StartedJobRegistry
+
+    from app.jobs import QUEUE_NAMES
+
+    redis = Redis.from_url(redis_url)
+    queues = [Queue(name, connection=redis) for name in QUEUE_NAMES]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(len(q) == 0 and StartedJobRegistry(queue=q).count == 0 for q in queues):
+            break
+        time.sleep(0.25)
+    return sum(FailedJobRegistry(queue=q).count for q in queues)
+
+
+def ledger_verify(env: dict) -> tuple[int, str, float]:
+    """`flask --app wsgi ledger verify` against env's database: exit code, last line, seconds."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "ledger", "verify"],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    return done.returncode, lines[-1] if lines else "", time.perf_counter() - started

@@ -21,7 +21,9 @@ def test_healthz_names_what_is_down(app, db, monkeypatch):
 
     monkeypatch.setattr(jobs, "redis", Redis.from_url("redis://127.0.0.1:1/0"))
     response = app.test_client().get("/healthz")
-    assert response.status_code == 503
+    # Still serving (jobs wait in the outbox): degraded, but not out of the load balancer.
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "degraded"
     assert response.get_json()["down"] == ["queue"]
 
 
@@ -40,3 +42,12 @@ def test_api_errors_are_json(client):
 def test_stand_in_banner_is_shown(client):
     page = client.get("/campaigns").get_data(as_text=True)
     assert "微信接口由本地模拟服务提供" in page
+
+
+def test_production_refuses_real_merchant_without_refund_certificate(monkeypatch):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "set")
+    monkeypatch.setattr(ProductionConfig, "DATA_ENCRYPTION_KEY", "set")
+    monkeypatch.setattr(ProductionConfig, "WECHAT_MCH_ID", "1230000109")
+    monkeypatch.setattr(ProductionConfig, "WECHAT_MCH_CERT", None)
+    with pytest.raises(RuntimeError, match="WECHAT_MCH_CERT"):
+        create_app(ProductionConfig)

@@ -7,7 +7,6 @@ at most MAX_SIDE pixels on its longest side. Files live in UPLOAD_DIR/photos/<ke
 """
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -16,6 +15,8 @@ from typing import BinaryIO
 
 from flask import current_app
 
+from app.campaigns.errors import CampaignError
+from app.core.files import STORAGE_FULL_MESSAGE, StorageFull, write_whole
 from app.core.images import ImageRejected, reencode_image
 
 ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
@@ -76,15 +77,21 @@ def photo_path(key: str) -> Path:
     return photo_dir() / f"{key}.jpg"
 
 
+class PhotoStorageFull(StorageFull, CampaignError):
+    """The disk is full: the campaign forms show the message like any refused action."""
+
+    def __init__(self) -> None:
+        CampaignError.__init__(self, STORAGE_FULL_MESSAGE, "storage_full")
+
+
 def store_image(image: ProcessedImage) -> str:
-    """Write the JPEG under a fresh random key (written whole, then renamed into place)."""
-    directory = photo_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write the JPEG under a fresh random key (written whole, then renamed into place).
+    Raises PhotoStorageFull, leaving no file, when the disk is full."""
     key = secrets.token_hex(16)
-    final = photo_path(key)
-    temporary = directory / f".{key}.tmp"
-    temporary.write_bytes(image.data)
-    os.replace(temporary, final)
+    try:
+        write_whole(photo_path(key), image.data)
+    except StorageFull as full:
+        raise PhotoStorageFull() from full
     return key
 
 

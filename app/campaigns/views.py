@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from app.auth.decorators import organizer_required
-from app.campaigns import queries, services
+from app.campaigns import page_cache, queries, services
 from app.campaigns.forms import ActionForm, CampaignForm, PhotoUploadForm
 from app.campaigns.models import MAX_PHOTOS, Campaign
 from app.campaigns.photos import KEY_PATTERN, photo_dir
@@ -52,16 +52,33 @@ def explore():
 
 @bp.get("/c/<int:campaign_id>")
 def detail(campaign_id: int):
+    key = None
+    if page_cache.cacheable(current_user):
+        key = page_cache.figures_key(campaign_id, _loads_jssdk())
+        html = page_cache.lookup(key) if key is not None else None
+        if html is not None:
+            track_funnel_step("campaign_view", campaign_id)
+            return html
     campaign = queries.get_campaign(campaign_id)
     if campaign is None or not queries.can_view(campaign, current_user):
         abort(404)
     from app.campaigns.trust_views import trust_context
 
-    if campaign.is_public:
-        track_funnel_step("campaign_view", campaign.id)
-    return render_template("campaigns/detail.html", campaign=campaign,
+    html = render_template("campaigns/detail.html", campaign=campaign,
                            is_owner=queries.is_organizer(campaign, current_user),
                            action_form=ActionForm(), **trust_context(campaign, current_user))
+    if key is not None:
+        page_cache.store(key, html)
+    # After rendering: the step's commit would expire the campaign the page is still reading.
+    if campaign.is_public:
+        track_funnel_step("campaign_view", campaign_id)
+    return html
+
+
+def _loads_jssdk() -> bool:
+    """What sharing's `sharing_load_jssdk()` decides for this request (part of the page)."""
+    return (bool(current_app.config.get("WECHAT_STANDIN"))
+            or "MicroMessenger" in (request.user_agent.string or ""))
 
 
 @bp.get("/photos/<key>.jpg")

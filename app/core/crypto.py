@@ -3,8 +3,11 @@ HMAC-SHA256, from `cryptography`), and a keyed blind index to find equal values 
 decrypting.
 
 The key is DATA_ENCRYPTION_KEY (a Fernet key: 32 url-safe base64-encoded bytes; several keys
-separated by commas rotate: the first encrypts, all decrypt). Only the embedded default and the
-tests fall back to a fixed development key; production refuses to start without one
+separated by commas rotate: the first encrypts, all decrypt; `flask crypto rotate` in
+app/core/key_rotation.py re-encrypts what is stored so an old key can be dropped). The blind index
+has its own key, BLIND_INDEX_KEY, which never rotates: indexes are compared, never decrypted, so a
+new key would make every stored index unfindable. Only the embedded default and the tests fall back
+to a fixed development key for either; production refuses to start without them
 (ProductionConfig.check), and this module refuses too if asked without a key.
 
     python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
@@ -38,11 +41,15 @@ def configured_keys() -> list[str]:
     raise CryptoError("DATA_ENCRYPTION_KEY is not set; sensitive data cannot be encrypted")
 
 
-def _fernet() -> MultiFernet:
+def _fernets() -> list[Fernet]:
     try:
-        return MultiFernet([Fernet(key.encode()) for key in configured_keys()])
+        return [Fernet(key.encode()) for key in configured_keys()]
     except ValueError as error:
         raise CryptoError(f"DATA_ENCRYPTION_KEY is not a valid Fernet key: {error}") from None
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet(_fernets())
 
 
 def encrypt(text: str) -> str:
@@ -67,10 +74,48 @@ def decrypt_bytes(token: bytes) -> bytes:
         raise CryptoError("cannot decrypt: wrong key or damaged value") from None
 
 
+def blind_index_key() -> str:
+    """BLIND_INDEX_KEY; in development and tests, unset, the development key. That fallback
+    gives the same indexes as before BLIND_INDEX_KEY existed (they were derived from the first
+    data key, which was the development key there), so existing embedded databases still match."""
+    config = current_app.config
+    key = (config.get("BLIND_INDEX_KEY") or "").strip()
+    if key:
+        return key
+    if config.get("EMBEDDED") or config.get("TESTING"):
+        return DEVELOPMENT_KEY
+    raise CryptoError("BLIND_INDEX_KEY is not set; ID numbers cannot be indexed")
+
+
 def blind_index(text: str, purpose: str) -> str:
-    """HMAC-SHA256 of the value under a key derived from the first data key: equal values give
-    equal indexes (unique constraints, look-ups), but the index reveals nothing without the key.
+    """HMAC-SHA256 of the value under a key derived from BLIND_INDEX_KEY and the purpose: equal
+    values give equal indexes (unique constraints, look-ups), but the index reveals nothing
+    without the key. Independent of DATA_ENCRYPTION_KEY, so rotating that changes no index.
     """
-    secret = hmac.new(configured_keys()[0].encode(), b"blind-index:" + purpose.encode(),
+    secret = hmac.new(blind_index_key().encode(), b"blind-index:" + purpose.encode(),
                       hashlib.sha256).digest()
     return hmac.new(secret, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class KeyRing:
+    """The configured data keys, built once, for going over many stored values (rotation)."""
+
+    def __init__(self) -> None:
+        self.fernets = _fernets()
+        self._multi = MultiFernet(self.fernets)
+
+    def key_number(self, token: bytes) -> int | None:
+        """Which configured key (1 is the first) decrypts `token`, None when none does. Fernet
+        tokens do not name their key, so each key is tried in turn."""
+        for number, fernet in enumerate(self.fernets, start=1):
+            try:
+                fernet.decrypt(token)
+            except InvalidToken:
+                continue
+            return number
+        return None
+
+    def rotate(self, token: bytes) -> bytes:
+        """The same plaintext encrypted under the first key (raises InvalidToken when no key
+        decrypts it)."""
+        return self._multi.rotate(token)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select, tuple_
 
 from app.auth.models import User
 from app.campaigns.models import Campaign
@@ -59,8 +59,9 @@ def paid_donations(campaign_id: int, cursor: str | None = None,
     after = decode_cursor(cursor)
     if after is not None:
         paid_at, row_id = after
-        query = query.where(or_(Donation.paid_at < paid_at,
-                                and_(Donation.paid_at == paid_at, Donation.id < row_id)))
+        # A row-value comparison is one index range condition: the page costs the same deep
+        # in the list as at its top (an OR of the two cases filtered its way down).
+        query = query.where(tuple_(Donation.paid_at, Donation.id) < tuple_(paid_at, row_id))
     rows = [DonationRow(id=r.id, name="匿名" if r.anonymous else mask_name(r.nickname),
                         amount_fen=r.amount_fen, blessing=r.blessing, paid_at=as_utc(r.paid_at))
             for r in db.session.execute(query)]

@@ -60,6 +60,20 @@ class Entry(db.Model):
     account: Mapped[Account] = relationship(lazy="joined")
 
 
+class AccountTotal(db.Model):
+    """A cache of one account's entries from one source type: their sum and number. Kept in the
+    same transaction as each posting for the accounts public pages read (a campaign's custody,
+    see services.keeps_totals), so a balance costs a few rows, not a scan of every entry;
+    `ledger verify` checks it against the entries. Updated in place, unlike the ledger rows."""
+
+    __tablename__ = "ledger_account_totals"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), primary_key=True)
+    source_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    entry_count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class LedgerImmutableError(RuntimeError):
     pass
 

@@ -17,11 +17,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.ledger.models import Account, Entry, LedgerTransaction
+from app.ledger.models import Account, AccountTotal, Entry, LedgerTransaction
 from app.models_base import utcnow
 
 # Account codes are a naming convention; the ledger knows no feature's tables.
 CLEARING_WECHAT = "custodian:wechat_clearing"
+# What WeChat Pay has charged as its fee (手续费), net of fees it returned with refunds.
+CHANNEL_FEES = "custodian:wechat_channel_fees"
+# The platform's own money, for channel fees it bears so that a payable receives its whole
+# amount (a mutual-aid share, a wallet top-up, a pledge repayment). Never donor money.
+PLATFORM_FEE_SUBSIDY = "platform:channel_fee_subsidy"
+# Source types of the channel fee's own transactions (source_ref: the payment's out_trade_no,
+# and the refund's out_refund_no for the part of the fee WeChat returns with a refund).
+SOURCE_CHANNEL_FEE = "channel_fee"
+SOURCE_CHANNEL_FEE_RETURN = "channel_fee_return"
 
 
 def campaign_custody(campaign_id: int) -> str:
@@ -33,6 +42,10 @@ def account_type_of(code: str) -> str:
         return "clearing"
     if code.endswith(":custody"):
         return "custody"
+    if code == CHANNEL_FEES:
+        return "fee"
+    if code == PLATFORM_FEE_SUBSIDY:
+        return "platform"
     raise LedgerError(f"unknown kind of account: {code}")
 
 
@@ -125,11 +138,119 @@ def post(source_type: str, source_ref: str, legs: list[Leg], memo: str = "",
         params[f"c{i}"], params[f"a{i}"] = leg.account, leg.amount_fen
     if len(conn.execute(_legs_statement(len(legs)), params).all()) != len(legs):
         _write_legs_of_new_accounts(conn, txn_id, legs)
+    _add_to_totals(conn, [(source_type, legs)])
     return txn_id
 
 
-def _write_legs_of_new_accounts(conn, txn_id: int, legs: list[Leg]) -> None:
-    """The first posting to an account: create it, then write the legs that found no account."""
+@dataclass(frozen=True)
+class Posting:
+    source_type: str
+    source_ref: str
+    legs: list[Leg]
+    memo: str = ""
+
+
+@functools.cache
+def _transactions_statement(count: int):
+    """One INSERT of `count` transactions, returning each id with its source."""
+    table = LedgerTransaction.__table__
+    return (table.insert()
+            .values([{"source_type": bindparam(f"s{i}", type_=String),
+                      "source_ref": bindparam(f"r{i}", type_=String),
+                      "memo": bindparam(f"m{i}", type_=String),
+                      "created_at": bindparam("at", type_=table.c.created_at.type)}
+                     for i in range(count)])
+            .returning(table.c.id, table.c.source_type, table.c.source_ref))
+
+
+@functools.cache
+def _many_legs_statement(count: int):
+    """Like _legs_statement, each leg naming its own transaction."""
+    entries = Entry.__table__
+    rows = [select(bindparam(f"t{i}", type_=Integer), ACCOUNTS.c.id,
+                   bindparam(f"a{i}", type_=BigInteger))
+            .where(ACCOUNTS.c.code == bindparam(f"c{i}", type_=String)) for i in range(count)]
+    return (entries.insert()
+            .from_select(["transaction_id", "account_id", "amount_fen"],
+                         union_all(*rows) if count > 1 else rows[0])
+            .returning(entries.c.id))
+
+
+def post_many(postings: list[Posting]) -> list[int]:
+    """`post` for several transactions of one business action, in two statements whatever
+    their number (the payment hot path posts the payment and its channel fee together).
+    Returns the ids in the order given; the same guarantees as `post`."""
+    if len(postings) == 1:
+        only = postings[0]
+        return [post(only.source_type, only.source_ref, only.legs, memo=only.memo)]
+    for posting in postings:
+        validate_legs(posting.legs)
+    conn = db.session.connection()
+    params: dict = {"at": utcnow()}
+    for i, posting in enumerate(postings):
+        params[f"s{i}"], params[f"r{i}"] = posting.source_type, str(posting.source_ref)
+        params[f"m{i}"] = posting.memo
+    ids = {(kind, ref): tid for tid, kind, ref in
+           conn.execute(_transactions_statement(len(postings)), params)}
+    txn_ids = [ids[(p.source_type, str(p.source_ref))] for p in postings]
+    params = {}
+    legs = [(tid, leg) for tid, posting in zip(txn_ids, postings) for leg in posting.legs]
+    for i, (tid, leg) in enumerate(legs):
+        params[f"t{i}"], params[f"c{i}"], params[f"a{i}"] = tid, leg.account, leg.amount_fen
+    if len(conn.execute(_many_legs_statement(len(legs)), params).all()) != len(legs):
+        for tid, posting in zip(txn_ids, postings):
+            _write_legs_of_new_accounts(conn, tid, posting.legs, some_written_in_full=True)
+    _add_to_totals(conn, [(posting.source_type, posting.legs) for posting in postings])
+    return txn_ids
+
+
+# --- cached totals (ledger_account_totals) ------------------------------------------------------
+
+TOTALS = AccountTotal.__table__
+# Only accounts that public pages read keep totals: a campaign's custody, whose row is already
+# locked by the paying transaction (the campaign's cached raised total). Clearing and fee
+# accounts take a leg of every payment; a cached row there would serialise all payments.
+TOTALS_PREFIXES = ("campaign:",)
+
+
+def keeps_totals(code: str) -> bool:
+    return code.startswith(TOTALS_PREFIXES)
+
+
+@functools.cache
+def _totals_upsert(dialect: str):
+    """Add one (account by code, source type, amount, entries) to the cached totals."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(TOTALS).from_select(
+        ["account_id", "source_type", "amount_fen", "entry_count"],
+        select(ACCOUNTS.c.id, bindparam("t_source", type_=String),
+               bindparam("t_amount", type_=BigInteger), bindparam("t_count", type_=BigInteger))
+        .where(ACCOUNTS.c.code == bindparam("t_code", type_=String)))
+    return stmt.on_conflict_do_update(
+        index_elements=["account_id", "source_type"],
+        set_={"amount_fen": TOTALS.c.amount_fen + stmt.excluded.amount_fen,
+              "entry_count": TOTALS.c.entry_count + stmt.excluded.entry_count})
+
+
+def _add_to_totals(conn, postings: list[tuple[str, list[Leg]]]) -> None:
+    """In the posting's own transaction, so the totals can never disagree with the entries."""
+    sums: dict[tuple[str, str], list[int]] = {}
+    for source_type, legs in postings:
+        for leg in legs:
+            if keeps_totals(leg.account):
+                total = sums.setdefault((leg.account, source_type), [0, 0])
+                total[0] += leg.amount_fen
+                total[1] += 1
+    if sums:
+        conn.execute(_totals_upsert(conn.dialect.name), [
+            {"t_code": code, "t_source": source, "t_amount": amount, "t_count": count}
+            for (code, source), (amount, count) in sums.items()])
+
+
+def _write_legs_of_new_accounts(conn, txn_id: int, legs: list[Leg],
+                                some_written_in_full: bool = False) -> None:
+    """The first posting to an account: create it, then write the legs that found no account.
+    (`some_written_in_full`: one of several transactions posted together, which may be whole.)"""
     written = Counter(conn.execute(
         select(ACCOUNTS.c.code).join(Entry.__table__,
                                      Entry.__table__.c.account_id == ACCOUNTS.c.id)
@@ -141,6 +262,8 @@ def _write_legs_of_new_accounts(conn, txn_id: int, legs: list[Leg]) -> None:
         else:
             pending.append(leg)
     if not pending:
+        if some_written_in_full:
+            return
         raise LedgerError(f"transaction {txn_id}: legs went missing")
     ids = account_ids([leg.account for leg in pending])
     conn.execute(INSERT_ENTRIES, [
@@ -160,10 +283,21 @@ def reverse(transaction_id: int, source_ref: str, memo: str = "") -> int:
 
 
 def balance(code: str) -> int:
+    if keeps_totals(code):
+        return _cached_total(code)
     total = db.session.scalar(
         select(func.coalesce(func.sum(Entry.amount_fen), 0)).join(Entry.account)
         .where(Account.code == code))
     return int(total)
+
+
+def _cached_total(code: str, source_types: tuple[str, ...] | None = None) -> int:
+    """From ledger_account_totals: a few rows whatever the number of entries."""
+    query = (select(func.coalesce(func.sum(AccountTotal.amount_fen), 0))
+             .join(Account, Account.id == AccountTotal.account_id).where(Account.code == code))
+    if source_types is not None:
+        query = query.where(AccountTotal.source_type.in_(source_types))
+    return int(db.session.scalar(query))
 
 
 def entries(code: str, before_id: int | None = None, limit: int = 50) -> list[EntryRow]:
@@ -179,6 +313,17 @@ def entries(code: str, before_id: int | None = None, limit: int = 50) -> list[En
     if before_id is not None:
         query = query.where(Entry.id < before_id)
     return [EntryRow(*row) for row in db.session.execute(query)]
+
+
+def source_total(code: str, source_types: tuple[str, ...]) -> int:
+    """Sum of an account's entries from transactions of the given source types."""
+    if keeps_totals(code):
+        return _cached_total(code, source_types)
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Entry.amount_fen), 0)).join(Entry.account)
+        .join(Entry.transaction)
+        .where(Account.code == code, LedgerTransaction.source_type.in_(source_types)))
+    return int(total)
 
 
 def totals_by_account(prefix: str, source_types: tuple[str, ...]) -> dict[str, tuple[int, int]]:

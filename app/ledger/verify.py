@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
-from app.ledger.models import Entry, LedgerTransaction
+from app.ledger.models import Account, AccountTotal, Entry, LedgerTransaction
 
 Check = Callable[[], list[str]]
 _checks: dict[str, Check] = {}
@@ -40,6 +40,35 @@ def ledger_problems() -> list[str]:
         .where(LedgerTransaction.reverses_id.is_not(None))
         .group_by(LedgerTransaction.reverses_id).having(func.count() > 1)).all()
     problems += [f"transaction {tid} is reversed {n} times" for tid, n in twice]
+    return problems + cached_total_problems()
+
+
+def cached_total_problems() -> list[str]:
+    """ledger_account_totals (the cache public pages read balances from) equals the entries."""
+    from app.ledger.services import TOTALS_PREFIXES, keeps_totals
+
+    kept = [Account.code.startswith(prefix) for prefix in TOTALS_PREFIXES]
+    actual = {(code, source): (int(total), int(count)) for code, source, total, count in
+              db.session.execute(
+                  select(Account.code, LedgerTransaction.source_type, func.sum(Entry.amount_fen),
+                         func.count())
+                  .join(Entry, Entry.account_id == Account.id)
+                  .join(LedgerTransaction, LedgerTransaction.id == Entry.transaction_id)
+                  .where(or_(*kept))
+                  .group_by(Account.code, LedgerTransaction.source_type))}
+    cached = {(code, source): (int(total), int(count)) for code, source, total, count in
+              db.session.execute(
+                  select(Account.code, AccountTotal.source_type, AccountTotal.amount_fen,
+                         AccountTotal.entry_count)
+                  .join(Account, Account.id == AccountTotal.account_id))}
+    problems = []
+    for key in sorted(actual.keys() | cached.keys()):
+        code, source = key
+        if not keeps_totals(code):
+            problems.append(f"account {code} should keep no cached totals, has {source}")
+        elif actual.get(key, (0, 0)) != cached.get(key, (0, 0)):
+            problems.append(f"account {code}, {source}: cached total {cached.get(key, (0, 0))} "
+                            f"(fen, entries) ≠ entries {actual.get(key, (0, 0))}")
     return problems
 
 

@@ -183,6 +183,7 @@ def users_with_balance() -> list[int]:
 
 class ShareBatchPayable(PayableHandler):
     type = SHARES
+    platform_bears_channel_fee = True  # the whole amount is owed: see PayableHandler
 
     def on_created(self, payable_id: int, payment_id: int) -> None:
         db.session.execute(update(ShareBatch).where(ShareBatch.id == payable_id)
@@ -213,6 +214,7 @@ class ShareBatchPayable(PayableHandler):
 
 class TopUpPayable(PayableHandler):
     type = TOPUP
+    platform_bears_channel_fee = True  # the whole amount is owed: see PayableHandler
 
     def on_created(self, payable_id: int, payment_id: int) -> None:
         db.session.execute(update(TopUp).where(TopUp.id == payable_id)

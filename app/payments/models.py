@@ -15,8 +15,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import (CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, String,
-                        Text)
+from sqlalchemy import (BigInteger, CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer,
+                        String, Text)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -54,6 +54,8 @@ class Payment(db.Model):
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("channel_fee_fen >= 0 AND channel_fee_fen <= amount_fen",
+                        name="channel_fee_in_range"),
         Index("ix_payments_state_created_at", "state", "created_at"),
         Index("ix_payments_payable", "payable_type", "payable_id"),
     )
@@ -66,6 +68,10 @@ class Payment(db.Model):
     payable_type: Mapped[str] = mapped_column(String(32))
     payable_id: Mapped[int] = mapped_column(Integer)
     amount_fen: Mapped[int] = fen_column()
+    # WeChat Pay's fee on this order at the rate shown to the payer when the order was made
+    # (app/payments/fees.py); booked as its own ledger transaction when the payment is confirmed.
+    channel_fee_bp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    channel_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     description: Mapped[str] = mapped_column(String(128))
     state: Mapped[PaymentState] = mapped_column(
         Enum(PaymentState, native_enum=False, length=16), default=PaymentState.created)

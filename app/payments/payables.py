@@ -31,6 +31,12 @@ class PaidOutcome:
 
 class PayableHandler(abc.ABC):
     type: str
+    # Who bears the channel's fee (app/payments/fees.py): by default the account credited with
+    # the payment (a donation reaches its campaign less WeChat's fee, as the donate page says).
+    # A payable whose whole amount is owed to someone (a mutual-aid share, a refundable wallet
+    # top-up, a pledge repayment) sets this: the platform pays the fee from its own money,
+    # since WeChat Pay does not let merchants charge payers a surcharge.
+    platform_bears_channel_fee: bool = False
 
     def on_created(self, payable_id: int, payment_id: int) -> None:
         """The payment row exists (same transaction as the payable). Optional."""

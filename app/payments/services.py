@@ -2,8 +2,9 @@
 
 confirm() is the one path by which money is recorded — from a notice or from an order query —
 and it is idempotent: under the payment's row lock the state moves to paid once, the ledger
-transaction is posted once (the database refuses a second one for the same order), and the
-payable's handler updates its records, all in one commit.
+transaction is posted once (the database refuses a second one for the same order) together with
+the channel fee's own transaction (source "channel_fee", same refusal), and the payable's
+handler updates its records, all in one commit.
 """
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.ledger.services import CLEARING_WECHAT, Leg, post
+from app.ledger.services import (CHANNEL_FEES, CLEARING_WECHAT, PLATFORM_FEE_SUBSIDY,
+                                 SOURCE_CHANNEL_FEE, Leg, Posting, post_many)
 from app.models_base import as_utc, utcnow
+from app.payments.fees import channel_fee, configured_rate_bp
 from app.payments.models import (ATTENTION_VERDICTS, PAYABLE_STATES, NoticeVerdict, Payment,
                                  PaymentNotice, PaymentState)
 from app.payments.payables import PaidPayment, payable_handler
@@ -96,10 +99,12 @@ def start_checkout(checkout: Checkout, provider: PaymentProvider | None = None) 
     click, a reload — returns the first order; a failure at WeChat leaves nothing behind."""
     now = utcnow()
     minutes = current_app.config.get("PAYMENT_EXPIRE_MINUTES", DEFAULT_EXPIRE_MINUTES)
+    rate_bp = configured_rate_bp()
     payment = Payment(
         out_trade_no=new_out_trade_no(now), idempotency_key=checkout.idempotency_key,
         payable_type=checkout.payable_type, payable_id=checkout.payable_id,
         amount_fen=checkout.amount_fen, description=checkout.description[:128],
+        channel_fee_bp=rate_bp, channel_fee_fen=channel_fee(checkout.amount_fen, rate_bp),
         state=PaymentState.created, user_id=checkout.user_id, openid=checkout.openid,
         trade_type=checkout.trade_type, client_ip=checkout.client_ip,
         expires_at=now + timedelta(minutes=minutes))
@@ -171,7 +176,8 @@ CLAIM_PAYMENT = (update(PAYMENTS)
                  .values(state=PaymentState.paid, transaction_id=bindparam("p_transaction_id"),
                          paid_at=bindparam("p_now"), updated_at=bindparam("p_now"),
                          openid=func.coalesce(PAYMENTS.c.openid, bindparam("p_openid")))
-                 .returning(PAYMENTS.c.id, PAYMENTS.c.payable_type, PAYMENTS.c.payable_id))
+                 .returning(PAYMENTS.c.id, PAYMENTS.c.payable_type, PAYMENTS.c.payable_id,
+                            PAYMENTS.c.channel_fee_fen))
 READ_PAYMENT = (select(PAYMENTS.c.id, PAYMENTS.c.state, PAYMENTS.c.amount_fen,
                        PAYMENTS.c.transaction_id)
                 .where(PAYMENTS.c.out_trade_no == bindparam("p_out_trade_no")))
@@ -230,10 +236,18 @@ def confirm(notice: PaymentNoticeData, source: str, raw: str = "",
     paid = PaidPayment(id=claimed.id, out_trade_no=notice.out_trade_no,
                        transaction_id=notice.transaction_id, payable_id=claimed.payable_id,
                        amount_fen=notice.total_fee, paid_at=now)
-    outcome = payable_handler(claimed.payable_type).on_paid(paid)
-    post("payment", notice.out_trade_no,
-         [Leg(CLEARING_WECHAT, -paid.amount_fen), Leg(outcome.account, paid.amount_fen)],
-         memo=outcome.memo)
+    handler = payable_handler(claimed.payable_type)
+    outcome = handler.on_paid(paid)
+    postings = [Posting("payment", notice.out_trade_no,
+                        [Leg(CLEARING_WECHAT, -paid.amount_fen),
+                         Leg(outcome.account, paid.amount_fen)], memo=outcome.memo)]
+    if claimed.channel_fee_fen:  # WeChat's fee, its own transaction, posted with the payment
+        bearer = PLATFORM_FEE_SUBSIDY if handler.platform_bears_channel_fee else outcome.account
+        postings.append(Posting(SOURCE_CHANNEL_FEE, notice.out_trade_no,
+                                [Leg(bearer, -claimed.channel_fee_fen),
+                                 Leg(CHANNEL_FEES, claimed.channel_fee_fen)],
+                                memo=fee_memo(handler.platform_bears_channel_fee)))
+    post_many(postings)
     if outcome.late:
         conn.execute(MARK_LATE, {"p_id": claimed.id})
     verdict = NoticeVerdict.late if outcome.late else NoticeVerdict.processed
@@ -242,6 +256,10 @@ def confirm(notice: PaymentNoticeData, source: str, raw: str = "",
     if outcome.after_commit is not None:
         outcome.after_commit()
     return verdict
+
+
+def fee_memo(platform_bears: bool) -> str:
+    return "微信支付通道费（由相助承担）" if platform_bears else "微信支付通道费（由微信支付收取）"
 
 
 def _log_rejection(verdict: NoticeVerdict, detail: str, out_trade_no: str | None,

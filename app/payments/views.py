@@ -1,6 +1,7 @@
 """The WeChat Pay notify endpoint, the payer's order page and its JSON status."""
 from __future__ import annotations
 
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, render_template,
@@ -11,6 +12,7 @@ from app.auth.decorators import staff_required
 from app.auth.models import StaffRole
 from app.extensions import csrf
 from app.payments import services
+from app.payments.fees import channel_fee, configured_rate_bp
 from app.payments import verify as _verify  # noqa: F401  (registers its ledger verify check)
 from app.payments.models import ATTENTION_VERDICTS, NoticeVerdict, Payment, PaymentState
 from app.payments.payables import payable_handler
@@ -18,6 +20,24 @@ from app.payments.provider import ProviderError, get_provider
 from app.payments.qr import qr_svg
 
 bp = Blueprint("payments", __name__)
+QUOTE_MAX_FEN = 10_000_000_00
+
+
+@bp.app_context_processor
+def channel_fee_helpers():
+    """For every page where someone pays: the fee shown before paying."""
+    return {"channel_fee_bp": configured_rate_bp, "channel_fee_of": _fee_of,
+            "channel_fee_rate_label": _rate_label}
+
+
+def _fee_of(amount_fen: int) -> int:
+    return channel_fee(amount_fen, configured_rate_bp())
+
+
+def _rate_label(rate_bp: int | None = None) -> str:
+    """60 → '0.6%' (display only; the arithmetic is integer fen)."""
+    rate = configured_rate_bp() if rate_bp is None else rate_bp
+    return f"{(Decimal(rate) / 100).normalize():f}%"
 
 
 @bp.post("/wechat/pay/notify")
@@ -71,7 +91,22 @@ def order(out_trade_no: str):
         "payments/order.html", payment=payment, jsapi_params=jsapi_params,
         qr=qr_svg(payment.code_url) if payment.code_url and payment.trade_type == "NATIVE"
         else None,
-        cashier_url=cashier_url, success_url=success_url)
+        cashier_url=cashier_url, success_url=success_url,
+        platform_bears_fee=payable_handler(payment.payable_type).platform_bears_channel_fee)
+
+
+@bp.get("/api/v1/payments/quote")
+def quote():
+    """What WeChat Pay will charge as its fee on an order of `amount_fen` (shown before paying);
+    the platform charges nothing."""
+    amount = request.args.get("amount_fen", "")
+    if not amount.isdigit() or not 0 < int(amount) <= QUOTE_MAX_FEN:
+        return jsonify(error={"code": "amount_invalid",
+                              "message": "amount_fen 须为正整数（单位：分）"}), 400
+    amount_fen, rate = int(amount), configured_rate_bp()
+    fee = channel_fee(amount_fen, rate)
+    return jsonify(amount_fen=amount_fen, channel_fee_fen=fee, channel_fee_bp=rate,
+                   net_fen=amount_fen - fee, service_fee_fen=0)
 
 
 @bp.get("/api/v1/payments/<out_trade_no>")
@@ -84,7 +119,9 @@ def status(out_trade_no: str):
         payment = services.find(out_trade_no)
     paid = payment.state == PaymentState.paid
     return jsonify(out_trade_no=payment.out_trade_no, state=payment.state.value,
-                   state_label=payment.state.label, amount_fen=payment.amount_fen, paid=paid,
+                   state_label=payment.state.label, amount_fen=payment.amount_fen,
+                   channel_fee_fen=payment.channel_fee_fen,
+                   channel_fee_bp=payment.channel_fee_bp, paid=paid,
                    next_url=payable_handler(payment.payable_type).success_url(payment.payable_id)
                    if paid else None)
 

@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 
 from app.campaigns.models import Campaign, CampaignStatus
 from app.extensions import db
+from app.ledger.services import (SOURCE_CHANNEL_FEE, SOURCE_CHANNEL_FEE_RETURN, campaign_custody,
+                                 source_total)
 from app.payouts.distribution import granted_to
 from app.payouts.funds import custody_balance, paid_out_fen
 from app.payouts.models import (DonationRefund, LeftoverStatement, PayoutDocument, RefundStatus,
@@ -40,6 +42,7 @@ class RefundProgress:
     settled: int
     amount_fen: int
     settled_fen: int
+    fee_returned_fen: int = 0  # of amount_fen: WeChat's fee it gives back with the refunds
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Disclosure:
     balance_fen: int
     paid_out_fen: int
     granted_fen: int
+    channel_fee_fen: int = 0  # WeChat Pay's fees on the donations, less fees it returned
     payouts: list[PayoutRow] = field(default_factory=list)
     statement: LeftoverStatement | None = None
     refunds: RefundProgress | None = None
@@ -76,7 +80,10 @@ def disclosure(campaign: Campaign) -> Disclosure:
             for w in withdrawals]
     result = Disclosure(campaign=campaign, balance_fen=custody_balance(campaign.id),
                         paid_out_fen=paid_out_fen(campaign.id),
-                        granted_fen=granted_to(campaign.id), payouts=rows)
+                        granted_fen=granted_to(campaign.id),
+                        channel_fee_fen=-source_total(campaign_custody(campaign.id), (
+                            SOURCE_CHANNEL_FEE, SOURCE_CHANNEL_FEE_RETURN)),
+                        payouts=rows)
     if campaign.status == CampaignStatus.ended:
         result.statement = db.session.scalar(select(LeftoverStatement).where(
             LeftoverStatement.campaign_id == campaign.id))
@@ -90,11 +97,12 @@ def refund_progress(campaign_id: int) -> RefundProgress:
     row = db.session.execute(
         select(func.count(), func.coalesce(func.sum(DonationRefund.amount_fen), 0),
                func.count().filter(succeeded),
-               func.coalesce(func.sum(DonationRefund.amount_fen).filter(succeeded), 0))
+               func.coalesce(func.sum(DonationRefund.amount_fen).filter(succeeded), 0),
+               func.coalesce(func.sum(DonationRefund.channel_fee_returned_fen), 0))
         .where(DonationRefund.campaign_id == campaign_id,
                DonationRefund.status != RefundStatus.none)).one()
     return RefundProgress(count=row[0], amount_fen=int(row[1]), settled=row[2],
-                          settled_fen=int(row[3]))
+                          settled_fen=int(row[3]), fee_returned_fen=int(row[4]))
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,9 @@ class StatementForm(FlaskForm):
 
 
 def _tomorrow() -> date:
-    return date.today() + timedelta(days=1)
+    from app.payouts.pledges import china_today  # the rule counts days in China, not server time
+
+    return china_today() + timedelta(days=1)
 
 
 class PledgeForm(FlaskForm):

@@ -61,8 +61,10 @@ def withdrawals_total(campaign_id: int, statuses=PENDING_WITHDRAWALS,
 
 
 def unsettled_refunds(campaign_id: int) -> int:
+    """What planned refunds will still take from custody (each less the fee WeChat returns)."""
     return int(db.session.scalar(
-        select(func.coalesce(func.sum(DonationRefund.amount_fen), 0)).where(
+        select(func.coalesce(func.sum(DonationRefund.amount_fen
+                                      - DonationRefund.channel_fee_returned_fen), 0)).where(
             DonationRefund.campaign_id == campaign_id,
             DonationRefund.status.in_(UNSETTLED_REFUNDS))))
 

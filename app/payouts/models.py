@@ -194,7 +194,10 @@ class DonationRefund(db.Model):
     out_trade_no: Mapped[str] = mapped_column(String(32))
     out_refund_no: Mapped[str] = mapped_column(String(64), unique=True)
     donated_fen: Mapped[int] = fen_column()
-    amount_fen: Mapped[int] = fen_column()
+    amount_fen: Mapped[int] = fen_column()  # refunded to the donor
+    # The part of the payment's channel fee WeChat returns with this refund, so custody pays out
+    # amount_fen − channel_fee_returned_fen (app/payments/fees.py).
+    channel_fee_returned_fen: Mapped[int] = fen_column(default=0, server_default="0")
     status: Mapped[RefundStatus] = mapped_column(_enum(RefundStatus),
                                                  default=RefundStatus.pending)
     refund_id: Mapped[str | None] = mapped_column(String(64))

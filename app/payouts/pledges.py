@@ -218,6 +218,7 @@ def _allocate(pledge: Pledge, amount: int, paid_at: datetime) -> None:
 
 class PledgeRepaymentPayable(PayableHandler):
     type = PAYABLE_TYPE
+    platform_bears_channel_fee = True  # the whole amount is owed: see PayableHandler
 
     def on_created(self, payable_id: int, payment_id: int) -> None:
         db.session.execute(update(Repayment).where(Repayment.id == payable_id)

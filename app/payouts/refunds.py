@@ -10,20 +10,29 @@ each gave, exact in fen (largest remainder), through WeChat Pay's refund API.
 - `submit(refund_id)` (a job with rq Retry): asks WeChat to refund, idempotent by out_refund_no.
 - `on_refund_notice(notice)`: WeChat's refund notice (via app/payments/refunds.py) settles it:
   the ledger moves custody → refund clearing, once per out_refund_no, whatever the replays.
+
+Channel fees: WeChat returns a payment's fee in proportion to the part refunded, so a refund of R
+costs custody only R less the fee returned with it. Shares are therefore split over what each
+donation brought into custody (its amount less its fee), and each donor is refunded the largest
+R whose net cost is exactly their share (app/payments/fees.py): custody pays out exactly what
+remained, never more, and when nothing was withdrawn every donor gets their whole gift back. The
+returned fee is booked as its own transaction (channel fees → custody) with the refund.
 """
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.auth.models import StaffAccount, StaffRole
 from app.campaigns.models import CampaignStatus
 from app.donations.models import Donation
 from app.extensions import db
-from app.ledger.services import Leg, post
+from app.ledger.services import (CHANNEL_FEES, SOURCE_CHANNEL_FEE_RETURN, Leg, Posting, post,
+                                 post_many)
 from app.models_base import format_yuan, utcnow
+from app.payments.fees import fee_returned, refund_for_net
 from app.payments.models import NoticeVerdict, Payment, PaymentState
 from app.payments.provider import ProviderError, get_provider
 from app.payments.refunds import RefundNotice, refund_notify_url, register_refund_handler
@@ -35,6 +44,7 @@ from app.payouts.funds import custody_balance, lock_campaign, unsettled_refunds
 from app.payouts.models import (DonationRefund, RefundStatus, Withdrawal, WithdrawalStatus,
                                 add_notice)
 from app.payouts.pledge_models import FundEntry, FundEntryKind
+from app.ledger.verify import register_check
 from app.review.audit import record_audit
 
 log = logging.getLogger(__name__)
@@ -47,8 +57,10 @@ PERMANENT_ERRORS = ("NOTENOUGH", "ORDERNOTEXIST", "INVALID_REQUEST", "PARAM_ERRO
 RECONCILE_AFTER = timedelta(minutes=10)
 
 
-def out_refund_no_of(donation_id: int) -> str:
-    return f"{PREFIX}{donation_id:014d}"
+def out_refund_no_of(out_trade_no: str) -> str:
+    """One refund per paid order, named after it: unique across databases (a donation id is not,
+    e.g. after a restore or against a shared sandbox), ≤ 64 characters as WeChat requires."""
+    return f"{PREFIX}{out_trade_no}"
 
 
 def plan(campaign_id: int, by_staff: StaffAccount | None = None) -> list[int]:
@@ -70,7 +82,7 @@ def plan(campaign_id: int, by_staff: StaffAccount | None = None) -> list[int]:
     remaining = custody_balance(campaign_id) - unsettled_refunds(campaign_id)
     rows = db.session.execute(
         select(Donation.id, Donation.user_id, Donation.amount_fen, Payment.id,
-               Payment.out_trade_no)
+               Payment.out_trade_no, Payment.channel_fee_fen)
         .join(Payment, Payment.id == Donation.payment_id)
         .outerjoin(DonationRefund, DonationRefund.donation_id == Donation.id)
         .where(Donation.campaign_id == campaign_id, Donation.paid_at.is_not(None),
@@ -82,14 +94,17 @@ def plan(campaign_id: int, by_staff: StaffAccount | None = None) -> list[int]:
             raise PayoutError("该筹款的退款已全部发起，不能重复退款", "already_refunded")
         db.session.commit()  # keep the cancelled withdrawals
         return []
-    refundable = sum(row.amount_fen for row in rows)
-    to_refund = min(max(remaining, 0), refundable)
-    shares = pro_rata(to_refund, [row.amount_fen for row in rows])
-    refunds = [DonationRefund(
-        campaign_id=campaign_id, donation_id=row[0], user_id=row.user_id, payment_id=row[3],
-        out_trade_no=row.out_trade_no, out_refund_no=out_refund_no_of(row[0]),
-        donated_fen=row.amount_fen, amount_fen=share,
-        status=R.pending if share > 0 else R.none) for row, share in zip(rows, shares)]
+    brought_in = [row.amount_fen - row.channel_fee_fen for row in rows]  # net of the fee
+    to_refund = min(max(remaining, 0), sum(brought_in))
+    shares = pro_rata(to_refund, brought_in)
+    refunds = []
+    for row, share in zip(rows, shares):
+        gross = refund_for_net(share, row.amount_fen, row.channel_fee_fen)
+        refunds.append(DonationRefund(
+            campaign_id=campaign_id, donation_id=row[0], user_id=row.user_id, payment_id=row[3],
+            out_trade_no=row.out_trade_no, out_refund_no=out_refund_no_of(row.out_trade_no),
+            donated_fen=row.amount_fen, amount_fen=gross, channel_fee_returned_fen=gross - share,
+            status=R.pending if gross > 0 else R.none))
     db.session.add_all(refunds)
     leftover = remaining - to_refund
     if leftover > 0:  # money the fund granted, beyond what the donations can take back
@@ -178,9 +193,16 @@ def on_refund_notice(notice: RefundNotice) -> NoticeVerdict:
         .execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
         return NoticeVerdict.duplicate
-    post(SOURCE_REFUND, refund.out_refund_no,
-         [Leg(campaign_custody(refund.campaign_id), -refund.amount_fen),
-          Leg(REFUND_CLEARING, refund.amount_fen)], memo="筹款终止 · 按比例退还捐款人")
+    custody = campaign_custody(refund.campaign_id)
+    postings = [Posting(SOURCE_REFUND, refund.out_refund_no,
+                        [Leg(custody, -refund.amount_fen),
+                         Leg(REFUND_CLEARING, refund.amount_fen)], memo="筹款终止 · 按比例退还捐款人")]
+    if refund.channel_fee_returned_fen:
+        postings.append(Posting(SOURCE_CHANNEL_FEE_RETURN, refund.out_refund_no,
+                                [Leg(CHANNEL_FEES, -refund.channel_fee_returned_fen),
+                                 Leg(custody, refund.channel_fee_returned_fen)],
+                                memo="微信支付按退款比例退回通道费"))
+    post_many(postings)
     if refund.user_id is not None:
         add_notice(refund.user_id, "refund", "捐款已按比例退回",
                    f"您捐助的筹款已终止，¥{format_yuan(refund.amount_fen)} 已原路退回微信支付。",
@@ -225,4 +247,34 @@ def terminated_without_refunds() -> list[int]:
     return [cid for cid in ids if custody_balance(cid) - unsettled_refunds(cid) > 0]
 
 
+def channel_fee_return_problems() -> list[str]:
+    """`ledger verify`: each refund's returned fee is its payment's fee in proportion to the
+    refund, booked (fee account → custody, exactly that) once it succeeded, and only then."""
+    from app.ledger.models import Entry, LedgerTransaction
+
+    booked = {ref: int(total) for ref, total in db.session.execute(
+        select(LedgerTransaction.source_ref, func.sum(Entry.amount_fen))
+        .join(Entry, Entry.transaction_id == LedgerTransaction.id)
+        .where(LedgerTransaction.source_type == SOURCE_CHANNEL_FEE_RETURN,
+               Entry.amount_fen > 0).group_by(LedgerTransaction.source_ref))}
+    problems = []
+    for no, amount, returned, status, paid, fee in db.session.execute(
+            select(DonationRefund.out_refund_no, DonationRefund.amount_fen,
+                   DonationRefund.channel_fee_returned_fen, DonationRefund.status,
+                   Payment.amount_fen, Payment.channel_fee_fen)
+            .join(Payment, Payment.id == DonationRefund.payment_id)):
+        if amount <= paid and returned != fee_returned(amount, paid, fee):
+            problems.append(f"refund {no}: returned fee {returned} fen ≠ the payment's fee "
+                            f"{fee} in proportion to {amount} of {paid}")
+        moved = booked.pop(no, None)
+        if status == R.succeeded and returned and moved != returned:
+            problems.append(f"succeeded refund {no}: fee returned {returned} fen, ledger {moved}")
+        elif (status != R.succeeded or not returned) and moved is not None:
+            problems.append(f"refund {no} is {status.value} but the ledger returned {moved} "
+                            "fen of fee")
+    problems += [f"ledger fee return {ref} has no refund" for ref in booked]
+    return problems
+
+
 register_refund_handler(PREFIX, on_refund_notice)
+register_check("channel_fee_returns", channel_fee_return_problems)

@@ -7,7 +7,6 @@ with server-side encryption) only has to provide put/get/delete; set it with
 """
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from pathlib import Path
@@ -16,6 +15,11 @@ from typing import Protocol
 from flask import current_app
 
 from app.core import crypto
+from app.core.files import StorageFull, write_whole
+from app.core.key_rotation import register_encrypted_files
+
+__all__ = ["DocumentStorage", "LocalStorage", "StorageError", "StorageFull", "delete_all",
+           "get_storage", "put_all"]
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{40}$")
 
@@ -42,12 +46,9 @@ class LocalStorage:
         return self.root / key[:2] / f"{key}.bin"
 
     def put(self, data: bytes) -> str:
+        """Store one file whole or not at all; StorageFull when the disk is full."""
         key = secrets.token_hex(20)
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.parent / f".{key}.tmp"
-        temporary.write_bytes(crypto.encrypt_bytes(data))
-        os.replace(temporary, path)
+        write_whole(self._path(key), crypto.encrypt_bytes(data))
         return key
 
     def get(self, key: str) -> bytes:
@@ -58,6 +59,10 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def paths(self) -> list[Path]:
+        """Every stored file, in a stable order (for `flask crypto rotate`)."""
+        return sorted(self.root.glob("*/*.bin")) if self.root.exists() else []
 
     def keys(self) -> set[str]:
         """Every stored key (for tests and housekeeping)."""
@@ -73,16 +78,28 @@ def get_storage() -> DocumentStorage:
     return LocalStorage(Path(current_app.config["UPLOAD_DIR"]) / "private")
 
 
+def _encrypted_files() -> list[Path]:
+    """The local store's files; another backend encrypts (and rotates) on its own."""
+    storage = get_storage()
+    return storage.paths() if isinstance(storage, LocalStorage) else []
+
+
+register_encrypted_files("review.private_documents", _encrypted_files)
+
+
 def put_all(blobs: list[bytes]) -> list[str]:
-    """Store several files; if one fails, the ones already written are removed."""
+    """Store several files; if one fails (StorageFull when the disk is full, or whatever the
+    backend raises), the ones already written are removed."""
     storage = get_storage()
     keys: list[str] = []
+    stored = False
     try:
         for blob in blobs:
             keys.append(storage.put(blob))
-    except OSError:
-        delete_all(keys)
-        raise
+        stored = True
+    finally:
+        if not stored:
+            delete_all(keys)
     return keys
 
 

@@ -15,7 +15,7 @@ from app.review.forms import DocumentUploadForm, IdentityForm, PayeeForm
 from app.review.models import REJECT_REASONS, CampaignDocument, DocumentKind
 from app.review.queries import documents_by_kind, rounds_of
 from app.review.services import ReviewError
-from app.review.storage import StorageError
+from app.review.storage import StorageError, StorageFull
 from app.review.uploads import UploadError, check_uploads
 
 bp = Blueprint("review", __name__)
@@ -87,7 +87,7 @@ def upload(campaign_id: int):
     try:
         checked = check_uploads(request.files.getlist(form.files.name))
         added = services.upload_documents(campaign, current_user, form.kind.data, checked)
-    except (UploadError, ReviewError) as error:
+    except (UploadError, ReviewError, StorageFull) as error:
         return _back(campaign, getattr(error, "message", str(error)))
     flash(f"已上传 {len(added)} 个文件：{DocumentKind(form.kind.data).label}", "success")
     return redirect(url_for(".documents", campaign_id=campaign.id, _anchor="kind-" + form.kind.data))

@@ -133,7 +133,6 @@ def _limit_key() -> str:
 
 @bp.post("/c/<int:campaign_id>/share/link")
 @limiter.limit("60/minute", key_func=_limit_key)
-@limiter.limit("600/minute")
 def share_link(campaign_id: int):
     campaign = _viewable_campaign(campaign_id)
     user_id, visitor_id = _person()

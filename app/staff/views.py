@@ -105,7 +105,8 @@ def check_identity(campaign_id: int):
     campaign = _campaign(campaign_id)
     form = _check_form()
     _attempt(lambda: decisions.verify_identity(campaign.id, me(), form.decision.data == "ok",
-                                               form.note.data or ""), "实名信息已处理")
+                                               form.note.data or ""),
+             "实名信息已核实" if form.decision.data == "ok" else "已标记实名信息不一致")
     return redirect(url_for(".review", campaign_id=campaign.id, _anchor="identity"))
 
 
@@ -115,7 +116,8 @@ def check_payee(campaign_id: int):
     campaign = _campaign(campaign_id)
     form = _check_form()
     _attempt(lambda: decisions.verify_payee(campaign.id, me(), form.decision.data == "ok",
-                                            form.note.data or ""), "收款人已处理")
+                                            form.note.data or ""),
+             "收款人已核实" if form.decision.data == "ok" else "已标记收款人不通过")
     return redirect(url_for(".review", campaign_id=campaign.id, _anchor="payee"))
 
 

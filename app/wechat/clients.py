@@ -50,7 +50,9 @@ def api_client(session=None) -> WeChatClient:
 
 def pay_client() -> WeChatPay:
     cfg = current_app.config
-    client = WeChatPay(cfg["WECHAT_APPID"], cfg["WECHAT_API_KEY"], cfg["WECHAT_MCH_ID"], timeout=5)
+    client = WeChatPay(cfg["WECHAT_APPID"], cfg["WECHAT_API_KEY"], cfg["WECHAT_MCH_ID"],
+                       mch_cert=cfg.get("WECHAT_MCH_CERT"), mch_key=cfg.get("WECHAT_MCH_KEY"),
+                       timeout=5)
     base = _base()
     if base:
         client.API_BASE_URL = base

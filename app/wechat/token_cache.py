@@ -33,6 +33,7 @@ from wechatpy.session import SessionStorage
 from wechatpy.session.redisstorage import RedisStorage
 
 from app.extensions import db, jobs
+from app.jobs import REDIS_DOWN_ERRORS
 from app.models_base import as_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ class TokenCache:
         expires_at = storage.get(f"{key}_expires_at", 0) or 0
         return value if value and expires_at > self.clock() else None
 
-    def _get(self, key: str, fetch: Callable[[SessionStorage], str]) -> str:
+    def _get_cached_or_fetched(self, key: str, fetch: Callable[[SessionStorage], str]) -> str:
         value = self._fresh(self.storage(), key)
         if value:
             return value
@@ -197,6 +198,14 @@ class TokenCache:
                     raise
         except FETCH_ERRORS as exc:
             raise TokenUnavailable(f"cannot fetch {key}: {exc}") from exc
+
+    def _get(self, key: str, fetch: Callable[[SessionStorage], str]) -> str:
+        try:
+            return self._get_cached_or_fetched(key, fetch)
+        except REDIS_DOWN_ERRORS as exc:
+            # Fetching around the shared cache would invalidate the token other processes
+            # hold; pages share with WeChat's default card until Redis is back.
+            raise TokenUnavailable(f"token cache unreachable: {exc}") from exc
 
     def _store(self, storage: SessionStorage, key: str, value: str, expires_in: int) -> str:
         expires_at = int(self.clock()) + expires_in

@@ -10,6 +10,8 @@
   POST standin/pay/<no>/notify?copies=N   test hook: pay if unpaid, then send N copies of the
                                notice at once; ?resend=1 keeps resending until SUCCESS
   POST standin/pay/<no>/pay    test hook: mark paid without any notice (a lost notification)
+  GET  standin/pay/<no>/bill   test hook: the order's bill line — the fee (手续费) charged on it
+                               and returned with refunds, as WeChat does (see billing.py)
 
 After a payment the notice is POSTed to the order's notify_url and resent on RESEND_SCHEDULE
 (WeChat's schedule, compressed) until the reply's return_code is SUCCESS.
@@ -33,9 +35,11 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from wechatpy.pay.utils import calculate_signature, dict_to_xml
 
+from app.wechat_standin.billing import bill, fee_of, fee_rate_bp, return_fee
 from app.wechat_standin.state import StandinState
 
 bp = Blueprint("standin_pay", __name__)
+bp.add_url_rule("/standin/pay/<out_trade_no>/bill", view_func=bill, methods=["GET"])
 CHINA = timezone(timedelta(hours=8))
 TRADE_TYPES = ("JSAPI", "NATIVE", "MWEB", "APP")
 NATIVE_PAYER = "o_standin_native_payer_000000"
@@ -142,7 +146,8 @@ def unifiedorder():
                      "trade_type": data["trade_type"], "openid": data.get("openid"),
                      "attach": data.get("attach"), "time_expire": data.get("time_expire"),
                      "prepay_id": prepay_id, "trade_state": "NOTPAY", "transaction_id": None,
-                     "time_end": None, "refunded_fee": 0,
+                     "time_end": None, "refunded_fee": 0, "fee_rate_bp": fee_rate_bp(),
+                     "fee": 0, "fee_returned": 0,
                      "code_url": f"{request.host_url}standin/cashier/{prepay_id}"}
             _state().orders[order["out_trade_no"]] = order
             _state().prepays[prepay_id] = order["out_trade_no"]
@@ -215,6 +220,7 @@ def refund():
             _state().refunds[out_refund_no] = existing
             order["refunded_fee"] += int(fee)
             order["trade_state"] = "REFUND"
+            existing["fee_returned"] = return_fee(order, int(fee))
             if existing["notify_url"]:
                 notice = refund_notice_xml(existing, appid, mch_id, api_key)
                 # WeChat resends refund notices until acknowledged, as it does payments.
@@ -256,6 +262,7 @@ def mark_paid(state: StandinState, out_trade_no: str, openid: str | None = None)
         if order["trade_state"] == "NOTPAY":
             paid_at = datetime.fromtimestamp(state.clock(), CHINA)
             order.update(trade_state="SUCCESS", time_end=f"{paid_at:%Y%m%d%H%M%S}",
+                         fee=fee_of(order),
                          transaction_id=f"4200{secrets.randbelow(10 ** 24):024d}",
                          openid=order["openid"] or openid or NATIVE_PAYER)
         return dict(order)

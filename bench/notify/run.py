@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import random
-import secrets
 import subprocess
 import sys
 import time
@@ -36,7 +35,7 @@ from cryptography.fernet import Fernet  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from bench.harness import (PG, ROOT, fire, free_port, recreate_database,  # noqa: E402
-                           start_gunicorn, start_redis, stop, summary)
+                           signed_notice, start_gunicorn, start_redis, stop, summary)
 
 CAMPAIGNS = 20
 
@@ -90,21 +89,7 @@ def seed(url: str, orders: int) -> list[tuple[str, int]]:
 
 def notices(orders: list[tuple[str, int]], rng: random.Random) -> tuple[list[bytes], int]:
     """Signed notices in firing order: 20% of all notices are duplicates of another."""
-    from app.config import standin_credentials
-    from wechatpy.pay.utils import calculate_signature, dict_to_xml
-
-    creds = standin_credentials()
-    bodies = []
-    for out_trade_no, fen in orders:
-        data = {"return_code": "SUCCESS", "appid": creds["WECHAT_APPID"],
-                "mch_id": creds["WECHAT_MCH_ID"], "nonce_str": secrets.token_hex(16),
-                "result_code": "SUCCESS", "openid": "o_bench_payer", "is_subscribe": "N",
-                "trade_type": "NATIVE", "bank_type": "OTHERS", "total_fee": str(fen),
-                "cash_fee": str(fen), "fee_type": "CNY",
-                "transaction_id": f"4200{secrets.randbelow(10 ** 24):024d}",
-                "out_trade_no": out_trade_no, "time_end": "20261128120000"}
-        bodies.append(dict_to_xml(data, calculate_signature(data, creds["WECHAT_API_KEY"]))
-                      .encode())
+    bodies = [signed_notice(out_trade_no, fen) for out_trade_no, fen in orders]
     duplicates = len(bodies) // 4  # 25% of the orders twice → 20% of all notices
     sequence = list(bodies)
     for i, index in enumerate(rng.sample(range(len(bodies)), duplicates)):
@@ -184,7 +169,8 @@ def main() -> None:
     recreate_database(args.database)
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "XIANGZHU_EMBEDDED")}
     env.update(DATABASE_URL=url, SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT),
-               DATA_ENCRYPTION_KEY=Fernet.generate_key().decode())
+               DATA_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+               BLIND_INDEX_KEY=Fernet.generate_key().decode())
     os.environ.pop("REDIS_URL", None)
     os.environ["DATABASE_URL"] = url
     server = redis = None

@@ -17,8 +17,27 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # Cached per account and source type (app/ledger/models.py AccountTotal): a campaign's
+    # custody balance and its channel fees are read on every campaign page, and summing all of
+    # its entries grew with the donations. Filled here from the entries already posted.
+    op.create_table('ledger_account_totals',
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('source_type', sa.String(length=32), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('entry_count', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['ledger_accounts.id'], name=op.f('fk_ledger_account_totals_account_id_ledger_accounts')),
+    sa.PrimaryKeyConstraint('account_id', 'source_type', name=op.f('pk_ledger_account_totals'))
+    )
+    op.execute("""
+        INSERT INTO ledger_account_totals (account_id, source_type, amount_fen, entry_count)
+        SELECT e.account_id, t.source_type, SUM(e.amount_fen), COUNT(*)
+        FROM ledger_entries e
+        JOIN ledger_transactions t ON t.id = e.transaction_id
+        JOIN ledger_accounts a ON a.id = e.account_id
+        WHERE a.code LIKE 'campaign:%'
+        GROUP BY e.account_id, t.source_type
+    """)
 
 
 def downgrade():
-    pass
+    op.drop_table('ledger_account_totals')

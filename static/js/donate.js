@@ -22,6 +22,7 @@
     presets.forEach(function (p) {
       p.addEventListener("change", function () { if (p.checked && custom) custom.value = ""; });
     });
+    initChannelFee(form, custom, presets);
     form.addEventListener("submit", function (event) {
       var button = form.querySelector("[data-donate-submit]");
       if (form.dataset.submitted) { event.preventDefault(); return; }
@@ -34,6 +35,35 @@
       var button = form.querySelector("[data-donate-submit]");
       if (button) { button.disabled = false; button.textContent = "立即捐款"; }
     });
+  }
+
+  // --- the channel fee for the chosen amount, as the server computes it (integer fen) -------
+  function yuanToFen(text) {
+    var m = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(text.trim().replace(/[,，]/g, ""));
+    if (!m) return null;
+    return parseInt(m[1], 10) * 100 + (m[2] ? parseInt((m[2] + "0").slice(0, 2), 10) : 0);
+  }
+
+  function formatYuan(fen) {
+    var yuan = String(Math.floor(fen / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    var cents = fen % 100;
+    return cents ? yuan + "." + (cents < 10 ? "0" : "") + cents : yuan;
+  }
+
+  function initChannelFee(form, custom, presets) {
+    var line = form.querySelector("[data-channel-fee]");
+    var out = line && line.querySelector("[data-fee-amount]");
+    if (!out) return;
+    var bp = parseInt(line.dataset.feeBp, 10) || 0;
+    function update() {
+      var fen = custom && custom.value.trim() ? yuanToFen(custom.value) : null;
+      var fee = fen === null ? null : Math.floor((fen * bp + 5000) / 10000);
+      presets.forEach(function (p) { if (p.checked) fee = parseInt(p.dataset.feeFen, 10); });
+      out.textContent = fee === null ? "按金额计" : "¥" + formatYuan(fee);
+    }
+    if (custom) custom.addEventListener("input", update);
+    presets.forEach(function (p) { p.addEventListener("change", update); });
+    update();
   }
 
   // --- order page ---------------------------------------------------------------------------

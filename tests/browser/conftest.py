@@ -39,6 +39,23 @@ def screenshot():
     return take
 
 
+@pytest.fixture()
+def two_widths():
+    """A full-page screenshot at 375 px and one at 1280 px of the same page: NAME-375.png and
+    NAME-1280.png (the wide one at one pixel per CSS pixel, to stay small and quick)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def take(page, name: str) -> None:
+        # From the top: a full-page shot taken while scrolled paints the sticky top bar midway.
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-375.png"), full_page=True)
+        page.set_viewport_size(DESKTOP)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-1280.png"), full_page=True, scale="css")
+        page.set_viewport_size(PHONE)
+
+    return take
+
+
 def phone_context(browser):
     return browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN",
                                is_mobile=True, has_touch=True)

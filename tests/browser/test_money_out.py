@@ -82,13 +82,15 @@ def test_withdrawal_disclosure_and_pledge_pages(app, browser, live_server, db, s
     phone = _signed_in(browser, app, live_server, organizer)
     page = phone.new_page()
     page.goto(f"{live_server}/c/{campaign.id}/withdraw")
-    assert "可提现" in page.content() and "¥8,300" in page.content()
+    # ¥37,300 given less WeChat Pay's 0.6% (¥223.80), ¥26,000 paid out, ¥3,000 asked for
+    assert "可提现" in page.content() and "¥8,076.20" in page.content()
     page.fill("#amount", "2000")
     page.fill("textarea[name=purpose]", "支付复查与康复费用")
     screenshot(page, "money-01-withdraw-form")
     page.goto(f"{live_server}/c/{campaign.id}#funds")
     funds = page.locator("#funds")
     assert funds.locator(".payout").count() == 2 and funds.locator("img").count() == 2
+    assert "微信支付通道费 ¥223.80" in funds.inner_text()
     _section(page, "#funds", "money-02-disclosure")
     phone.close()
 
@@ -103,7 +105,7 @@ def test_withdrawal_disclosure_and_pledge_pages(app, browser, live_server, db, s
     with freeze_time("2026-11-01 02:00:00"):
         end_campaign(campaign, "筹款期限已到", by_staff=reviewer)
         documents.save_statement(campaign.id, organizer,
-                                 "剩余 ¥11,300 将继续用于小雨出院后的复查和康复治疗，每一笔都会上传票据公示。")
+                                 "剩余 ¥11,076.20 将继续用于小雨出院后的复查和康复治疗，每一笔都会上传票据公示。")
         pledge = pledges.create_pledge(campaign.id, organizer, total_fen=12_000_00,
                                        schedule="monthly", instalments=12,
                                        first_due=date(2026, 12, 1), destination="donors",

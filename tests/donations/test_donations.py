@@ -45,6 +45,10 @@ def test_the_panel_offers_presets_and_a_fresh_checkout(donor_client, live_campai
     for label in ("10 元", "20 元", "50 元", "100 元", "200 元", "其他金额", "匿名捐款"):
         assert label in html
     assert 'value="20" checked' in html and "平台不收取服务费" in html
+    # WeChat's fee on the chosen amount is shown before paying: 0.6% of ¥20
+    assert "微信支付通道费 <strong data-fee-amount>¥0.12</strong>（0.6%，由微信支付收取）" in html
+    assert "相助不收取任何服务费" in html
+    assert 'data-fee-fen="60" value="100"' in html  # each preset's fee, for the page's script
 
 
 def test_the_list_shows_masked_names_amounts_blessings_newest_first(client, live_campaign):
@@ -109,8 +113,11 @@ def test_the_ledger_page_lists_every_custodial_entry(client, live_campaign, dono
     for fen in (10_00, 20_00, 30_00):
         pay(client, start(live_campaign, donor, fen))
     html = client.get(f"/c/{live_campaign.id}/ledger").get_data(as_text=True)
-    assert "¥60" in html and html.count("爱心捐款 · 微信支付") == 3
+    assert "¥59.64" in html and html.count("爱心捐款 · 微信支付") == 3
     assert "+10" in html and "+20" in html and "+30" in html
+    # WeChat's fee on each donation is its own line (0.6%: 6, 12 and 18 fen)
+    assert html.count("微信支付通道费（由微信支付收取）") == 3
+    assert "-0.06" in html and "-0.12" in html and "-0.18" in html
 
 
 def test_the_thank_you_page_is_the_donors_and_waits_for_payment(app, client, donor_client,

@@ -8,14 +8,14 @@ from hypothesis import strategies as st
 
 from app.campaigns.models import Campaign, CampaignStatus
 from app.donations.services import DonationError
-from app.ledger.services import CLEARING_WECHAT, balance, campaign_custody
+from app.ledger.services import CHANNEL_FEES, CLEARING_WECHAT, balance, campaign_custody
 from app.ledger.verify import verify
 from app.models_base import utcnow
 from app.payments.models import Payment, PaymentState
 from app.payments.services import handle_notification, settle_by_query
 from app.wechat_standin.pay import mark_paid
 from tests.factories import CampaignFactory
-from tests.payments.helpers import fresh, ledger_count, notice_xml, start
+from tests.payments.helpers import fee_count, fee_of, fresh, ledger_count, notice_xml, start
 
 CAMPAIGNS = 3
 amounts = st.one_of(st.sampled_from([10_00, 20_00, 50_00, 100_00, 200_00]),
@@ -39,6 +39,7 @@ def test_ledger_invariants_hold_for_any_sequence(db, standin, donor, ops):
                                  ends_at=utcnow() + timedelta(days=30)).id
                  for _ in range(CAMPAIGNS)]
     clearing_before, ledger_before = balance(CLEARING_WECHAT), ledger_count()
+    fees_before, fee_txns_before = balance(CHANNEL_FEES), fee_count()
     payments: list[tuple[int, str, int, int]] = []  # (payment id, out_trade_no, fen, campaign)
     paid: dict[str, str] = {}                         # out_trade_no → transaction_id
     ended: set[int] = set()
@@ -89,16 +90,21 @@ def test_ledger_invariants_hold_for_any_sequence(db, standin, donor, ops):
                     assert not accepted
 
     db.session.expire_all()
-    total = 0
+    total = total_fees = 0
     for c, campaign_id in enumerate(campaigns):
         mine = [fen for _, no, fen, cc in payments if cc == c and no in paid]
         campaign = db.session.get(Campaign, campaign_id)
         assert (campaign.raised_fen, campaign.donation_count) == (sum(mine), len(mine))
-        assert balance(campaign_custody(campaign_id)) == sum(mine)
+        fees = sum(fee_of(fen) for fen in mine)  # raised is what donors gave; custody, net
+        assert balance(campaign_custody(campaign_id)) == sum(mine) - fees
         total += sum(mine)
+        total_fees += fees
     for pid, no, _, _ in payments:
         assert fresh(Payment, pid).state == (PaymentState.paid if no in paid
                                              else PaymentState.pending)
     assert balance(CLEARING_WECHAT) == clearing_before - total
     assert ledger_count() == ledger_before + len(paid)
+    assert balance(CHANNEL_FEES) == fees_before + total_fees
+    assert fee_count() == fee_txns_before + sum(1 for _, no, fen, _ in payments
+                                                if no in paid and fee_of(fen))
     assert verify() == []

@@ -57,11 +57,22 @@ def acknowledged(response) -> bool:
     return response.status_code == 200 and b"<return_code><![CDATA[SUCCESS]]>" in response.data
 
 
-def ledger_count(out_trade_no: str | None = None) -> int:
-    query = select(func.count()).select_from(LedgerTransaction)
+def ledger_count(out_trade_no: str | None = None, source_type: str = "payment") -> int:
+    """Ledger transactions of payments (or of another source type, e.g. "channel_fee")."""
+    query = (select(func.count()).select_from(LedgerTransaction)
+             .where(LedgerTransaction.source_type == source_type))
     if out_trade_no:
         query = query.where(LedgerTransaction.source_ref == out_trade_no)
     return db.session.scalar(query)
+
+
+def fee_count(out_trade_no: str | None = None) -> int:
+    return ledger_count(out_trade_no, source_type="channel_fee")
+
+
+def fee_of(amount_fen: int, rate_bp: int = 60) -> int:
+    """WeChat's fee as the tests' own arithmetic: 0.6% rounded half up to the fen."""
+    return (amount_fen * rate_bp + 5000) // 10000
 
 
 def fresh(model, ident):

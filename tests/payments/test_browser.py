@@ -37,7 +37,13 @@ def test_a_donation_in_a_phone_browser(live_server, live_campaign, standin):
 
         panel = page.locator("#donate-panel")
         panel.scroll_into_view_if_needed()
+        fee = panel.locator("[data-fee-amount]")
+        seen["fee_default"] = fee.inner_text()       # server-rendered: the preset chosen (¥20)
+        panel.locator("input[name=amount]").fill("88.8")
+        seen["fee_custom"] = fee.inner_text()        # the page's script: a custom amount
         panel.get_by_text("50 元").click()
+        seen["fee_preset"] = fee.inner_text()
+        seen["overflow"] = page.evaluate("document.documentElement.scrollWidth")
         panel.locator("textarea[name=blessing]").fill("小雨加油，早日康复！")
         panel.screenshot(path=str(SCREENSHOTS / "donate-01-panel.png"))
         panel.get_by_role("button", name="立即捐款").click()
@@ -71,5 +77,10 @@ def test_a_donation_in_a_phone_browser(live_server, live_campaign, standin):
     assert fresh(Campaign, campaign_id).raised_fen == 50_00
     assert "感谢您的爱心" in seen["thanks"] and "50" in seen["thanks"]
     assert "爱*****" in seen["campaign"] and "小雨加油，早日康复！" in seen["campaign"]
-    assert "+50" in seen["ledger"]
+    assert "+50" in seen["ledger"] and "微信支付通道费" in seen["ledger"]
+    # WeChat's fee for the chosen amount, shown before paying (0.6%, half up): ¥20 → ¥0.12,
+    # ¥88.80 → 53.28 fen → ¥0.53, ¥50 → ¥0.30; and nothing wider than the phone
+    assert (seen["fee_default"], seen["fee_custom"], seen["fee_preset"]) == (
+        "¥0.12", "¥0.53", "¥0.30")
+    assert seen["overflow"] <= 375
     assert verify() == []

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from app.auth.models import User
 from app.campaigns.models import Campaign
 from app.extensions import db
-from app.ledger.services import CLEARING_WECHAT, balance, campaign_custody
+from app.ledger.services import CHANNEL_FEES, CLEARING_WECHAT, balance, campaign_custody
 from app.ledger.verify import verify
 from app.payments.models import NoticeVerdict, Payment, PaymentNotice, PaymentState
 from tests.factories import UserFactory
-from tests.payments.helpers import fresh, ledger_count, notice_for, start
+from tests.payments.helpers import fee_count, fee_of, fresh, ledger_count, notice_for, start
 
 
 def test_the_same_notice_10_times_at_once_counts_once(live_server, standin, live_campaign,
@@ -29,7 +29,8 @@ def test_the_same_notice_10_times_at_once_counts_once(live_server, standin, live
     assert response.json()["acknowledged"] == [True] * 10
     payment = fresh(Payment, payment.id)
     assert payment.state == PaymentState.paid
-    assert ledger_count(payment.out_trade_no) == 1
+    assert ledger_count(payment.out_trade_no) == 1 and fee_count(payment.out_trade_no) == 1
+    assert balance(CHANNEL_FEES) == fee_of(99_00)
     campaign = fresh(Campaign, live_campaign.id)
     assert (campaign.raised_fen, campaign.donation_count) == (99_00, 1)
     verdicts = sorted(v.value for v in db.session.scalars(
@@ -69,9 +70,11 @@ def test_100_concurrent_donations_to_one_campaign_give_exact_totals(app, live_se
     campaign = fresh(Campaign, campaign_id)
     assert campaign.raised_fen == sum(amounts)
     assert campaign.donation_count == 100
-    assert balance(campaign_custody(campaign_id)) == sum(amounts)
+    fees = sum(fee_of(amount) for amount in amounts)  # each order's fee, rounded on its own
+    assert balance(campaign_custody(campaign_id)) == sum(amounts) - fees
     assert balance(CLEARING_WECHAT) == -sum(amounts)
-    assert ledger_count() == 100
+    assert balance(CHANNEL_FEES) == fees
+    assert ledger_count() == 100 and fee_count() == 100
     assert db.session.scalar(select(func.count()).select_from(Payment)
                              .where(Payment.state == PaymentState.paid)) == 100
     assert db.session.scalar(select(func.count()).select_from(PaymentNotice).where(

@@ -5,11 +5,11 @@ from sqlalchemy import select
 from app.campaigns.models import Campaign
 from app.donations.models import Donation
 from app.extensions import db
-from app.ledger.services import CLEARING_WECHAT, balance, campaign_custody
+from app.ledger.services import CHANNEL_FEES, CLEARING_WECHAT, balance, campaign_custody
 from app.ledger.verify import verify
 from app.payments.models import NoticeVerdict, Payment, PaymentNotice, PaymentState
-from tests.payments.helpers import (acknowledged, fresh, ledger_count, notice_for, notice_xml,
-                                    post_notice, start)
+from tests.payments.helpers import (acknowledged, fee_count, fee_of, fresh, ledger_count,
+                                    notice_for, notice_xml, post_notice, start)
 
 
 def verdicts(out_trade_no=None):
@@ -22,7 +22,7 @@ def verdicts(out_trade_no=None):
 def assert_unpaid(payment, campaign):
     payment = fresh(Payment, payment.id)
     assert payment.state == PaymentState.pending and payment.transaction_id is None
-    assert ledger_count() == 0
+    assert ledger_count() == 0 and fee_count() == 0
     assert fresh(Campaign, campaign.id).raised_fen == 0
     assert db.session.scalar(select(Donation.paid_at)) is None
     assert verify() == []
@@ -37,9 +37,12 @@ def test_a_valid_notice_records_the_payment_once(client, live_campaign, donor):
     assert payment.transaction_id == "4200000000000000000000000042"
     campaign = fresh(Campaign, live_campaign.id)
     assert (campaign.raised_fen, campaign.donation_count) == (88_00, 1)
-    assert balance(campaign_custody(campaign.id)) == 88_00
+    # 88 yuan in from WeChat; its 0.6% fee (52.8 → 53 fen) out to the fee account, on its own
+    assert payment.channel_fee_fen == 53
+    assert balance(campaign_custody(campaign.id)) == 88_00 - 53
     assert balance(CLEARING_WECHAT) == -88_00
-    assert ledger_count(payment.out_trade_no) == 1
+    assert balance(CHANNEL_FEES) == 53
+    assert ledger_count(payment.out_trade_no) == 1 and fee_count(payment.out_trade_no) == 1
     assert db.session.scalar(select(Donation.paid_at)) is not None
     assert verdicts() == ["processed"]
     assert verify() == []
@@ -51,7 +54,8 @@ def test_the_same_notice_15_times_in_a_row_counts_once(client, live_campaign, do
     assert all(acknowledged(post_notice(client, body)) for _ in range(15))
     campaign = fresh(Campaign, live_campaign.id)
     assert (campaign.raised_fen, campaign.donation_count) == (20_00, 1)
-    assert ledger_count() == 1
+    assert ledger_count() == 1 and fee_count() == 1
+    assert balance(campaign_custody(campaign.id)) == 20_00 - fee_of(20_00)
     assert verdicts() == ["processed"] + ["duplicate"] * 14
     assert verify() == []
 
@@ -117,7 +121,7 @@ def test_a_second_transaction_for_a_paid_order_is_refused(client, live_campaign,
     payment = start(live_campaign, donor)
     assert acknowledged(post_notice(client, notice_for(payment)))
     assert not acknowledged(post_notice(client, notice_for(payment)))  # new transaction_id
-    assert ledger_count() == 1
+    assert ledger_count() == 1 and fee_count() == 1
     assert fresh(Campaign, live_campaign.id).donation_count == 1
     assert verdicts() == ["processed", "conflict"]
     assert verify() == []
@@ -129,7 +133,7 @@ def test_one_transaction_id_cannot_pay_two_orders(client, live_campaign, donor):
     assert acknowledged(post_notice(client, notice_for(first, transaction_id=tid)))
     assert not acknowledged(post_notice(client, notice_for(second, transaction_id=tid)))
     assert fresh(Payment, second.id).state == PaymentState.pending
-    assert ledger_count() == 1
+    assert ledger_count() == 1 and fee_count() == 1
     assert verdicts() == ["processed", "conflict"]
     assert verify() == []
 
@@ -145,7 +149,8 @@ def test_a_late_notice_for_an_ended_campaign_is_recorded_and_flagged(client, liv
     assert payment.state == PaymentState.paid and payment.late
     donation = db.session.scalars(select(Donation)).one()
     assert donation.late and donation.paid_at is not None
-    assert balance(campaign_custody(live_campaign.id)) == 30_00  # the money moved: recorded
+    # the money moved: recorded, less WeChat's fee
+    assert balance(campaign_custody(live_campaign.id)) == 30_00 - fee_of(30_00)
     assert fresh(Campaign, live_campaign.id).raised_fen == 30_00
     assert verdicts() == ["late"]
     assert NoticeVerdict.late.accepted

@@ -3,12 +3,14 @@ from sqlalchemy import select, update
 
 from app.campaigns.models import Campaign
 from app.extensions import db, jobs
+from app.ledger.services import CHANNEL_FEES, balance
 from app.ledger.verify import verify
 from app.models_base import utcnow
 from app.payments.models import NoticeVerdict, Payment, PaymentNotice, PaymentState
 from app.payments.tasks import periodic_jobs, reconcile_pending_payments
 from app.wechat_standin.pay import mark_paid
-from tests.payments.helpers import acknowledged, fresh, ledger_count, notice_for, post_notice, start
+from tests.payments.helpers import (acknowledged, fee_count, fresh, ledger_count, notice_for,
+                                    post_notice, start)
 
 
 def test_an_order_whose_notice_never_came_is_settled_once(client, standin, live_campaign,
@@ -27,6 +29,9 @@ def test_an_order_whose_notice_never_came_is_settled_once(client, standin, live_
     late_notice = notice_for(payment, transaction_id=paid_at_wechat["transaction_id"])
     assert acknowledged(post_notice(client, late_notice))
     assert ledger_count() == 1 and fresh(Campaign, live_campaign.id).donation_count == 1
+    # the fee WeChat charged on the order (its bill), booked once, whichever way it was settled
+    assert fee_count() == 1 and paid_at_wechat["fee"] == 7
+    assert balance(CHANNEL_FEES) == paid_at_wechat["fee"]
     assert verify() == []
 
 

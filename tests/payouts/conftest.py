@@ -56,7 +56,8 @@ def donors(db):
 
 @pytest.fixture()
 def funded(client, campaign, donors):
-    """¥300 + ¥500 + ¥1,200 from three donors: ¥2,000 in custody."""
+    """¥300 + ¥500 + ¥1,200 from three donors: ¥2,000 raised, ¥1,988 in custody once WeChat
+    Pay's fees (¥12) are booked (FUNDED_NET_FEN)."""
     for donor, amount in zip(donors, (300_00, 500_00, 1_200_00)):
         donate(client, campaign, donor, amount)
     return campaign

@@ -19,6 +19,11 @@ from tests.review.files import jpeg_bytes, pdf_bytes
 from tests.review.helpers import approve_all, submitted_ready
 
 CREDS = standin_credentials()
+# The `funded` campaign: ¥300 + ¥500 + ¥1,200 given; WeChat Pay's 0.6% fee on each (¥1.80, ¥3
+# and ¥7.20) leaves custody with ¥1,988.
+FUNDED_RAISED_FEN = 2_000_00
+FUNDED_FEES_FEN = 12_00
+FUNDED_NET_FEN = FUNDED_RAISED_FEN - FUNDED_FEES_FEN
 
 
 def verified_campaign(organizer, reviewer, finance, payee_kind: str = "hospital", **fields):

@@ -7,13 +7,14 @@ import time
 from datetime import timedelta
 
 import pytest
+import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.campaigns.moderation import terminate_campaign
 from app.extensions import db, jobs
-from app.ledger.services import balance, campaign_custody
+from app.ledger.services import CHANNEL_FEES, balance, campaign_custody
 from app.payments.models import NoticeVerdict, PaymentNotice
 from app.payouts import refunds, withdrawals
 from app.payouts.accounts import REFUND_CLEARING
@@ -21,8 +22,8 @@ from app.payouts.allocation import even_parts, pro_rata
 from app.payouts.errors import PayoutError, RetryLater
 from app.payouts.models import DonationRefund, RefundStatus, Withdrawal, WithdrawalStatus
 from tests.payments.helpers import acknowledged
-from tests.payouts.helpers import (donate, invoice, ledger_count, post_refund_notice,
-                                   refund_notice)
+from tests.payouts.helpers import (FUNDED_NET_FEN, donate, invoice, ledger_count,
+                                   post_refund_notice, refund_notice)
 
 R = RefundStatus
 
@@ -74,23 +75,33 @@ def test_termination_refunds_what_remains_pro_rata_through_wechat(
     terminate_campaign(funded, admin, "患者已康复，发起人申请终止")
     run_jobs()  # plan, then one submit job per refund; WeChat's notices reach live_server
     rows = _wait_settled(funded.id)
-    assert [(r.donated_fen, r.amount_fen, r.status) for r in rows] == [
-        (300_00, 180_00, R.succeeded), (500_00, 300_00, R.succeeded),
-        (1_200_00, 720_00, R.succeeded)]
+    # ¥1,988 came in (¥2,000 less WeChat's 0.6%), ¥800 went out: ¥1,188 is shared pro rata to
+    # what each gift brought in (¥178.20, ¥297, ¥712.80). WeChat returns its fee in proportion
+    # to each refund, so each donor gets back the refund whose cost to custody is their share.
+    assert [(r.donated_fen, r.amount_fen, r.channel_fee_returned_fen, r.status)
+            for r in rows] == [(300_00, 179_28, 1_08, R.succeeded),
+                               (500_00, 298_79, 1_79, R.succeeded),
+                               (1_200_00, 717_10, 4_30, R.succeeded)]
     assert len({r.out_refund_no for r in rows}) == 3 and all(r.refund_id for r in rows)
-    assert balance(campaign_custody(funded.id)) == 0
-    assert balance(REFUND_CLEARING) == 1_200_00 and ledger_count("refund") == 3
+    assert balance(campaign_custody(funded.id)) == 0  # exactly what remained, never more
+    assert balance(REFUND_CLEARING) == 1_195_17 and ledger_count("refund") == 3
+    assert ledger_count("channel_fee_return") == 3
+    assert balance(CHANNEL_FEES) == 12_00 - (1_08 + 1_79 + 4_30)
     assert db.session.get(Withdrawal, waiting.id).status == WithdrawalStatus.cancelled
     with standin.state.lock:
         at_wechat = {no: r["refund_fee"] for no, r in standin.state.refunds.items()
                      if no in {row.out_refund_no for row in rows}}
-    assert sorted(at_wechat.values()) == [180_00, 300_00, 720_00]
+    assert sorted(at_wechat.values()) == [179_28, 298_79, 717_10]
+    for row in rows:  # the fee WeChat's bill returns is the fee we booked as returned
+        bill = requests.get(f"{standin.base_url}standin/pay/{row.out_trade_no}/bill",
+                            timeout=5).json()
+        assert bill["refunds"][0]["fee_returned"] == row.channel_fee_returned_fen
     # each donor sees their own refund; the public page shows the progress
     donor_client = app.test_client(user=donors[0])
     mine = donor_client.get("/me/refunds").get_data(as_text=True)
-    assert "已退回" in mine and "应退 ¥180" in mine and "应退 ¥300" not in mine
+    assert "已退回" in mine and "应退 ¥179.28" in mine and "应退 ¥298.79" not in mine
     page = donor_client.get(f"/c/{funded.id}").get_data(as_text=True)
-    assert "已退 3/3 笔" in page
+    assert "已退 3/3 笔" in page and "按退款比例退回的通道费 ¥7.17" in page
 
 
 def test_refund_notices_replayed_or_forged_change_nothing(app, client, funded, admin, run_jobs,
@@ -200,7 +211,9 @@ def test_a_transfer_in_flight_delays_refunds(funded, patient, finance, admin, ru
     assert _refunds(funded.id) == []
     assert withdrawals.reconcile(older_than=timedelta(0)) == {"paid": 1}
     refunds.plan(funded.id)
-    assert sum(r.amount_fen for r in _refunds(funded.id)) == 1_500_00
+    rows = _refunds(funded.id)  # what custody still holds, no more, leaves it
+    assert sum(r.amount_fen - r.channel_fee_returned_fen for r in rows) == FUNDED_NET_FEN - 500_00
+    assert all(r.amount_fen <= r.donated_fen for r in rows)
 
 
 def test_late_money_after_termination_is_refunded_too(app, client, campaign, donors, admin,
