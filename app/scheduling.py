@@ -12,7 +12,8 @@ JOB_UPKEEP_SECONDS = 30
 
 def periodic_jobs() -> list[tuple[Callable, int, str]]:
     from app.campaigns.tasks import PERIODIC_JOBS as campaign_jobs
-    from app.mutual_aid.tasks import TICK_SECONDS, tick as mutual_aid_tick
+    from app.mutual_aid.tasks import FUNNEL_FLUSH_SECONDS, TICK_SECONDS, flush_buffered_views
+    from app.mutual_aid.tasks import tick as mutual_aid_tick
     from app.payments.tasks import periodic_jobs as payment_jobs
     from app.sharing.tasks import prune_posters
     from app.wechat.token_cache import refresh_wechat_tokens
@@ -21,6 +22,7 @@ def periodic_jobs() -> list[tuple[Callable, int, str]]:
     schedule += payment_jobs()
 
     schedule.append((mutual_aid_tick, TICK_SECONDS, "default"))
+    schedule.append((flush_buffered_views, FUNNEL_FLUSH_SECONDS, "default"))
     schedule.append((refresh_wechat_tokens, 300, "default"))
     schedule.append((prune_posters, 24 * 3600, "posters"))
     from app.payouts.tasks import PERIODIC_JOBS as payout_jobs

@@ -141,7 +141,7 @@ def free_port() -> int:
 def start_gunicorn(env: dict, port: int, workers: int, threads: int,
                    target: str = "wsgi:app") -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", target, "-c", os.devnull,  # not ./gunicorn.conf.py
+        [sys.executable, "-m", "gunicorn", target, "-c", str(ROOT / "bench" / "gunicorn.conf.py"),
          "-b", f"127.0.0.1:{port}",
          "-w", str(workers), "-k", "gthread", "--threads", str(threads),
          "--keep-alive", "30", "--log-level", "warning"],

@@ -17,11 +17,12 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import String, cast, func, insert, literal, or_, select, text
+from sqlalchemy import String, bindparam, cast, func, insert, literal, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models_base import utcnow
+from app.mutual_aid import view_buffer
 from app.mutual_aid.models import FunnelEvent
 from app.mutual_aid.services import china_today
 
@@ -35,52 +36,89 @@ STEP_LABELS = {"campaign_view": "浏览筹款页", "donate_started": "发起捐�
 CHANNEL_LABELS = {"chat": "微信好友", "moments": "朋友圈", "poster": "海报",
                   "desktop_qr": "电脑扫码", "direct": "直接访问"}
 DIMENSIONS = ("day", "campaign", "channel")
+BUFFERED_STEPS = frozenset({"campaign_view"})
 
 
-def _channel_expr(campaign_id: int | None, user_id: int | None, visitor_id: str | None):
-    """The channel of the person's latest share visit to the campaign, else 'direct'."""
+def _insert_step_statement():
+    """One INSERT for every step, built once: when the caller does not know the channel, the
+    person's latest share visit to the campaign up to the event's time gives it, else 'direct'.
+    (A NULL id compares as unknown, so a visitor without an account matches on the cookie only.)"""
     from app.sharing.models import ShareVisit
 
-    who = []
-    if user_id:
-        who.append(ShareVisit.user_id == user_id)
-    if visitor_id:
-        who.append(ShareVisit.visitor_id == visitor_id)
-    if campaign_id is None or not who:
-        return literal("direct")
-    latest = (select(cast(ShareVisit.__table__.c.channel, String))
-              .where(ShareVisit.campaign_id == campaign_id, or_(*who))
-              .order_by(ShareVisit.created_at.desc(), ShareVisit.id.desc()).limit(1)
-              .scalar_subquery())
-    return func.coalesce(latest, literal("direct"))
+    latest_channel = (
+        select(cast(ShareVisit.__table__.c.channel, String))
+        .where(ShareVisit.campaign_id == bindparam("campaign_id"),
+               or_(ShareVisit.user_id == bindparam("user_id"),
+                   ShareVisit.visitor_id == bindparam("visitor_id")),
+               ShareVisit.created_at <= bindparam("created_at"))
+        .order_by(ShareVisit.created_at.desc(), ShareVisit.id.desc()).limit(1)
+        .scalar_subquery())
+    table = FunnelEvent.__table__
+    return insert(table).values(
+        step=bindparam("step"), campaign_id=bindparam("campaign_id"),
+        user_id=bindparam("user_id"), visitor_id=bindparam("visitor_id"),
+        channel=func.coalesce(bindparam("channel", type_=String), latest_channel,
+                              literal("direct")),
+        day=bindparam("day"), created_at=bindparam("created_at"))
+
+
+_INSERT_STEP = None
+
+
+def _insert_step():
+    global _INSERT_STEP
+    if _INSERT_STEP is None:  # built on first use: the sharing models must be mapped by then
+        _INSERT_STEP = _insert_step_statement()
+    return _INSERT_STEP
+
+
+def _event(step: str, campaign_id: int | None, channel: str | None, user_id: int | None,
+           visitor_id: str | None) -> dict:
+    if step not in STEPS:
+        raise ValueError(f"unknown funnel step {step!r}")
+    return {"step": step, "campaign_id": campaign_id, "channel": channel or None,
+            "user_id": user_id,
+            "visitor_id": visitor_id if visitor_id and len(visitor_id) <= 32 else None,
+            "day": china_today(), "created_at": utcnow()}
 
 
 def add_step(step: str, campaign_id: int | None, channel: str | None = None,
              user_id: int | None = None, visitor_id: str | None = None) -> None:
     """Add the event to the current transaction (the caller commits)."""
-    if step not in STEPS:
-        raise ValueError(f"unknown funnel step {step!r}")
-    visitor_id = visitor_id if visitor_id and len(visitor_id) <= 32 else None
-    db.session.execute(insert(FunnelEvent).values(
-        step=step, campaign_id=campaign_id, user_id=user_id, visitor_id=visitor_id,
-        channel=channel if channel else _channel_expr(campaign_id, user_id, visitor_id),
-        day=china_today(), created_at=utcnow()))
+    db.session.execute(_insert_step(), _event(step, campaign_id, channel, user_id, visitor_id))
 
 
 def record_step(step: str, campaign_id: int | None, channel: str | None = None,
                 user_id: int | None = None, visitor_id: str | None = None) -> None:
-    """Record and commit one step. A failure is logged and never breaks the page or payment
-    that called it."""
+    """Record one step. Page views, by far the most, wait in a Redis list when buffering is on
+    (FUNNEL_BUFFER_VIEWS; flushed by `flush_buffered_views`), so a view costs one RPUSH rather
+    than a transaction; everything else, and views while Redis is away, commit here. A failure is
+    logged and never breaks the page or payment that called it."""
+    event = _event(step, campaign_id, channel, user_id, visitor_id)
+    if step in BUFFERED_STEPS and view_buffer.push(event):
+        return
     try:
         if db.session.get_bind().dialect.name == "postgresql":
             # An analytics row: losing the last few in a server crash is acceptable, waiting for
             # the WAL flush on every page view is not (this transaction only; money never does).
             db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        add_step(step, campaign_id, channel, user_id, visitor_id)
+        db.session.execute(_insert_step(), event)
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("funnel step %s for campaign %s not recorded", step, campaign_id)
+
+
+def flush_buffered_views(batch_size: int = 5000) -> int:
+    """Write the buffered page views, a batch per transaction; returns how many. A periodic job
+    (app/scheduling.py). A batch taken from Redis is gone from it: a crash before the commit
+    loses that batch (at most once, as for an analytics row)."""
+    written = 0
+    while events := view_buffer.take(batch_size):
+        db.session.execute(_insert_step(), events)
+        db.session.commit()
+        written += len(events)
+    return written
 
 
 def on_donation_paid(sender, campaign_id: int, user_id: int | None = None, **extra) -> None:

@@ -5,6 +5,7 @@
 - tick(): the plan's calendar, every few minutes (app/scheduling.py): waiting periods end,
   公示 windows close, rounds are announced on announcement days, closed after their grace
   period, and late payments distributed; members suspended too long are removed.
+- flush_buffered_views(): page views waiting in Redis go to the funnel table (every 30 s).
 """
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from sqlalchemy import select
 
 from app.extensions import db, jobs
 from app.mutual_aid import claims, rounds, services, wallet
+from app.mutual_aid.funnel import flush_buffered_views  # noqa: F401  (a periodic job)
 from app.mutual_aid.models import Plan
 from app.mutual_aid.money_models import ChargeStatus, Round, RoundStatus, ShareCharge
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 600
+FUNNEL_FLUSH_SECONDS = 30
 
 
 def apportion_round_job(round_id: int) -> dict:

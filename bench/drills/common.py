@@ -24,6 +24,7 @@ from cryptography.fernet import Fernet
 from bench.harness import ROOT, free_port, start_redis, stop
 
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+FEE_BP = 60  # WeChat Pay's standard rate, as PAYMENT_CHANNEL_FEE_BP defaults to
 # A drill stopped with SIGTERM (or `timeout`) still runs its `finally`: no private service
 # outlives it.
 signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -205,6 +206,7 @@ def seed_orders(count: int, campaigns: int = 4) -> tuple[list[int], list[tuple[s
     from app.extensions import db
     from app.models_base import utcnow
     from app.payments.models import Payment, PaymentState
+    from app.payments.fees import channel_fee
     from app.payments.services import new_out_trade_no
 
     db.create_all()
@@ -228,6 +230,7 @@ def seed_orders(count: int, campaigns: int = 4) -> tuple[list[int], list[tuple[s
         {"out_trade_no": numbers[i], "idempotency_key": f"drill:{numbers[i]}",
          "payable_type": "donation", "payable_id": donation_ids[i],
          "amount_fen": amounts[i], "description": "相助大病筹款-爱心捐款",
+         "channel_fee_bp": FEE_BP, "channel_fee_fen": channel_fee(amounts[i], FEE_BP),
          "state": PaymentState.pending, "user_id": user_ids[i % len(user_ids)],
          "openid": f"o_drill_{i % len(user_ids):05d}", "trade_type": "NATIVE",
          "client_ip": "127.0.0.1", "prepay_id": f"wx_drill_{i}",

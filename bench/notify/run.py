@@ -38,6 +38,7 @@ from bench.harness import (PG, ROOT, fire, free_port, recreate_database,  # noqa
                            signed_notice, start_gunicorn, start_redis, stop, summary)
 
 CAMPAIGNS = 20
+FEE_BP = 60  # WeChat Pay's standard rate, as PAYMENT_CHANNEL_FEE_BP defaults to
 
 
 # --- database ---------------------------------------------------------------------------------
@@ -51,6 +52,7 @@ def seed(url: str, orders: int) -> list[tuple[str, int]]:
     from app.extensions import db
     from app.models_base import utcnow
     from app.payments.models import Payment, PaymentState
+    from app.payments.fees import channel_fee
     from app.payments.services import new_out_trade_no
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": False})
@@ -78,6 +80,7 @@ def seed(url: str, orders: int) -> list[tuple[str, int]]:
             {"out_trade_no": numbers[i], "idempotency_key": f"bench:{numbers[i]}",
              "payable_type": "donation", "payable_id": donation_ids[i],
              "amount_fen": amounts[i], "description": "相助大病筹款-爱心捐款",
+             "channel_fee_bp": FEE_BP, "channel_fee_fen": channel_fee(amounts[i], FEE_BP),
              "state": PaymentState.pending, "user_id": user_ids[i % len(user_ids)],
              "openid": f"o_bench_{i % len(user_ids):05d}", "trade_type": "NATIVE",
              "client_ip": "127.0.0.1", "prepay_id": f"wx_bench_{i}",
