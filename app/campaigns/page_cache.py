@@ -3,9 +3,10 @@
 Most of a viral campaign's views come from people who are not signed in, and they all see the
 same page but for their CSRF token. Rendering it costs a dozen queries and the template; this
 keeps the rendered HTML and serves it again while nothing the page shows about money has moved:
-every request reads the campaign's row and its custody totals afresh (one statement), and the
-figures they hold — raised, donations, status, days left, balance, channel fees — are the
-cache key. A paid donation therefore shows at once; only what carries no money (updates,
+the campaign's row and its custody totals are read in one statement — by each process at most
+once a second (CAMPAIGN_FIGURES_CACHE_SECONDS) — and the figures they hold (raised, donations,
+status, days left, balance, channel fees) are the cache key. A paid donation therefore shows
+within a second; only what carries no money (updates,
 attestations, receipts of a payout) can lag, by at most CAMPAIGN_PAGE_CACHE_SECONDS (default
 TTL_SECONDS; 0 turns the cache off, and it is off under TESTING unless set). Signed-in people,
 staff, and anyone with a message waiting (flash) always get a fresh render.
@@ -30,6 +31,7 @@ from app.extensions import db
 from app.ledger.models import Account, AccountTotal
 
 TTL_SECONDS = 15.0
+FIGURES_SECONDS = 1.0
 MAX_PAGES = 256
 CSRF_PLACEHOLDER = "\x00csrf\x00"
 CAMPAIGNS = Campaign.__table__
@@ -54,7 +56,12 @@ class CachedPage:
 
 
 _pages: OrderedDict[tuple, CachedPage] = OrderedDict()
+_figures_read: dict[int, tuple[float, object]] = {}   # campaign id → (good until, row)
 _lock = threading.Lock()
+
+
+def _clock() -> float:
+    return time.monotonic()
 
 
 def ttl_seconds() -> float:
@@ -70,9 +77,36 @@ def cacheable(viewer) -> bool:
             and request.method == "GET" and ttl_seconds() > 0)
 
 
-def figures_key(campaign_id: int, load_jssdk: bool) -> tuple | None:
-    """What the page shows about money, read now; None when the campaign is not public."""
+def figures_seconds() -> float:
+    """CAMPAIGN_FIGURES_CACHE_SECONDS: how long one process reuses a campaign's figures read for
+    anonymous visitors (default FIGURES_SECONDS; 0 reads them on every view, the default under
+    TESTING). A donor who just paid is signed in and always sees a fresh page; an anonymous
+    visitor may see the total of a second ago — and a viral campaign's page views then cost no
+    database round trip at all."""
+    default = 0 if current_app.testing else FIGURES_SECONDS
+    return float(current_app.config.get("CAMPAIGN_FIGURES_CACHE_SECONDS", default))
+
+
+def _figures(campaign_id: int):
+    seconds = figures_seconds()
+    now = _clock()
+    if seconds > 0:
+        known = _figures_read.get(campaign_id)
+        if known is not None and known[0] > now:
+            return known[1]
     row = db.session.connection().execute(FIGURES, {"campaign_id": campaign_id}).first()
+    if seconds > 0:
+        with _lock:
+            _figures_read[campaign_id] = (now + seconds, row)
+            while len(_figures_read) > MAX_PAGES:
+                _figures_read.pop(next(iter(_figures_read)))
+    return row
+
+
+def figures_key(campaign_id: int, load_jssdk: bool) -> tuple | None:
+    """What the page shows about money (read at most FIGURES_SECONDS ago); None when the
+    campaign is not public."""
+    row = _figures(campaign_id)
     if row is None or CampaignStatus(row.status) not in PUBLIC_STATUSES:
         return None
     return (campaign_id, request.full_path, load_jssdk, row.status, row.raised_fen,
@@ -82,7 +116,7 @@ def figures_key(campaign_id: int, load_jssdk: bool) -> tuple | None:
 
 def lookup(key: tuple) -> str | None:
     page = _pages.get(key[:3])
-    if page is None or page.key != key or page.expires < time.monotonic():
+    if page is None or page.key != key or page.expires < _clock():
         return None
     return page.html.replace(CSRF_PLACEHOLDER, generate_csrf())
 
@@ -90,7 +124,7 @@ def lookup(key: tuple) -> str | None:
 def store(key: tuple, html: str) -> None:
     token = generate_csrf()
     page = CachedPage(key=key, html=html.replace(token, CSRF_PLACEHOLDER),
-                      expires=time.monotonic() + ttl_seconds())
+                      expires=_clock() + ttl_seconds())
     with _lock:
         _pages[key[:3]] = page
         _pages.move_to_end(key[:3])
@@ -101,3 +135,4 @@ def store(key: tuple, html: str) -> None:
 def clear() -> None:
     with _lock:
         _pages.clear()
+        _figures_read.clear()

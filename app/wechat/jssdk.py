@@ -33,8 +33,8 @@ def config_for(url: str, js_api_list: list[str] | None = None) -> dict | None:
     (the page then simply shares without a custom card)."""
     try:
         ticket = token_cache().jsapi_ticket()
-    except TokenUnavailable:
-        log.warning("no jsapi ticket: sharing falls back to WeChat's default card", exc_info=True)
+    except TokenUnavailable as error:  # one line per request: an outage must not flood the log
+        log.warning("no jsapi ticket, sharing falls back to WeChat's default card: %s", error)
         return None
     noncestr = random_string(16)
     timestamp = int(time.time())

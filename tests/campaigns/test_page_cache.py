@@ -71,3 +71,19 @@ def test_pages_not_public_are_never_cached(app, live_campaign):
     db.session.commit()
     assert app.test_client().get(f"/c/{live_campaign.id}").status_code == 404
     assert page_cache._pages == {}
+
+
+def test_figures_are_reused_for_a_second_then_read_again(app, client, live_campaign, donor,
+                                                          monkeypatch):
+    monkeypatch.setitem(app.config, "CAMPAIGN_FIGURES_CACHE_SECONDS", 1)
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(page_cache, "_clock", lambda: clock["now"])
+    assert "¥<strong>0</strong>" in app.test_client().get(f"/c/{live_campaign.id}").get_data(
+        as_text=True)
+    assert acknowledged(post_notice(client, notice_for(start(live_campaign, donor, 88_00))))
+    clock["now"] += 0.5   # within the second: the figures read a moment ago still stand
+    assert "¥<strong>0</strong>" in app.test_client().get(f"/c/{live_campaign.id}").get_data(
+        as_text=True)
+    clock["now"] += 0.6   # past it: read again, and the donation shows
+    after = app.test_client().get(f"/c/{live_campaign.id}").get_data(as_text=True)
+    assert "¥<strong>88</strong>" in after and "1 次" in after
