@@ -1,4 +1,4 @@
-"""indexes for growth
+"""ledger account totals (cached per custody account and source type)
 
 Revision ID: e8f0a2c4d6b8
 Revises: d5b7f2a4c6e8
