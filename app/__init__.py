@@ -72,6 +72,9 @@ def configure_wechat(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from app.core.replica import configure_replica_bind
+
+    configure_replica_bind(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"),
                      render_as_batch=True)

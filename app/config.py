@@ -36,6 +36,8 @@ class Config:
     SECRET_KEY_FALLBACKS = _env_list("SECRET_KEY_FALLBACKS")
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A streaming replica for anonymous visitors' public reads (app/core/replica.py); unset: none.
+    DATABASE_REPLICA_URL = _env("DATABASE_REPLICA_URL")
     REDIS_URL = _env("REDIS_URL")
     # None means "the built-in stand-in" once create_app has started or been told about one.
     WECHAT_API_BASE = _env("WECHAT_API_BASE")

@@ -160,6 +160,33 @@ def _truncate_all() -> None:
                 conn.execute(text(f'DELETE FROM "{table}"'))
 
 
+APP_SHARED_KEYS = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RATELIMIT_STORAGE_URI",
+                   "WECHAT_API_BASE", "WTF_CSRF_ENABLED", "UPLOAD_DIR", "PUBLIC_BASE_URL")
+
+
+@pytest.fixture()
+def make_app(app, db):
+    """Another app with config overrides, on the session app's database, Redis and stand-in (the
+    singletons in app/extensions.py are bound to the same services again, so nothing else
+    notices)."""
+    made = []
+
+    def make(**overrides):
+        config = {key: app.config[key] for key in APP_SHARED_KEYS}
+        config.update(TESTING=True, EMBEDDED=False, **overrides)
+        application = create_app(config)
+        application.test_client_class = FlaskLoginClient
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        with application.app_context():
+            _db.session.remove()
+            for engine in _db.engines.values():
+                engine.dispose()
+
+
 @pytest.fixture()
 def client(app, db):
     return app.test_client()

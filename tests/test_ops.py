@@ -17,37 +17,12 @@ from flask_limiter.util import get_remote_address
 from gunicorn.glogging import SafeAtoms
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import create_app
 from app.config import EmbeddedConfig, ProductionConfig
 from app.core.logging import (JsonFormatter, LogfmtFormatter, RequestIdFilter, bind_request_id,
                               current_request_id)
-from app.extensions import db as _db
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_KEYS = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RATELIMIT_STORAGE_URI",
-               "WECHAT_API_BASE", "WTF_CSRF_ENABLED", "UPLOAD_DIR", "PUBLIC_BASE_URL")
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-@pytest.fixture()
-def make_app(app, db):
-    """Another app on the session app's database and Redis, with some settings changed (the
-    singletons in app/extensions.py are bound to the same services again, so nothing else
-    notices)."""
-    made: list[Flask] = []
-
-    def make(**overrides) -> Flask:
-        config = {key: app.config[key] for key in SHARED_KEYS}
-        config.update(TESTING=True, EMBEDDED=False, **overrides)
-        application = create_app(config)
-        made.append(application)
-        return application
-
-    yield make
-    for application in made:
-        with application.app_context():
-            _db.session.remove()
-            _db.engine.dispose()
 
 
 def _add_probe(application: Flask) -> None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import copy
 
 API_PREFIX = "/api/v1"
-TAGS: list[dict] = [{"name": "campaigns", "description": "筹款"}]
+TAGS: list[dict] = [{"name": "campaigns", "description": "筹款"},
+                    {"name": "donations", "description": "捐款"},
+                    {"name": "payments", "description": "微信支付"}]
 
 
 def error_response(description: str) -> dict:
@@ -98,6 +100,57 @@ SCHEMAS: dict[str, dict] = {
             "pages": {"type": "integer"},
         },
     },
+    "DonationPage": {
+        "type": "object",
+        "required": ["donations", "next_cursor"],
+        "properties": {
+            "donations": {"type": "array", "items": {
+                "type": "object",
+                "required": ["id", "name", "amount_fen", "amount_yuan", "blessing", "paid_at"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string", "description": "Masked nickname, or 爱心人士"},
+                    "amount_fen": {"type": "integer", "description": "捐款金额，单位分"},
+                    "amount_yuan": {"type": "string", "examples": ["200"],
+                                    "description": "For display only"},
+                    "blessing": {"type": "string"},
+                    "paid_at": {"type": "string", "format": "date-time"},
+                }}},
+            "next_cursor": {"type": ["string", "null"],
+                            "description": "Pass as `cursor` for the next page; null at the end."},
+        },
+    },
+    "PaymentQuote": {
+        "type": "object",
+        "required": ["amount_fen", "channel_fee_fen", "channel_fee_bp", "net_fen",
+                     "service_fee_fen"],
+        "properties": {
+            "amount_fen": {"type": "integer", "minimum": 1, "description": "支付金额，单位分"},
+            "channel_fee_fen": {"type": "integer", "minimum": 0,
+                                "description": "微信支付通道费，单位分，由微信支付收取"},
+            "channel_fee_bp": {"type": "integer", "minimum": 0,
+                               "description": "通道费率，万分之几（60 = 0.6%）"},
+            "net_fen": {"type": "integer",
+                        "description": "扣除通道费后进入监管账户的金额，单位分"},
+            "service_fee_fen": {"type": "integer", "const": 0,
+                                "description": "平台服务费：永远为 0"},
+        },
+    },
+    "PaymentStatus": {
+        "type": "object",
+        "required": ["out_trade_no", "state", "state_label", "amount_fen", "paid", "next_url"],
+        "properties": {
+            "out_trade_no": {"type": "string"},
+            "state": {"type": "string", "examples": ["created", "paid"]},
+            "state_label": {"type": "string", "examples": ["已支付"]},
+            "amount_fen": {"type": "integer"},
+            "channel_fee_fen": {"type": "integer", "description": "微信支付通道费，单位分"},
+            "channel_fee_bp": {"type": "integer", "description": "通道费率，万分之几"},
+            "paid": {"type": "boolean"},
+            "next_url": {"type": ["string", "null"],
+                         "description": "Where to go once paid (e.g. the thank-you page)."},
+        },
+    },
 }
 
 PATHS: dict[str, dict] = {
@@ -124,6 +177,45 @@ PATHS: dict[str, dict] = {
                         "schema": {"type": "integer"}}],
         "responses": {"200": json_response("The campaign", "Campaign"),
                       "404": error_response("No such public campaign")},
+    }},
+    "/campaigns/{campaign_id}/donations": {"get": {
+        "tags": ["donations"],
+        "operationId": "listDonations",
+        "summary": "Paid donations to a public campaign, newest first, by keyset cursor",
+        "parameters": [
+            {"name": "campaign_id", "in": "path", "required": True,
+             "schema": {"type": "integer"}},
+            {"name": "cursor", "in": "query", "schema": {"type": "string"},
+             "description": "`next_cursor` of the previous page."},
+        ],
+        "responses": {"200": json_response("A page of donations", "DonationPage"),
+                      "400": error_response("Bad cursor"),
+                      "404": error_response("No such public campaign")},
+    }},
+    "/payments/quote": {"get": {
+        "tags": ["payments"],
+        "operationId": "quotePayment",
+        "summary": "The WeChat Pay channel fee on an amount, shown before paying "
+                   "(the platform charges no fee)",
+        "parameters": [{"name": "amount_fen", "in": "query", "required": True,
+                        "schema": {"type": "integer", "minimum": 1,
+                                   "maximum": 10_000_000_00},
+                        "description": "支付金额，单位分"}],
+        "responses": {"200": json_response("The fee and what reaches the custodial account",
+                                           "PaymentQuote"),
+                      "400": error_response("amount_fen missing, not a positive integer or "
+                                            "too large (code amount_invalid)")},
+    }},
+    "/payments/{out_trade_no}": {"get": {
+        "tags": ["payments"],
+        "operationId": "getPaymentStatus",
+        "summary": "The state of one's own payment (polled by the order page); "
+                   "sign-in required, payer only",
+        "parameters": [{"name": "out_trade_no", "in": "path", "required": True,
+                        "schema": {"type": "string"}}],
+        "responses": {"200": json_response("The payment's state", "PaymentStatus"),
+                      "401": error_response("Not signed in (code unauthorized)"),
+                      "404": error_response("No such payment of yours")},
     }},
     "/openapi.json": {"get": {
         "operationId": "getOpenApi",

@@ -8,12 +8,14 @@ from app.api.openapi import API_PREFIX, build_document
 from app.api.serializers import campaign_detail, campaign_summary
 from app.campaigns import queries
 from app.core.errors import ApiError
+from app.core.replica import reads_from_replica
 
 bp = Blueprint("api", __name__)
 MAX_PER_PAGE = 50
 
 
 @bp.get("/campaigns")
+@reads_from_replica
 def list_campaigns():
     page = _int_arg("page", 1, minimum=1)
     per_page = _int_arg("per_page", queries.PER_PAGE, minimum=1, maximum=MAX_PER_PAGE)
@@ -24,6 +26,7 @@ def list_campaigns():
 
 
 @bp.get("/campaigns/<int:campaign_id>")
+@reads_from_replica
 def get_campaign(campaign_id: int):
     campaign = queries.public_campaign(campaign_id)
     if campaign is None:

@@ -94,7 +94,10 @@ def _figures(campaign_id: int):
         known = _figures_read.get(campaign_id)
         if known is not None and known[0] > now:
             return known[1]
-    row = db.session.connection().execute(FIGURES, {"campaign_id": campaign_id}).first()
+    # The statement is named so a replica-routed request reads it from the replica too
+    # (app/core/replica.py): figures and page then come from the same database.
+    row = (db.session.connection(bind_arguments={"clause": FIGURES})
+           .execute(FIGURES, {"campaign_id": campaign_id}).first())
     if seconds > 0:
         with _lock:
             _figures_read[campaign_id] = (now + seconds, row)

@@ -50,6 +50,14 @@ def search_live(q: str = "", page: int = 1, per_page: int = PER_PAGE) -> Paginat
                        count=True)
 
 
+def recently_ended(limit: int = 6) -> list[Campaign]:
+    """Ended campaigns, the most recently launched first: one walk down the tail of
+    ix_campaigns_status_live_at (status, live_at), stopped by the LIMIT."""
+    return list(db.session.scalars(
+        select(Campaign).where(Campaign.status == CampaignStatus.ended)
+        .order_by(Campaign.live_at.desc(), Campaign.id.desc()).limit(limit)).unique())
+
+
 def campaigns_of(organizer_id: int) -> list[Campaign]:
     return list(db.session.scalars(
         select(Campaign).where(Campaign.organizer_id == organizer_id)

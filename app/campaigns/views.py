@@ -23,6 +23,7 @@ from app.campaigns.forms import ActionForm, CampaignForm, PhotoUploadForm
 from app.campaigns.models import MAX_PHOTOS, Campaign
 from app.campaigns.photos import KEY_PATTERN, photo_dir
 from app.campaigns.services import CampaignError
+from app.core.replica import reads_from_replica
 from app.mutual_aid.hooks import track as track_funnel_step
 
 bp = Blueprint("campaigns", __name__)
@@ -42,15 +43,18 @@ def _own_campaign(campaign_id: int) -> Campaign:
 # --- public -------------------------------------------------------------------------------------
 
 @bp.get("/campaigns")
+@reads_from_replica
 def explore():
     q = request.args.get("q", "").strip()
     page = request.args.get("page", 1, type=int) or 1
     pagination = queries.search_live(q, page)
+    ended = queries.recently_ended() if not q and pagination.page == 1 else []
     return render_template("campaigns/explore.html", campaigns=pagination.items,
-                           pagination=pagination, q=q)
+                           pagination=pagination, q=q, ended=ended)
 
 
 @bp.get("/c/<int:campaign_id>")
+@reads_from_replica
 def detail(campaign_id: int):
     key = None
     if page_cache.cacheable(current_user):

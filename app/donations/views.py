@@ -9,6 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from app.campaigns.models import Campaign
+from app.core.replica import reads_from_replica
 from app.donations import services
 from app.donations.models import AMOUNT_MAX_FEN, AMOUNT_MIN_FEN, BLESSING_MAX, PRESETS_FEN, Donation
 from app.donations.queries import paid_donations
@@ -102,6 +103,7 @@ def thanks(donation_id: int):
 
 
 @bp.get("/c/<int:campaign_id>/donations")
+@reads_from_replica
 def donations_page(campaign_id: int):
     campaign = _public_campaign(campaign_id)
     rows, next_cursor = _page(campaign.id)
@@ -110,6 +112,7 @@ def donations_page(campaign_id: int):
 
 
 @bp.get("/api/v1/campaigns/<int:campaign_id>/donations")
+@reads_from_replica
 def donations_json(campaign_id: int):
     campaign = _public_campaign(campaign_id)
     rows, next_cursor = _page(campaign.id)

@@ -10,6 +10,7 @@ from typing import Callable
 
 from flask import Blueprint, abort, render_template, request
 
+from app.core.replica import reads_from_replica
 from app.ledger.services import balance, campaign_custody, entries
 
 bp = Blueprint("ledger", __name__)
@@ -33,6 +34,7 @@ def describe_campaign_accounts(describer: Describer) -> None:
 
 
 @bp.get("/c/<int:campaign_id>/ledger")
+@reads_from_replica
 def campaign_ledger(campaign_id: int):
     page = _campaign_describer[0](campaign_id) if _campaign_describer else None
     if page is None:

@@ -4,7 +4,6 @@ are served only through the claim document view (owner and staff, Cache-Control:
 """
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from pathlib import Path
@@ -13,12 +12,13 @@ from flask import current_app
 
 from app.campaigns.photos import PhotoError, ProcessedImage, process_upload
 from app.core import crypto
+from app.core.files import StorageFull, write_whole
 from app.core.key_rotation import register_encrypted_files
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 MAX_DOCUMENTS = 9
 
-__all__ = ["PhotoError", "MAX_DOCUMENTS", "process_upload", "store", "load", "delete"]
+__all__ = ["PhotoError", "MAX_DOCUMENTS", "StorageFull", "process_upload", "store", "load", "delete"]
 
 
 def document_dir() -> Path:
@@ -32,12 +32,9 @@ def _path(key: str) -> Path:
 
 
 def store(image: ProcessedImage) -> str:
-    directory = document_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    """Encrypt and write one document whole or not at all; StorageFull when the disk is full."""
     key = secrets.token_hex(16)
-    temporary = directory / f".{key}.tmp"
-    temporary.write_bytes(crypto.encrypt_bytes(image.data))
-    os.replace(temporary, _path(key))
+    write_whole(_path(key), crypto.encrypt_bytes(image.data))
     return key
 
 

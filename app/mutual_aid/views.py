@@ -23,6 +23,7 @@ from app.extensions import db
 from app.models_base import as_utc, format_yuan
 from app.mutual_aid import claims, forms, queries, services, wallet
 from app.mutual_aid import verify as _verify  # noqa: F401  (registers its ledger verify check)
+from app.mutual_aid.documents import StorageFull
 from app.mutual_aid.documents import load as load_document
 from app.mutual_aid.hooks import current_person
 from app.mutual_aid.models import Claim, ClaimDocument, Membership
@@ -228,7 +229,7 @@ def claim_new(membership_id: int):
     try:
         claim = claims.submit_claim(forms.parse_claim(
             request.form, request.files.getlist("documents"), membership.id, user.id))
-    except MutualAidError as error:
+    except (MutualAidError, StorageFull) as error:
         return render_template("mutual_aid/claim_form.html", membership=membership,
                                form=request.form, error=error.message), 422
     flash("申请已提交，工作人员会尽快审核", "success")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from flask_login import current_user
 
 from app.auth.decorators import staff_required
-from app.auth.models import StaffRole
+from app.auth.models import StaffAccount, StaffRole
 from app.campaigns import moderation
 from app.campaigns import queries as campaign_queries
 from app.campaigns.errors import CampaignError
@@ -75,6 +75,8 @@ def _render_review(campaign, approve_form=None, reject_form=None, status: int = 
         names=(identity.revealed() if sees_ids else identity.masked()) if identity else None,
         payee=payee, payee_account=(payee.account_number if sees_accounts
                                     else payee.masked_account) if payee else None,
+        payee_verifier=(db.session.get(StaffAccount, payee.verified_by_id)
+                        if payee and payee.verified_by_id else None),
         rounds=rounds_of(campaign.id), blockers=decisions.approval_blockers(campaign),
         audit_entries=audit.for_campaign(campaign.id),
         can_review=sees_ids, can_verify_payee=sees_accounts,

@@ -1,4 +1,5 @@
 """The JSON API: shape, money in fen, ISO times, JSON errors, search, and the OpenAPI document."""
+import re
 from datetime import datetime
 
 from app.api.openapi import PATHS, build_document
@@ -111,3 +112,29 @@ def test_document_matches_the_api(db, client, patient, staff):
     assert set(data) <= described
     summary = client.get("/api/v1/campaigns").get_json()["items"][0]
     assert set(summary) <= set(schemas["CampaignSummary"]["properties"])
+
+
+def test_every_api_route_is_documented(app):
+    documented = {(path, method) for path, item in build_document()["paths"].items()
+                  for method in item}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method.lower()) in documented, f"{method} {rule.rule} is not documented"
+
+
+def test_payment_quote_matches_its_schema(client):
+    schema = build_document()["components"]["schemas"]["PaymentQuote"]
+    response = client.get("/api/v1/payments/quote", query_string={"amount_fen": 20000})
+    assert response.status_code == 200
+    data = response.get_json()
+    assert set(schema["required"]) <= set(data) <= set(schema["properties"])
+    assert all(isinstance(data[name], int) for name in data)
+    assert data["service_fee_fen"] == 0
+    assert data["net_fen"] == data["amount_fen"] - data["channel_fee_fen"]
+    for bad in ("", "0", "-5", "1.5", str(10_000_000_00 + 1)):
+        refused = client.get("/api/v1/payments/quote", query_string={"amount_fen": bad})
+        assert refused.status_code == 400
+        assert refused.get_json()["error"]["code"] == "amount_invalid"

@@ -247,6 +247,8 @@ def withdraw(journey: Journey, organizer, finance_page, campaign_id: int, tmp_pa
     organizer.locator("a.mine-link").first.click()
     organizer.wait_for_load_state()
     assert "¥200" in organizer.content()
+    assert "转发给亲友就是最大的帮助" in organizer.content()    # not a donate form of their own
+    assert organizer.locator("[data-donate-form]").count() == 0
     journey.shot(organizer, "campaign-organizer")
     organizer.get_by_role("link", name=re.compile("申请提现")).click()
     organizer.wait_for_url(re.compile(r".*/withdraw$"))
@@ -303,6 +305,14 @@ def reach_target(journey: Journey, page, campaign_id: int) -> None:
     journey.shot(page, "campaign-ended")
 
 
+def home_after_the_end(journey: Journey, page) -> None:
+    """No live campaign is left: the home page says so and lists the ended one below."""
+    page.goto(journey.url("/"))
+    assert "暂时没有正在筹款的求助" in page.content()
+    assert TITLE in page.locator(".ended-campaigns").inner_text()
+    journey.shot(page, "home-ended")
+
+
 def pledge(journey: Journey, organizer, campaign_id: int) -> None:
     """7. The recipient pledges 1,200 yuan over 12 months and repays the first instalment."""
     organizer.goto(journey.url(f"/c/{campaign_id}"))
@@ -349,6 +359,7 @@ def test_the_whole_platform(browser, live_server, db, two_widths, run_jobs, tmp_
         my_area(journey, patient, donor)
         reach_target(journey, sharer, campaign_id)
         pledge(journey, patient, campaign_id)
+        home_after_the_end(journey, donor)
     finally:
         for context in contexts:
             context.close()

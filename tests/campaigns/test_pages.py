@@ -215,6 +215,20 @@ def test_explore_paginates(db, client, patient, staff):
     assert client.get("/campaigns?page=abc").status_code == 200
 
 
+def test_explore_shows_recently_ended_campaigns_below_the_live_ones(db, client, patient, staff):
+    from app.campaigns.services import end_campaign
+
+    html = page(client.get("/campaigns"))
+    assert "暂时没有正在筹款的求助" in html and "已结束的筹款" not in html
+    ended = make_live(patient, staff, title="已经筹满的求助", patient_name="甲")
+    end_campaign(ended, "目标已达成")
+    make_live(patient, staff, title="还在筹款的求助", patient_name="乙")
+    html = page(client.get("/campaigns"))
+    assert html.index("还在筹款的求助") < html.index("已结束的筹款") < html.index("已经筹满的求助")
+    assert "暂时没有正在筹款的求助" not in html
+    assert "已结束的筹款" not in page(client.get("/campaigns", query_string={"q": "筹满"}))
+
+
 def test_forms_need_the_csrf_token(app, db, patient_client, staff_client, submitted_campaign,
                                    monkeypatch):
     from tests.campaigns.helpers import count_campaigns

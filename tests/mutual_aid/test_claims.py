@@ -21,6 +21,7 @@ from tests.campaigns.images import gif_bytes, jpeg_bytes, upload
 from tests.factories import UserFactory
 from tests.mutual_aid.conftest import announce, members, owe
 from tests.mutual_aid.test_rounds import pay_by_wechat
+from tests.test_upload_disk_full import disk_full_after, files_under  # noqa: F401  (fixture)
 
 
 def claim_form(**overrides):
@@ -49,6 +50,21 @@ def submitted(app, plan):
     assert response.status_code == 302
     claim = db.session.scalars(select(Claim)).one()
     return client, claim
+
+
+def test_a_claim_on_a_full_disk_gets_its_form_again_and_keeps_nothing(app, plan,
+                                                                      disk_full_after):
+    from app.core.files import STORAGE_FULL_MESSAGE
+
+    membership = members(plan, 1)[0]
+    before = files_under("mutual_aid")
+    disk_full_after(1)   # the first of the two photos fits, the second does not
+    _, response = submit(app, membership)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and STORAGE_FULL_MESSAGE in html
+    assert "肺腺癌 IIIA 期" in html                     # what was typed is still there
+    assert db.session.scalar(select(Claim.id)) is None
+    assert files_under("mutual_aid") == before        # neither the first nor a partial second
 
 
 def test_documents_are_encrypted_outside_static_and_served_only_to_owner_and_staff(

@@ -147,3 +147,18 @@ def test_finance_sees_payees_waiting(app, db, patient, patient_client):
         "account_number": "62220202000012345"})
     finance = app.test_client(user=StaffFactory(role=StaffRole.finance))
     assert "待核实的收款人" in page(finance.get("/staff/"))
+
+
+def test_a_verified_payee_shows_who_verified_it_instead_of_the_buttons(app, db, patient,
+                                                                       patient_client):
+    campaign = add_cover(CampaignFactory(organizer=patient), patient)
+    patient_client.post(f"/c/{campaign.id}/payee", data={
+        "kind": "hospital", "account_name": "北京儿童医院", "bank_name": "工商银行",
+        "account_number": "62220202000012345"})
+    finance = app.test_client(user=StaffFactory(role=StaffRole.finance, display_name="财务小周"))
+    assert "收款人核实通过" in page(finance.get(f"/staff/campaigns/{campaign.id}"))
+    finance.post(f"/staff/campaigns/{campaign.id}/payee", data={"decision": "ok"})
+    review_page = page(finance.get(f"/staff/campaigns/{campaign.id}"))
+    payee_card = review_page.split('id="payee"')[1].split("</section>")[0]
+    assert "收款人核实通过" not in payee_card and 'name="decision"' not in payee_card
+    assert "已核实" in payee_card and "财务小周" in payee_card
