@@ -117,10 +117,7 @@ def start_donation(*, campaign_id: int, user, amount_fen: int, blessing: str, an
 
 class DonationPayable(PayableHandler):
     type = PAYABLE_TYPE
-
-    def on_created(self, payable_id: int, payment_id: int) -> None:
-        db.session.connection().execute(
-            update(DONATIONS).where(DONATIONS.c.id == payable_id).values(payment_id=payment_id))
+    payable_table = DONATIONS
 
     def on_paid(self, payment: PaidPayment) -> PaidOutcome:
         conn = db.session.connection()  # Core on the confirming transaction: the hot path

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from flask import url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.extensions import db
@@ -183,12 +183,8 @@ def users_with_balance() -> list[int]:
 
 class ShareBatchPayable(PayableHandler):
     type = SHARES
+    payable_table = ShareBatch.__table__
     platform_bears_channel_fee = True  # the whole amount is owed: see PayableHandler
-
-    def on_created(self, payable_id: int, payment_id: int) -> None:
-        db.session.execute(update(ShareBatch).where(ShareBatch.id == payable_id)
-                           .values(payment_id=payment_id)
-                           .execution_options(synchronize_session=False))
 
     def on_paid(self, payment: PaidPayment) -> PaidOutcome:
         batch = db.session.get(ShareBatch, payment.payable_id, with_for_update=True)
@@ -214,12 +210,8 @@ class ShareBatchPayable(PayableHandler):
 
 class TopUpPayable(PayableHandler):
     type = TOPUP
+    payable_table = TopUp.__table__
     platform_bears_channel_fee = True  # the whole amount is owed: see PayableHandler
-
-    def on_created(self, payable_id: int, payment_id: int) -> None:
-        db.session.execute(update(TopUp).where(TopUp.id == payable_id)
-                           .values(payment_id=payment_id)
-                           .execution_options(synchronize_session=False))
 
     def on_paid(self, payment: PaidPayment) -> PaidOutcome:
         topup = db.session.get(TopUp, payment.payable_id, with_for_update=True)

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
+from sqlalchemy import Table, update
+
+from app.extensions import db
+
 
 @dataclass(frozen=True)
 class PaidPayment:
@@ -38,8 +42,16 @@ class PayableHandler(abc.ABC):
     # since WeChat Pay does not let merchants charge payers a surcharge.
     platform_bears_channel_fee: bool = False
 
+    # The payable's table, when it keeps the id of its payment in a `payment_id` column.
+    payable_table: Table | None = None
+
     def on_created(self, payable_id: int, payment_id: int) -> None:
-        """The payment row exists (same transaction as the payable). Optional."""
+        """The payment row exists (same transaction as the payable): by default the payable
+        remembers it (payable_table.payment_id)."""
+        if self.payable_table is not None:
+            table = self.payable_table
+            db.session.connection().execute(
+                update(table).where(table.c.id == payable_id).values(payment_id=payment_id))
 
     @abc.abstractmethod
     def on_paid(self, payment: PaidPayment) -> PaidOutcome:

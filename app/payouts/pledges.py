@@ -11,7 +11,7 @@ from calendar import monthrange
 from datetime import date, datetime, timedelta, timezone
 
 from flask import url_for
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.auth.models import User
 from app.campaigns.models import CampaignStatus
@@ -218,12 +218,8 @@ def _allocate(pledge: Pledge, amount: int, paid_at: datetime) -> None:
 
 class PledgeRepaymentPayable(PayableHandler):
     type = PAYABLE_TYPE
+    payable_table = Repayment.__table__
     platform_bears_channel_fee = True  # the whole amount is owed: see PayableHandler
-
-    def on_created(self, payable_id: int, payment_id: int) -> None:
-        db.session.execute(update(Repayment).where(Repayment.id == payable_id)
-                           .values(payment_id=payment_id)
-                           .execution_options(synchronize_session=False))
 
     def on_paid(self, payment: PaidPayment) -> PaidOutcome:
         repayment = db.session.get(Repayment, payment.payable_id, with_for_update=True)
