@@ -184,7 +184,8 @@ def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def signed_notice(out_trade_no: str, fen: int, openid: str = "o_bench_payer") -> bytes:
+def signed_notice(out_trade_no: str, fen: int, transaction_id: str | None = None,
+                  openid: str = "o_bench_payer") -> bytes:
     """WeChat Pay's payment notice for an order, signed (MD5) with the stand-in's API key."""
     import secrets
 
@@ -198,7 +199,7 @@ def signed_notice(out_trade_no: str, fen: int, openid: str = "o_bench_payer") ->
             "result_code": "SUCCESS", "openid": openid, "is_subscribe": "N",
             "trade_type": "NATIVE", "bank_type": "OTHERS", "total_fee": str(fen),
             "cash_fee": str(fen), "fee_type": "CNY",
-            "transaction_id": f"4200{secrets.randbelow(10 ** 24):024d}",
+            "transaction_id": transaction_id or f"4200{secrets.randbelow(10 ** 24):024d}",
             "out_trade_no": out_trade_no, "time_end": "20261128120000"}
     return dict_to_xml(data, calculate_signature(data, creds["WECHAT_API_KEY"])).encode()
 

@@ -2,7 +2,8 @@
 written had the donations come through it — one paid payment per donation, its ledger
 transaction (WeChat clearing → the campaign's custody) with both legs, the campaign's cached
 totals and the custody account's cached balance, share visits and the attributions of some
-donations. `ledger verify` is clean after it. Nothing here goes through the request path.
+donations; or orders still waiting for WeChat's notice (`pending_orders`). `ledger verify` is
+clean after it. Nothing here goes through the request path.
 
 Call inside an app context (`create_app({...})`) on a schema made by `db.create_all()`.
 """
@@ -10,13 +11,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, text, update
 
 from app.auth.models import User
 from app.campaigns.models import Campaign, CampaignStatus
 from app.extensions import db
 from app.ledger.services import CLEARING_WECHAT, account_ids, campaign_custody
+from app.donations.models import Donation
 from app.models_base import utcnow
+from app.payments.fees import channel_fee
+from app.payments.models import Payment, PaymentState
+from app.payments.services import new_out_trade_no
 from app.sharing.models import ShareLink
 
 # Small gifts (1–10 yuan, 4.6 on average), so 100,000 of them stay below the largest target.
@@ -161,3 +166,34 @@ def refresh_cached_balance(code: str) -> None:
         ON CONFLICT (account_id, source_type) DO UPDATE
         SET amount_fen = excluded.amount_fen, entry_count = excluded.entry_count"""),
         {"code": code})
+
+
+FEE_BP = 60  # WeChat Pay's standard rate, as PAYMENT_CHANNEL_FEE_BP defaults to
+
+
+def pending_orders(amounts: list[int], campaign_count: int, donor_count: int,
+                   prefix: str = "o_bench") -> tuple[list[int], list[tuple[str, int]]]:
+    """Live campaigns and one order per amount, as the donate form leaves them: a donation and
+    its pending payment (with WeChat's fee fixed on it), waiting for the notice. Returns
+    (campaign ids, [(out_trade_no, fen)]); the caller commits."""
+    now = utcnow()
+    user_ids = users(donor_count, prefix)
+    campaign_ids = live_campaigns(user_ids[:campaign_count])
+    donation_ids = list(db.session.execute(insert(Donation).returning(Donation.id), [
+        {"campaign_id": campaign_ids[i % campaign_count], "user_id": user_ids[i % donor_count],
+         "amount_fen": fen, "blessing": "早日康复", "anonymous": False}
+        for i, fen in enumerate(amounts)]).scalars())
+    numbers = [new_out_trade_no(now) for _ in amounts]
+    db.session.execute(insert(Payment), [
+        {"out_trade_no": numbers[i], "idempotency_key": f"bench:{numbers[i]}",
+         "payable_type": "donation", "payable_id": donation_ids[i], "amount_fen": fen,
+         "description": "相助大病筹款-爱心捐款", "channel_fee_bp": FEE_BP,
+         "channel_fee_fen": channel_fee(fen, FEE_BP), "state": PaymentState.pending,
+         "user_id": user_ids[i % donor_count], "openid": f"{prefix}_{i % donor_count:06d}",
+         "trade_type": "NATIVE", "client_ip": "127.0.0.1", "prepay_id": f"wx_bench_{i}",
+         "expires_at": now + timedelta(hours=2)} for i, fen in enumerate(amounts)])
+    db.session.execute(update(Donation).where(
+        Donation.id == Payment.payable_id, Payment.payable_type == "donation",
+        Donation.payment_id.is_(None)).values(payment_id=Payment.id)
+        .execution_options(synchronize_session=False))
+    return campaign_ids, list(zip(numbers, amounts))

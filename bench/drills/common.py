@@ -16,15 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from bench.harness import ROOT, free_port, start_redis, stop
+from bench.harness import ROOT, free_port, signed_notice, start_redis, stop
 
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
-FEE_BP = 60  # WeChat Pay's standard rate, as PAYMENT_CHANNEL_FEE_BP defaults to
 # A drill stopped with SIGTERM (or `timeout`) still runs its `finally`: no private service
 # outlives it.
 signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -198,65 +196,14 @@ def wait_until(check, seconds: float, every: float = 0.2):
 def seed_orders(count: int, campaigns: int = 4) -> tuple[list[int], list[tuple[str, int]]]:
     """Schema, live campaigns, one pending payment + donation per order (inside an app
     context) → (campaign ids, [(out_trade_no, fen)])."""
-    from sqlalchemy import insert
-
-    from app.auth.models import User
-    from app.campaigns.models import Campaign, CampaignStatus
-    from app.donations.models import Donation
     from app.extensions import db
-    from app.models_base import utcnow
-    from app.payments.models import Payment, PaymentState
-    from app.payments.fees import channel_fee
-    from app.payments.services import new_out_trade_no
+    from bench import seeding
 
     db.create_all()
-    now = utcnow()
-    user_ids = db.session.execute(insert(User).returning(User.id), [
-        {"openid": f"o_drill_{i:05d}", "nickname": f"爱心人士{i}"} for i in range(20)
-    ]).scalars().all()
-    campaign_ids = db.session.execute(insert(Campaign).returning(Campaign.id), [
-        {"organizer_id": user_ids[i], "status": CampaignStatus.live, "title": f"演练筹款{i}",
-         "patient_name": f"患者{i}", "relation": "parent", "diagnosis": "白血病",
-         "hospital": "北京儿童医院", "target_fen": 500_000_00, "story": "演练",
-         "live_at": now, "ends_at": now + timedelta(days=30)} for i in range(campaigns)
-    ]).scalars().all()
     amounts = [(10_00, 20_00, 50_00, 88_00)[i % 4] for i in range(count)]
-    donation_ids = db.session.execute(insert(Donation).returning(Donation.id), [
-        {"campaign_id": campaign_ids[i % campaigns], "user_id": user_ids[i % len(user_ids)],
-         "amount_fen": amounts[i], "blessing": "早日康复", "anonymous": False}
-        for i in range(count)]).scalars().all()
-    numbers = [new_out_trade_no(now) for _ in range(count)]
-    payment_ids = db.session.execute(insert(Payment).returning(Payment.id), [
-        {"out_trade_no": numbers[i], "idempotency_key": f"drill:{numbers[i]}",
-         "payable_type": "donation", "payable_id": donation_ids[i],
-         "amount_fen": amounts[i], "description": "相助大病筹款-爱心捐款",
-         "channel_fee_bp": FEE_BP, "channel_fee_fen": channel_fee(amounts[i], FEE_BP),
-         "state": PaymentState.pending, "user_id": user_ids[i % len(user_ids)],
-         "openid": f"o_drill_{i % len(user_ids):05d}", "trade_type": "NATIVE",
-         "client_ip": "127.0.0.1", "prepay_id": f"wx_drill_{i}",
-         "expires_at": now + timedelta(hours=2)} for i in range(count)]).scalars().all()
-    for donation_id, payment_id in zip(donation_ids, payment_ids):
-        db.session.execute(Donation.__table__.update().where(Donation.id == donation_id)
-                           .values(payment_id=payment_id))
+    made = seeding.pending_orders(amounts, campaigns, donor_count=20, prefix="o_drill")
     db.session.commit()
-    return list(campaign_ids), list(zip(numbers, amounts))
-
-
-def signed_notice(out_trade_no: str, fen: int, transaction_id: str | None = None) -> bytes:
-    """WeChat Pay's payment notice for one order, signed with the stand-in's key."""
-    from wechatpy.pay.utils import calculate_signature, dict_to_xml
-
-    from app.config import standin_credentials
-
-    creds = standin_credentials()
-    data = {"return_code": "SUCCESS", "appid": creds["WECHAT_APPID"],
-            "mch_id": creds["WECHAT_MCH_ID"], "nonce_str": secrets.token_hex(16),
-            "result_code": "SUCCESS", "openid": "o_drill_payer", "is_subscribe": "N",
-            "trade_type": "NATIVE", "bank_type": "OTHERS", "total_fee": str(fen),
-            "cash_fee": str(fen), "fee_type": "CNY",
-            "transaction_id": transaction_id or f"4200{secrets.randbelow(10 ** 24):024d}",
-            "out_trade_no": out_trade_no, "time_end": "20261128120000"}
-    return dict_to_xml(data, calculate_signature(data, creds["WECHAT_API_KEY"])).encode()
+    return made
 
 
 def acknowledged(reply: bytes) -> bool:

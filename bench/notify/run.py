@@ -26,19 +26,17 @@ import random
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from cryptography.fernet import Fernet  # noqa: E402
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from bench.harness import (PG, ROOT, fire, free_port, recreate_database,  # noqa: E402
                            signed_notice, start_gunicorn, start_redis, stop, summary)
 
 CAMPAIGNS = 20
-FEE_BP = 60  # WeChat Pay's standard rate, as PAYMENT_CHANNEL_FEE_BP defaults to
 
 
 # --- database ---------------------------------------------------------------------------------
@@ -46,48 +44,19 @@ FEE_BP = 60  # WeChat Pay's standard rate, as PAYMENT_CHANNEL_FEE_BP defaults to
 def seed(url: str, orders: int) -> list[tuple[str, int]]:
     """Schema, campaigns, one pending payment + donation per order → [(out_trade_no, fen)]."""
     from app import create_app
-    from app.auth.models import User
-    from app.campaigns.models import Campaign, CampaignStatus
-    from app.donations.models import Donation
     from app.extensions import db
-    from app.models_base import utcnow
-    from app.payments.models import Payment, PaymentState
-    from app.payments.fees import channel_fee
-    from app.payments.services import new_out_trade_no
+    from bench import seeding
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": False})
     rng = random.Random(20261128)
     with app.app_context():
         db.create_all()
-        now = utcnow()
-        user_ids = db.session.execute(insert(User).returning(User.id), [
-            {"openid": f"o_bench_{i:05d}", "nickname": f"爱心人士{i}"} for i in range(200)
-        ]).scalars().all()
-        campaign_ids = db.session.execute(insert(Campaign).returning(Campaign.id), [
-            {"organizer_id": user_ids[i], "status": CampaignStatus.live, "title": f"压测筹款{i}",
-             "patient_name": f"患者{i}", "relation": "parent", "diagnosis": "白血病",
-             "hospital": "北京儿童医院", "target_fen": 500_000_00, "story": "压测",
-             "live_at": now, "ends_at": now + timedelta(days=30)} for i in range(CAMPAIGNS)
-        ]).scalars().all()
         amounts = [rng.choice([10_00, 20_00, 50_00, 100_00, 200_00, rng.randint(100, 500_00)])
                    for _ in range(orders)]
-        donation_ids = db.session.execute(insert(Donation).returning(Donation.id), [
-            {"campaign_id": campaign_ids[i % CAMPAIGNS], "user_id": user_ids[i % len(user_ids)],
-             "amount_fen": amounts[i], "blessing": "早日康复", "anonymous": False}
-            for i in range(orders)]).scalars().all()
-        numbers = [new_out_trade_no(now) for _ in range(orders)]
-        db.session.execute(insert(Payment), [
-            {"out_trade_no": numbers[i], "idempotency_key": f"bench:{numbers[i]}",
-             "payable_type": "donation", "payable_id": donation_ids[i],
-             "amount_fen": amounts[i], "description": "相助大病筹款-爱心捐款",
-             "channel_fee_bp": FEE_BP, "channel_fee_fen": channel_fee(amounts[i], FEE_BP),
-             "state": PaymentState.pending, "user_id": user_ids[i % len(user_ids)],
-             "openid": f"o_bench_{i % len(user_ids):05d}", "trade_type": "NATIVE",
-             "client_ip": "127.0.0.1", "prepay_id": f"wx_bench_{i}",
-             "expires_at": now + timedelta(hours=2)} for i in range(orders)])
+        _, made = seeding.pending_orders(amounts, CAMPAIGNS, donor_count=200)
         db.session.commit()
         db.engine.dispose()
-    return list(zip(numbers, amounts))
+    return made
 
 
 def notices(orders: list[tuple[str, int]], rng: random.Random) -> tuple[list[bytes], int]:
