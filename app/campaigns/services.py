@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, update
 
 from app.auth.models import StaffAccount, StaffRole, User
 from app.campaigns.errors import CampaignError  # re-exported: callers catch services.CampaignError
@@ -42,10 +42,13 @@ REVIEW_ROLES = (StaffRole.reviewer, StaffRole.admin)
 REASON_MAX = 500
 REASON_DEADLINE = "筹款期限已到"
 REASON_TARGET = "已筹满目标金额"
+CAMPAIGNS = Campaign.__table__
+EVENTS = CampaignEvent.__table__
 
 __all__ = ["CampaignError", "create_campaign", "update_campaign", "add_photos", "remove_photo",
            "set_cover", "submit_campaign", "approve_campaign", "reject_campaign", "end_campaign",
-           "end_due_campaigns", "end_if_target_reached", "normalize_patient_name"]
+           "end_due_campaigns", "end_if_target_reached", "end_at_target_in_transaction",
+           "normalize_patient_name"]
 
 
 # --- creating and editing (organizer) ---------------------------------------------------------
@@ -205,6 +208,25 @@ def end_due_campaigns(now: datetime | None = None) -> int:
         db.session.commit()
         ended += 1
     return ended
+
+
+def end_at_target_in_transaction(campaign_id: int, now: datetime) -> bool:
+    """End a live campaign whose total has reached its target, inside the caller's transaction
+    (no commit): the donation that fills it and the end are one commit, so no page ever shows
+    a full campaign still taking donations. Core statements on the confirming connection."""
+    conn = db.session.connection()
+    ended = conn.execute(
+        update(CAMPAIGNS)
+        .where(CAMPAIGNS.c.id == campaign_id, CAMPAIGNS.c.status == S.live,
+               CAMPAIGNS.c.raised_fen >= CAMPAIGNS.c.target_fen)
+        .values(status=S.ended, ended_at=now)
+        .returning(CAMPAIGNS.c.id)).one_or_none()
+    if ended is None:
+        return False
+    conn.execute(insert(EVENTS).values(
+        campaign_id=campaign_id, from_status=S.live.value, to_status=S.ended.value,
+        reason=REASON_TARGET, created_at=now))
+    return True
 
 
 def end_if_target_reached(campaign_id: int) -> bool:

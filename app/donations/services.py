@@ -1,15 +1,14 @@
 """Donating: starting a donation's checkout, and recording it once its payment is paid."""
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 
 from flask import current_app, url_for
 from sqlalchemy import bindparam, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.campaigns.models import Campaign, CampaignStatus
+from app.campaigns.services import end_at_target_in_transaction
 from app.donations.models import (AMOUNT_MAX_FEN, AMOUNT_MIN_FEN, BLESSING_MAX, PRESETS_FEN,
                                   Donation)
 from app.donations.signals import send_donation_paid
@@ -20,8 +19,6 @@ from app.payments import services as payments
 from app.payments.models import Payment
 from app.payments.payables import (PaidOutcome, PaidPayment, PayableHandler,
                                    register_payable)
-
-log = logging.getLogger(__name__)
 
 FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 PAYABLE_TYPE = "donation"
@@ -129,11 +126,10 @@ class DonationPayable(PayableHandler):
         if late:
             conn.execute(update(DONATIONS).where(DONATIONS.c.id == payment.payable_id)
                          .values(late=True))
-        reached = not late and raised >= target
+        if not late and raised >= target:
+            end_at_target_in_transaction(campaign_id, payment.paid_at)
 
         def after() -> None:
-            if reached:
-                _end_if_target_reached(campaign_id)
             send_donation_paid(current_app._get_current_object(),
                                donation_id=payment.payable_id, campaign_id=campaign_id,
                                user_id=user_id, amount_fen=payment.amount_fen, late=late)
@@ -143,18 +139,6 @@ class DonationPayable(PayableHandler):
 
     def success_url(self, payable_id: int) -> str:
         return url_for("donations.thanks", donation_id=payable_id)
-
-
-def _end_if_target_reached(campaign_id: int) -> None:
-    """After the commit: the payment stands whatever happens here."""
-    from app.campaigns.services import CampaignError, end_if_target_reached
-
-    try:
-        end_if_target_reached(campaign_id)
-    except (SQLAlchemyError, CampaignError):
-        db.session.rollback()
-        log.exception("ending campaign %s at its target failed; end_due_campaigns will retry",
-                      campaign_id)
 
 
 register_payable(DonationPayable())

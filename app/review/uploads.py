@@ -53,9 +53,14 @@ class CheckedFile:
 
 
 def check_filename(name: str | None) -> None:
-    """Only the content decides the type, but a name that tries to be a path is refused."""
+    """Only the content decides the type, but a name that tries to be a path is refused.
+
+    The name is never stored (files get random keys), so this only keeps path tricks out of
+    logs and tools. ':' counts as a path: a drive (C:) or an NTFS stream (scan.jpg:x). Werkzeug
+    from 3.1.9 unescapes backslashes in a quoted multipart file name, so C:\\Users\\a.jpg may
+    arrive as C:Usersa.jpg; the colon refuses both spellings alike."""
     name = name or ""
-    if (len(name) > FILENAME_MAX or "/" in name or "\\" in name or ".." in name
+    if (len(name) > FILENAME_MAX or any(ch in name for ch in "/\\:") or ".." in name
             or any(ord(ch) < 32 for ch in name) or name.startswith(("~", "."))):
         raise UploadError("文件名不合法，请重命名后再上传（不要包含路径或特殊字符）")
 

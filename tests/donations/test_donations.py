@@ -3,7 +3,7 @@ thank-you page, and the campaign ending at its target."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.campaigns.models import Campaign, CampaignStatus
 from app.donations.models import Donation
@@ -11,7 +11,8 @@ from app.donations.queries import decode_cursor, paid_donations
 from app.donations.services import DonationError, clean_blessing, parse_amount
 from app.extensions import db
 from app.ledger.verify import verify
-from app.models_base import utcnow
+from app.models_base import as_utc, utcnow
+from app.payments.models import Payment, PaymentState
 from tests.factories import CampaignFactory, UserFactory
 from tests.payments.helpers import acknowledged, fresh, notice_for, post_notice, start
 
@@ -133,8 +134,26 @@ def test_the_thank_you_page_is_the_donors_and_waits_for_payment(app, client, don
         f"/donations/{donation_id}/thanks").status_code == 404
 
 
-def test_reaching_the_target_ends_the_campaign_after_the_payment_commits(client, live_campaign,
-                                                                         donor):
+def test_reaching_the_target_ends_the_campaign_in_the_payment_s_own_commit(client, live_campaign,
+                                                                           donor):
+    """No moment in which the filling donation is committed but the campaign still live: after
+    every commit, read on a connection of its own, a paid second payment means an ended
+    campaign, with its event recorded at the payment's time."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from app.campaigns.models import CampaignEvent
+
+    seen_after_commits = set()
+    watched = {}
+
+    def after_commit(session):
+        with db.engine.connect() as other:
+            seen_after_commits.add(other.execute(
+                select(Payment.state, Campaign.status)
+                .where(Payment.id == watched["payment"], Campaign.id == watched["campaign"]))
+                .one())
+
     db.session.execute(update(Campaign).where(Campaign.id == live_campaign.id)
                        .values(target_fen=100_00))
     db.session.commit()
@@ -142,9 +161,20 @@ def test_reaching_the_target_ends_the_campaign_after_the_payment_commits(client,
     second = start(live_campaign, donor, 60_00)
     pay(client, first)
     assert fresh(Campaign, live_campaign.id).status == CampaignStatus.live
-    pay(client, second)
+    watched.update(payment=second.id, campaign=live_campaign.id)
+    event.listen(Session, "after_commit", after_commit)
+    try:
+        pay(client, second)
+    finally:
+        event.remove(Session, "after_commit", after_commit)
+    assert {status for state, status in seen_after_commits if state == PaymentState.paid} == {
+        CampaignStatus.ended}
     campaign = fresh(Campaign, live_campaign.id)
     assert campaign.status == CampaignStatus.ended and campaign.raised_fen == 120_00
+    ended = db.session.scalars(select(CampaignEvent).where(
+        CampaignEvent.campaign_id == campaign.id, CampaignEvent.to_status == "ended")).one()
+    assert ended.reason == "已筹满目标金额" and ended.from_status == "live"
+    assert as_utc(campaign.ended_at) == as_utc(fresh(Payment, second.id).paid_at)
     with pytest.raises(DonationError):
         start(live_campaign, donor, 10_00)
     assert verify() == []

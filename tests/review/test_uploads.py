@@ -105,3 +105,46 @@ def test_uploads_are_refused_while_in_review(db, patient_client, patient):
     response = post(patient_client, campaign, files.jpeg_bytes())
     assert "现在不能上传材料" in response.get_data(as_text=True)
     assert document_count() == count
+
+
+# An old browser (IE, some Android WebViews) sends the whole Windows path as the file name, with
+# its backslashes as they are; a careful client escapes them (RFC 7578's quoted-string). Werkzeug
+# up to 3.1.8 hands the view C:\Users\a\scan.jpg either way; from 3.1.9 it unescapes, and the
+# unescaped spelling arrives as C:Usersascan.jpg. The platform refuses the name in every case.
+WINDOWS_DISPOSITIONS = {
+    "as an old browser sends it": 'filename="C:\\Users\\a\\scan.jpg"',
+    "escaped as RFC 7578 allows": 'filename="C:\\\\Users\\\\a\\\\scan.jpg"',
+}
+
+
+@pytest.mark.parametrize("disposition", WINDOWS_DISPOSITIONS.values(),
+                         ids=WINDOWS_DISPOSITIONS.keys())
+def test_a_windows_path_is_refused_however_werkzeug_unescapes_it(db, patient_client,
+                                                                 draft_campaign, disposition):
+    boundary = "xiangzhu-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\ndiagnosis\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; {disposition}\r\n"
+            f"Content-Type: image/jpeg\r\n\r\n").encode() + files.jpeg_bytes() + \
+        f"\r\n--{boundary}--\r\n".encode()
+    before = stored_keys()
+    response = patient_client.post(f"/c/{draft_campaign.id}/documents", data=body,
+                                   content_type=f"multipart/form-data; boundary={boundary}",
+                                   follow_redirects=True)
+    assert "文件名不合法" in response.get_data(as_text=True)
+    assert document_count() == 0 and stored_keys() == before
+
+
+@pytest.mark.parametrize("name", ["C:\\Users\\a\\scan.jpg", "C:Usersascan.jpg",
+                                  "scan.jpg:Zone.Identifier", "..\\..\\scan.jpg"])
+def test_every_spelling_of_a_path_is_refused(name):
+    from app.review.uploads import UploadError, check_filename
+
+    with pytest.raises(UploadError, match="文件名不合法"):
+        check_filename(name)
+
+
+@pytest.mark.parametrize("name", ["我的诊断证明.jpg", "scan (1).JPG", "出院小结 第2页.pdf"])
+def test_ordinary_names_pass(name):
+    from app.review.uploads import check_filename
+
+    check_filename(name)
