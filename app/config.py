@@ -7,15 +7,18 @@ stand-in) and `TestConfig` (built by tests/conftest.py).
 import os
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = BASE_DIR / "instance"
-
 REAL_WECHAT_API_BASE = "https://api.weixin.qq.com/"
 
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# The embedded default's SQLite database, uploads and marker (app/embedded.py). The tests run
+# `python wsgi.py` and flask commands in a temporary one, never in the checkout's instance/.
+INSTANCE_DIR = Path(_env("XIANGZHU_INSTANCE_DIR") or BASE_DIR / "instance")
 
 
 def _env_int(name: str, default: int) -> int:
@@ -99,7 +102,9 @@ class ProductionConfig(Config):
         if not cls.SECRET_KEY:
             raise RuntimeError(
                 "SECRET_KEY is not set. Production refuses to start without one; "
-                "run `python wsgi.py` for the embedded development default."
+                "run `python wsgi.py` for the embedded development default, after which flask "
+                "commands run on its instance/ database (README.md, Commands on the embedded "
+                "default)."
             )
         if not cls.DATA_ENCRYPTION_KEY:
             raise RuntimeError(
@@ -126,7 +131,13 @@ class EmbeddedConfig(Config):
     SECRET_KEY = _env("SECRET_KEY", "embedded-development-only-secret")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'xiangzhu.db'}"
     REDIS_URL = _env("REDIS_URL")
-    STANDIN_PORT = int(_env("STANDIN_PORT", "5001"))
+    PORT = _env_int("PORT", 5000)
+    STANDIN_PORT = _env_int("STANDIN_PORT", 5001)
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}")
+    # Where `python wsgi.py` serves the stand-in, unless real WeChat is configured; flask commands
+    # reach it there while it runs (its orders and tokens live in that process's memory).
+    WECHAT_API_BASE = _env("WECHAT_API_BASE") or (
+        None if Config.WECHAT_APPID else f"http://127.0.0.1:{STANDIN_PORT}/")
     # Compressed version of WeChat's resend schedule, seconds.
     STANDIN_RESEND_SCHEDULE = (2, 2, 5, 10, 30, 60)
 

@@ -1,19 +1,29 @@
 """The embedded default behind `python wsgi.py`: SQLite, in-process jobs, the WeChat stand-in,
-demo data, all on one machine with no services to start."""
+demo data, all on one machine with no services to start.
+
+`python wsgi.py` also writes MARKER into the instance directory, saying where it serves. Its
+presence is what lets `flask --app wsgi …` run on the embedded default's SQLite database with
+nothing set (commands_config); gunicorn, worker.py and a flask command given a DATABASE_URL
+never look at it, so production still refuses to start without its secrets.
+"""
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import time
 
+import click
 from flask import Flask
+from werkzeug.serving import make_server
 
 from app.config import INSTANCE_DIR, EmbeddedConfig
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-PORT = 5000
+MARKER = INSTANCE_DIR / "embedded-default.json"
 
 
 def serve_embedded() -> None:
@@ -32,9 +42,62 @@ def serve_embedded() -> None:
 
         register_demo_users_with_standin(standin.wsgi_app)
     start_periodic_jobs(app)
-    print(f"相助 is running on http://{HOST}:{PORT}  (WeChat stand-in: "
+    server = make_server(HOST, EmbeddedConfig.PORT, app, threaded=True)
+    write_marker(server.server_port, standin.port if standin else None)
+    print(f"相助 is running on http://{HOST}:{server.server_port}  (WeChat stand-in: "
           f"{standin.base_url if standin else 'off, real WeChat configured'})", flush=True)
-    app.run(host=HOST, port=PORT, threaded=True, use_reloader=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def write_marker(port: int, standin_port: int | None) -> None:
+    MARKER.write_text(json.dumps({
+        "about": "Written by `python wsgi.py`: this instance directory holds the embedded "
+                 "development default, so `flask --app wsgi …` runs on it with nothing set. "
+                 "Never copy it to a production machine.",
+        "port": port,
+        "standin_port": standin_port,
+    }, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def commands_config() -> dict | None:
+    """The embedded default's configuration for a flask command, or None (the environment
+    decides, as for gunicorn: XIANGZHU_EMBEDDED=1 or production).
+
+    Only a flask command, only with XIANGZHU_EMBEDDED and DATABASE_URL both unset (a production
+    environment half loaded must never fall back to development keys on its real database), and
+    only once `python wsgi.py` has written its marker into the instance directory.
+    """
+    if os.environ.get("XIANGZHU_EMBEDDED") or os.environ.get("DATABASE_URL"):
+        return None
+    if not _loaded_by_flask_command():
+        return None
+    try:
+        served = json.loads(MARKER.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    click.echo(f"Embedded default: {EmbeddedConfig.SQLALCHEMY_DATABASE_URI}, development keys "
+               f"({MARKER.name} in {INSTANCE_DIR}, written by `python wsgi.py`)", err=True)
+    overrides: dict = {}
+    if not os.environ.get("PUBLIC_BASE_URL"):
+        overrides["PUBLIC_BASE_URL"] = f"http://{HOST}:{served['port']}"
+    if (served.get("standin_port") and not os.environ.get("WECHAT_API_BASE")
+            and not EmbeddedConfig.WECHAT_APPID):
+        overrides["WECHAT_API_BASE"] = f"http://{HOST}:{served['standin_port']}/"
+    return overrides
+
+
+def _loaded_by_flask_command() -> bool:
+    """True while the flask CLI loads the app: it does so inside a click context holding its
+    ScriptInfo. gunicorn and worker.py have no click context at all."""
+    from flask.cli import ScriptInfo
+
+    context = click.get_current_context(silent=True)
+    return context is not None and context.find_object(ScriptInfo) is not None
 
 
 def start_standin():

@@ -17,8 +17,10 @@ def create_standin(appid: str, secret: str, mch_id: str, api_key: str,
     standin.config.update(APPID=appid, SECRET=secret, MCH_ID=mch_id, API_KEY=api_key,
                           RESEND_SCHEDULE=resend_schedule, JSON_AS_ASCII=False)
     standin.extensions["standin_state"] = StandinState()
+    from app.wechat_standin.index import bp as index_bp
     from app.wechat_standin.oauth import bp as oauth_bp
 
+    standin.register_blueprint(index_bp)
     standin.register_blueprint(oauth_bp)
     try:
         from app.wechat_standin.pay import bp as pay_bp

@@ -1,0 +1,81 @@
+"""The stand-in's root page: what it is (a local stand-in for WeChat, not WeChat) and what it
+stands in for, with the paths, in Chinese and English."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from flask import Blueprint, render_template, request
+
+bp = Blueprint("standin_index", __name__)
+
+
+class Endpoint(NamedTuple):
+    methods: str
+    path: str
+    zh: str
+    en: str
+
+
+class Service(NamedTuple):
+    zh: str
+    en: str
+    endpoints: tuple[Endpoint, ...]
+    note: str = ""
+
+
+STANDS_IN_FOR = (
+    Service("网页授权登录", "OAuth web sign-in", (
+        Endpoint("GET, POST", "/connect/oauth2/authorize", "授权页：选择或输入一位测试用户",
+                 "the consent page: pick or type a test user"),
+        Endpoint("GET", "/sns/oauth2/access_token", "用 code 换取用户 access_token",
+                 "code → user access token"),
+        Endpoint("GET", "/sns/oauth2/refresh_token", "刷新用户 access_token",
+                 "refresh a user access token"),
+        Endpoint("GET", "/sns/userinfo", "用户资料（snsapi_userinfo）",
+                 "the user's profile (snsapi_userinfo)"),
+        Endpoint("GET", "/sns/auth", "检验用户 access_token 是否有效",
+                 "is a user access token valid"),
+        Endpoint("GET", "/standin/avatar/<openid>.svg", "测试用户的头像", "test users' avatars"),
+    )),
+    Service("JS-SDK 票据与分享", "JS-SDK tickets and sharing", (
+        Endpoint("GET", "/cgi-bin/token", "公众号 access_token", "the app's access token"),
+        Endpoint("GET", "/cgi-bin/ticket/getticket", "JS-SDK 的 jsapi_ticket",
+                 "the JS-SDK jsapi ticket"),
+        Endpoint("GET", "/open/js/jweixin-1.6.0.js", "替代的 wx 脚本", "a substitute wx script"),
+        Endpoint("POST", "/standin/jssdk/verify", "校验 wx.config 的签名",
+                 "checks wx.config's signature"),
+        Endpoint("POST", "/standin/jssdk/share", "记录网页设置的分享卡片",
+                 "records a share card set by the page"),
+        Endpoint("GET", "/standin/jssdk/shares", "已记录的分享卡片", "the recorded share cards"),
+    )),
+    Service("微信支付 v2", "WeChat Pay v2", (
+        Endpoint("POST", "/pay/unifiedorder", "统一下单", "unified order"),
+        Endpoint("POST", "/pay/orderquery", "查询订单", "order query"),
+        Endpoint("POST", "/pay/closeorder", "关闭订单", "close order"),
+        Endpoint("POST", "/secapi/pay/refund", "申请退款（退款通知中的 req_info 按微信方式加密）",
+                 "refund (the refund notice's req_info encrypted as WeChat does)"),
+        Endpoint("GET", "/standin/cashier/<key>", "收银台：测试者确认或取消支付",
+                 "the cashier page, where a tester confirms or cancels"),
+        Endpoint("POST", "/standin/pay/<out_trade_no>/notify", "测试钩子：支付并发送通知",
+                 "test hook: pay, then send the notification"),
+        Endpoint("POST", "/standin/pay/<out_trade_no>/pay", "测试钩子：支付但不发通知",
+                 "test hook: pay without a notification (a lost one)"),
+        Endpoint("GET", "/standin/pay/<out_trade_no>/bill", "测试钩子：订单的手续费账单",
+                 "test hook: the order's bill line (fees)"),
+    ), note="支付与退款通知以微信的签名 XML POST 到订单的 notify_url，按微信的重发节奏（压缩后）"
+            "重发，直到对方回复 SUCCESS。 Payment and refund notifications are POSTed, signed XML, "
+            "to the order's notify_url and resent on WeChat's schedule (compressed) until the "
+            "reply says SUCCESS."),
+    Service("模板消息（服务通知）", "Template (service) messages", (
+        Endpoint("POST", "/cgi-bin/message/template/send", "发送模板消息",
+                 "send a template message"),
+        Endpoint("GET", "/standin/messages", "已发送的模板消息（?touser= 过滤）",
+                 "the messages sent (?touser= filters)"),
+    )),
+)
+
+
+@bp.get("/")
+def index():
+    return render_template("standin/index.html", services=STANDS_IN_FOR,
+                           base_url=request.host_url)
