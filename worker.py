@@ -135,7 +135,7 @@ def run_cron_scheduler() -> None:
 def build_cron_scheduler():
     from rq.cron import CronScheduler
 
-    from app.scheduling import periodic_jobs
+    from app.core.plugins import periodic_jobs
 
     scheduler = CronScheduler(connection=jobs.redis, name="xiangzhu-cron")
     for func, interval, queue_name in periodic_jobs():

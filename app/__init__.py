@@ -1,4 +1,5 @@
-"""The application factory: create_app(config) wires extensions, blueprints, errors, commands."""
+"""The application factory: create_app(config) loads the configuration, binds the extensions and
+registers each feature in turn (register_features: the table of contents of the platform)."""
 from __future__ import annotations
 
 from flask import Flask
@@ -15,12 +16,32 @@ def create_app(config: type | dict | None = None) -> Flask:
     apply_proxy_fix(app)
     configure_wechat(app)
     register_extensions(app)
-    register_blueprints(app)
-    register_errors(app)
-    register_template_helpers(app)
-    register_commands(app)
+    register_features(app)
     app.json.ensure_ascii = False
     return app
+
+
+def register_features(app: Flask) -> None:
+    """The table of contents of the platform. Each feature's `register(app)` (its package's
+    __init__.py) is the only place it plugs in: blueprints, commands, payables, refund
+    handlers, ledger checks, providers, encrypted stores, signal receivers, termination hooks,
+    audit labels, periodic jobs. The kernel first; a feature after those it builds on."""
+    from app import (api, auth, campaigns, core, donations, ledger, mutual_aid, payments,
+                     payouts, review, sharing, staff, wechat)
+
+    core.register(app)        # errors, ids and inputs, templates, /healthz, crypto, job upkeep
+    auth.register(app)        # WeChat and staff sign-in
+    wechat.register(app)      # WeChat tokens
+    ledger.register(app)      # the custodial ledger and `flask ledger`
+    payments.register(app)    # providers, checkout, notices, reconciliation
+    campaigns.register(app)   # campaigns, their pages and moderation
+    review.register(app)      # documents, real names, payees, reports, the audit log
+    donations.register(app)   # the donation payable and donate form
+    sharing.register(app)     # share links, attribution, posters
+    mutual_aid.register(app)  # the plan, claims, apportionment, the donor funnel
+    payouts.register(app)     # withdrawals, refunds, disclosure, pledges
+    staff.register(app)       # the staff console
+    api.register(app)         # /api/v1
 
 
 def load_config(app: Flask, config: type | dict | None) -> None:
@@ -82,60 +103,3 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     jobs.init_app(app)
-    from app.auth import models as _auth_models  # noqa: F401  (user loader registration)
-
-
-def register_blueprints(app: Flask) -> None:
-    from app.api.views import bp as api_bp
-    from app.auth.views import bp as auth_bp
-    from app.campaigns.views import bp as campaigns_bp
-    from app.core.views import bp as core_bp
-    from app.donations.views import bp as donations_bp
-    from app.ledger.views import bp as ledger_bp
-    from app.payments.views import bp as payments_bp
-    from app.review.views import bp as review_bp
-    from app.sharing.views import bp as sharing_bp
-    from app.staff.views import bp as staff_bp
-
-    app.register_blueprint(core_bp)
-    app.register_blueprint(auth_bp, url_prefix="/auth")
-    app.register_blueprint(campaigns_bp)
-    app.register_blueprint(staff_bp, url_prefix="/staff")
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
-    app.register_blueprint(payments_bp)
-    app.register_blueprint(ledger_bp)
-    app.register_blueprint(donations_bp)
-    app.register_blueprint(sharing_bp)
-    app.register_blueprint(review_bp)
-    from app.mutual_aid import register as register_mutual_aid
-    register_mutual_aid(app)
-    from app.payouts import register as register_payouts
-    register_payouts(app)
-
-
-def register_errors(app: Flask) -> None:
-    from app.core.errors import register_error_handlers
-
-    register_error_handlers(app)
-
-
-def register_template_helpers(app: Flask) -> None:
-    from app.core.templating import register_template_helpers as register
-
-    register(app)
-
-
-def register_commands(app: Flask) -> None:
-    from app.auth.commands import staff_cli
-    from app.core.commands import register_core_commands
-    from app.ledger.commands import ledger_cli
-    from app.sharing.commands import sharing_cli
-
-    register_core_commands(app)
-    app.cli.add_command(ledger_cli)
-    app.cli.add_command(staff_cli)
-    app.cli.add_command(sharing_cli)
-    from app.mutual_aid.commands import mutual_aid_cli
-    app.cli.add_command(mutual_aid_cli)
-    from app.payouts.commands import payouts_cli
-    app.cli.add_command(payouts_cli)

@@ -125,9 +125,9 @@ def prepare_database(app: Flask) -> None:
 
 def start_periodic_jobs(app: Flask) -> None:
     """What worker.py's cron scheduler does in production, on a thread in-process."""
-    from app.scheduling import periodic_jobs
+    from app.core.plugins import periodic_jobs
 
-    schedule = periodic_jobs()
+    schedule = periodic_jobs(app)
     if not schedule:
         return
 

@@ -228,7 +228,7 @@ class JobQueue:
 
 
 def requeue_abandoned_jobs() -> int:
-    """Periodic job (app/scheduling.py): retry jobs whose worker died mid-run."""
+    """Periodic job (registered by app/core): retry jobs whose worker died mid-run."""
     from app.extensions import jobs
 
     return jobs.requeue_abandoned()

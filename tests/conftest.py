@@ -23,7 +23,7 @@ from app.extensions import jobs, limiter
 from app.wechat_standin.app import create_standin, state_of
 from app.wechat_standin.server import StandinServer
 
-pytest_plugins = ["tests.factories_plugin"]
+pytest_plugins = ["tests.clock_plugin", "tests.factories_plugin"]
 
 
 @pytest.fixture(scope="session")
@@ -134,6 +134,21 @@ def live_server(app):
     thread.start()
     yield app.config["PUBLIC_BASE_URL"]
     server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def own_upload_dir(request):
+    """Each test that uses the app writes its uploads, photos and posters to a directory of its
+    own, so what it counts or prunes on disk is only what it made."""
+    if "app" not in request.fixturenames:
+        yield None
+        return
+    app = request.getfixturevalue("app")
+    shared = app.config["UPLOAD_DIR"]
+    own = request.getfixturevalue("tmp_path") / "uploads"
+    app.config["UPLOAD_DIR"] = str(own)
+    yield own
+    app.config["UPLOAD_DIR"] = shared
 
 
 @pytest.fixture()

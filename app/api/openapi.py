@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 
+from app.core.params import DB_ID_MAX, MAX_PAGE
+
 API_PREFIX = "/api/v1"
 TAGS: list[dict] = [{"name": "campaigns", "description": "筹款"},
                     {"name": "donations", "description": "捐款"},
@@ -30,6 +32,8 @@ def json_response(description: str, schema_ref: str) -> dict:
 
 
 _NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+# Ids outside this range match no route: a 404 like any id that names no row.
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": DB_ID_MAX}
 
 SCHEMAS: dict[str, dict] = {
     "Error": {
@@ -162,7 +166,8 @@ PATHS: dict[str, dict] = {
             {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 50},
              "description": "Matches title, diagnosis or hospital."},
             {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                       "default": 1}},
+                                                       "maximum": MAX_PAGE, "default": 1},
+             "description": "A page past the last one has no items."},
             {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                            "maximum": 50, "default": 10}},
         ],
@@ -174,7 +179,7 @@ PATHS: dict[str, dict] = {
         "operationId": "getCampaign",
         "summary": "One public campaign (live, ended, frozen or terminated)",
         "parameters": [{"name": "campaign_id", "in": "path", "required": True,
-                        "schema": {"type": "integer"}}],
+                        "schema": ID_SCHEMA}],
         "responses": {"200": json_response("The campaign", "Campaign"),
                       "404": error_response("No such public campaign")},
     }},
@@ -183,8 +188,7 @@ PATHS: dict[str, dict] = {
         "operationId": "listDonations",
         "summary": "Paid donations to a public campaign, newest first, by keyset cursor",
         "parameters": [
-            {"name": "campaign_id", "in": "path", "required": True,
-             "schema": {"type": "integer"}},
+            {"name": "campaign_id", "in": "path", "required": True, "schema": ID_SCHEMA},
             {"name": "cursor", "in": "query", "schema": {"type": "string"},
              "description": "`next_cursor` of the previous page."},
         ],

@@ -42,6 +42,9 @@ def staff_required(*roles: StaffRole | str) -> Callable[[F], F]:
 
 
 def configure_login_manager(manager: LoginManager) -> None:
+    from app.auth.models import load_principal
+
+    manager.user_loader(load_principal)
     manager.login_view = "auth.login"
     manager.login_message = "请先登录"
     manager.login_message_category = "info"

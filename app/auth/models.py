@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.extensions import db, login_manager
+from app.extensions import db
 from app.models_base import created_at_column
 
 
@@ -88,7 +88,6 @@ class LoginTicket(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
 
-@login_manager.user_loader
 def load_principal(principal_id: str):
     kind, _, raw_id = principal_id.partition(":")
     if not raw_id.isdigit():

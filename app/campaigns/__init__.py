@@ -1,0 +1,14 @@
+"""Campaigns (筹款): the form, photos, updates, attestations, moderation and the public page.
+
+Plugs in: its blueprint and the periodic job that ends campaigns at their deadline. Features
+that must act after a termination register with moderation.register_termination_hook."""
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from app.campaigns.tasks import PERIODIC_JOBS
+    from app.campaigns.views import bp
+    from app.core.plugins import register_periodic_jobs
+
+    app.register_blueprint(bp)
+    register_periodic_jobs(app, *PERIODIC_JOBS)

@@ -3,10 +3,9 @@ terminate. Part of the campaign services: transitions are checked against
 services.TRANSITIONS, done on the locked row, recorded as a CampaignEvent and in the audit log.
 
 Termination only changes state. Whatever must follow it after the commit (refunding the
-remaining custodial balance pro rata) registers a hook:
+remaining custodial balance pro rata) registers a hook in its feature's `register(app)`:
 
-    from app.campaigns.moderation import after_termination
-    after_termination.append(lambda campaign_id: enqueue_refunds(campaign_id))
+    register_termination_hook(app, enqueue_refunds)
 
 The `_freeze` / `_terminate` helpers do not commit, so the report services can combine them
 with their own changes in one transaction; they must call run_termination_hooks afterwards.
@@ -16,10 +15,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from flask import Flask
+
 from app.auth.models import StaffAccount, StaffRole
 from app.campaigns.errors import CampaignError
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.services import _check_transition, _lock, _reason, _record
+from app.core.plugins import registry
 from app.extensions import db
 from app.models_base import utcnow
 from app.review.audit import record_audit
@@ -27,7 +29,6 @@ from app.review.audit import record_audit
 S = CampaignStatus
 FREEZE_ROLES = (StaffRole.reviewer, StaffRole.admin)
 TERMINATE_ROLES = (StaffRole.admin,)
-after_termination: list[Callable[[int], None]] = []
 log = logging.getLogger(__name__)
 
 
@@ -88,10 +89,15 @@ def _terminate(campaign: Campaign | int, by_staff: StaffAccount, reason: str,
     return campaign
 
 
+def register_termination_hook(app: Flask, hook: Callable[[int], None]) -> None:
+    """`hook(campaign_id)` runs after a termination commits."""
+    registry("termination_hooks", list, app).append(hook)
+
+
 def run_termination_hooks(campaign_id: int) -> None:
     """After the commit. Hooks should only enqueue idempotent jobs (taking the campaign id), so
     that the refund work can be retried from the terminated state whatever happens here."""
-    for hook in after_termination:
+    for hook in registry("termination_hooks", list):
         log.info("termination of campaign %s: running %r", campaign_id, hook)
         hook(campaign_id)
 
@@ -109,7 +115,3 @@ def _staff(staff: StaffAccount, roles: tuple[StaffRole, ...], message: str) -> S
         raise CampaignError(message, "forbidden")
     return staff
 
-
-from app.payouts.hooks import enqueue_refunds  # noqa: E402  (refunds follow termination)
-
-after_termination.append(enqueue_refunds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from app.campaigns.services import end_due_campaigns
+from app.core.plugins import PeriodicJob
 
 log = logging.getLogger(__name__)
 
@@ -18,5 +19,4 @@ def end_due_campaigns_job() -> int:
     return ended
 
 
-# (function, interval in seconds, queue) — for app/scheduling.py to gather.
-PERIODIC_JOBS = [(end_due_campaigns_job, END_DUE_INTERVAL_SECONDS, "default")]
+PERIODIC_JOBS = [PeriodicJob(end_due_campaigns_job, END_DUE_INTERVAL_SECONDS, "default")]

@@ -57,7 +57,7 @@ def trust_context(campaign: Campaign, viewer) -> dict:
     }
 
 
-@bp.post("/c/<int:campaign_id>/attest")
+@bp.post("/c/<id:campaign_id>/attest")
 @login_required
 def attest(campaign_id: int):
     if getattr(current_user, "is_staff", False):
@@ -80,7 +80,7 @@ def attest(campaign_id: int):
     return redirect(url_for(".detail", campaign_id=campaign_id, _anchor="attestations"))
 
 
-@bp.post("/c/<int:campaign_id>/updates")
+@bp.post("/c/<id:campaign_id>/updates")
 @organizer_required
 def post_update(campaign_id: int):
     form = UpdateForm()

@@ -23,6 +23,7 @@ from app.campaigns.forms import ActionForm, CampaignForm, PhotoUploadForm
 from app.campaigns.models import MAX_PHOTOS, Campaign
 from app.campaigns.photos import KEY_PATTERN, photo_dir
 from app.campaigns.services import CampaignError
+from app.core.params import page_arg_or_first
 from app.core.replica import reads_from_replica
 from app.mutual_aid.hooks import track as track_funnel_step
 
@@ -46,14 +47,14 @@ def _own_campaign(campaign_id: int) -> Campaign:
 @reads_from_replica
 def explore():
     q = request.args.get("q", "").strip()
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_arg_or_first(request.args)
     pagination = queries.search_live(q, page)
     ended = queries.recently_ended() if not q and pagination.page == 1 else []
     return render_template("campaigns/explore.html", campaigns=pagination.items,
                            pagination=pagination, q=q, ended=ended)
 
 
-@bp.get("/c/<int:campaign_id>")
+@bp.get("/c/<id:campaign_id>")
 @reads_from_replica
 def detail(campaign_id: int):
     key = None
@@ -123,7 +124,7 @@ def new():
     return render_template("campaigns/form.html", form=form, campaign=None), _status(form)
 
 
-@bp.route("/c/<int:campaign_id>/edit", methods=["GET", "POST"])
+@bp.route("/c/<id:campaign_id>/edit", methods=["GET", "POST"])
 @organizer_required
 def edit(campaign_id: int):
     campaign = _own_campaign(campaign_id)
@@ -147,7 +148,7 @@ def edit(campaign_id: int):
                             max_photos=MAX_PHOTOS), _status(form))
 
 
-@bp.post("/c/<int:campaign_id>/submit")
+@bp.post("/c/<id:campaign_id>/submit")
 @organizer_required
 def submit(campaign_id: int):
     campaign = _own_campaign(campaign_id)
@@ -165,7 +166,7 @@ def submit(campaign_id: int):
     return redirect(url_for(".detail", campaign_id=campaign_id))
 
 
-@bp.post("/c/<int:campaign_id>/photos")
+@bp.post("/c/<id:campaign_id>/photos")
 @organizer_required
 def add_photos(campaign_id: int):
     campaign = _own_campaign(campaign_id)
@@ -183,7 +184,7 @@ def add_photos(campaign_id: int):
     return redirect(url_for(".edit", campaign_id=campaign_id))
 
 
-@bp.post("/c/<int:campaign_id>/photos/<int:photo_id>/delete")
+@bp.post("/c/<id:campaign_id>/photos/<id:photo_id>/delete")
 @organizer_required
 def remove_photo(campaign_id: int, photo_id: int):
     campaign = _own_campaign(campaign_id)
@@ -196,7 +197,7 @@ def remove_photo(campaign_id: int, photo_id: int):
     return redirect(url_for(".edit", campaign_id=campaign_id))
 
 
-@bp.post("/c/<int:campaign_id>/photos/<int:photo_id>/cover")
+@bp.post("/c/<id:campaign_id>/photos/<id:photo_id>/cover")
 @organizer_required
 def set_cover(campaign_id: int, photo_id: int):
     campaign = _own_campaign(campaign_id)

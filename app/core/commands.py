@@ -34,7 +34,3 @@ def rotate_command(check_only: bool, batch_size: int) -> None:
         failed = undecryptable
     if failed:
         raise SystemExit(1)
-
-
-def register_core_commands(app: Flask) -> None:
-    app.cli.add_command(crypto_cli)

@@ -1,7 +1,7 @@
 """Errors: JSON `{"error": {"code", "message"}}` under /api and for JSON clients, pages otherwise."""
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 MESSAGES = {
     400: "请求有误",
@@ -27,6 +27,16 @@ class ApiError(Exception):
         self.message = message
 
 
+class InvalidParameter(BadRequest):
+    """A query-string or form value that is not what it must be (see app.core.params): a 400
+    with `message`, as JSON under /api and as the error page otherwise."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or (
         request.accept_mimetypes.best == "application/json")
@@ -42,6 +52,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError):
         return jsonify(error={"code": error.code, "message": error.message}), error.status
+
+    @app.errorhandler(InvalidParameter)
+    def handle_invalid_parameter(error: InvalidParameter):
+        return error_response(400, "invalid_parameter", error.message)
 
     @app.errorhandler(CSRFError)
     def handle_csrf(error: CSRFError):

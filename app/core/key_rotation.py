@@ -1,8 +1,7 @@
 """`flask crypto rotate`: re-encrypt everything stored under the first DATA_ENCRYPTION_KEY, so an
 older key can be removed; `--check` counts what is not there yet.
 
-The core knows no feature. A feature that stores Fernet tokens registers them here at import
-time: its encrypted columns (register_encrypted_columns), its directories of encrypted files
+The core knows no feature. A feature that stores Fernet tokens registers them in its `register(app)`: its encrypted columns (register_encrypted_columns), its directories of encrypted files
 (register_encrypted_files), and the blind indexes that hash an encrypted value
 (register_blind_index, only checked: indexes do not depend on the data key).
 
@@ -18,10 +17,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import Flask
 from sqlalchemy import bindparam, select, update
 
 from app.core import crypto
 from app.core.files import write_whole
+from app.core.plugins import registry
 from app.extensions import db
 
 DEFAULT_BATCH_SIZE = 500
@@ -41,33 +42,40 @@ class BlindIndex:
     purpose: str
 
 
-_columns: dict[str, EncryptedColumns] = {}
-_files: dict[str, Callable[[], Iterable[Path]]] = {}
-_blind_indexes: dict[str, BlindIndex] = {}
+def _columns(app: Flask | None = None) -> dict[str, EncryptedColumns]:
+    return registry("encrypted_columns", dict, app)
 
 
-def register_encrypted_columns(name: str, model: type, *columns: str) -> None:
+def _files(app: Flask | None = None) -> dict[str, Callable[[], Iterable[Path]]]:
+    return registry("encrypted_files", dict, app)
+
+
+def _blind_indexes(app: Flask | None = None) -> dict[str, BlindIndex]:
+    return registry("blind_indexes", dict, app)
+
+
+def register_encrypted_columns(app: Flask, name: str, model: type, *columns: str) -> None:
     """Columns of `model` holding crypto.encrypt() tokens (text; NULL allowed)."""
-    _columns[name] = EncryptedColumns(model, columns)
+    _columns(app)[name] = EncryptedColumns(model, columns)
 
 
-def register_encrypted_files(name: str, paths: Callable[[], Iterable[Path]]) -> None:
+def register_encrypted_files(app: Flask, name: str, paths: Callable[[], Iterable[Path]]) -> None:
     """`paths()` (called in an app context) lists every file holding crypto.encrypt_bytes()."""
-    _files[name] = paths
+    _files(app)[name] = paths
 
 
-def register_blind_index(name: str, model: type, *, index: str, source: str,
+def register_blind_index(app: Flask, name: str, model: type, *, index: str, source: str,
                          purpose: str) -> None:
-    _blind_indexes[name] = BlindIndex(model, index, source, purpose)
+    _blind_indexes(app)[name] = BlindIndex(model, index, source, purpose)
 
 
 def encrypted_columns() -> dict[str, EncryptedColumns]:
-    return dict(_columns)
+    return dict(_columns())
 
 
 def registered() -> dict[str, list[str]]:
-    return {"columns": sorted(_columns), "files": sorted(_files),
-            "blind_indexes": sorted(_blind_indexes)}
+    return {"columns": sorted(_columns()), "files": sorted(_files()),
+            "blind_indexes": sorted(_blind_indexes())}
 
 
 @dataclass
@@ -128,17 +136,17 @@ def rotate(*, check_only: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,
     count). With check_only the blind indexes are also recomputed and compared."""
     ring = crypto.KeyRing()
     summary = Summary()
-    for name in sorted(_columns):
-        tally = _columns_pass(name, _columns[name], ring, check_only, batch_size, report)
+    for name, columns in sorted(_columns().items()):
+        tally = _columns_pass(name, columns, ring, check_only, batch_size, report)
         report(f"{name}: {tally.describe()}")
         summary.values.add(tally)
-    for name in sorted(_files):
-        tally = _files_pass(name, _files[name], ring, check_only, batch_size, report)
+    for name, paths in sorted(_files().items()):
+        tally = _files_pass(name, paths, ring, check_only, batch_size, report)
         report(f"{name}: {tally.describe()}")
         summary.files.add(tally)
     if check_only:
-        for name in sorted(_blind_indexes):
-            mismatches = _blind_index_mismatches(_blind_indexes[name], batch_size)
+        for name, index in sorted(_blind_indexes().items()):
+            mismatches = _blind_index_mismatches(index, batch_size)
             report(f"{name}: {mismatches} blind index(es) do not match BLIND_INDEX_KEY")
             summary.values.index_mismatches += mismatches
     return summary

@@ -159,5 +159,5 @@ def flush(batch: int = FLUSH_BATCH) -> int:
 
 
 def flush_deferred_jobs() -> int:
-    """Periodic job (app/scheduling.py) and worker start: move the outbox onto the queues."""
+    """Periodic job (registered by app/core) and worker start: move the outbox onto the queues."""
     return flush()

@@ -9,15 +9,17 @@ from sqlalchemy import and_, func, select, tuple_
 
 from app.auth.models import User
 from app.campaigns.models import Campaign
+from app.core.params import DB_ID_MAX, bounded_int
 from app.core.templating import mask_name
 from app.donations.models import Donation
 from app.extensions import db
 from app.ledger.services import campaign_custody, totals_by_account
-from app.ledger.verify import register_check
 from app.models_base import as_utc
 from app.payments.models import Payment, PaymentState
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MAX_CURSOR_MICROS = ((datetime.max.replace(tzinfo=timezone.utc) - EPOCH)
+                      // timedelta(microseconds=1))
 PAGE_SIZE = 20
 
 
@@ -43,9 +45,11 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     if not cursor:
         return None
     micros, _, row_id = cursor.partition(".")
-    if not micros.isdigit() or not row_id.isdigit() or len(micros) > 18 or len(row_id) > 18:
+    after_micros = bounded_int(micros, 0, _MAX_CURSOR_MICROS)
+    after_id = bounded_int(row_id, 1, DB_ID_MAX)
+    if after_micros is None or after_id is None:
         raise ValueError("bad cursor")
-    return EPOCH + timedelta(microseconds=int(micros)), int(row_id)
+    return EPOCH + timedelta(microseconds=after_micros), after_id
 
 
 def paid_donations(campaign_id: int, cursor: str | None = None,
@@ -112,7 +116,3 @@ def donation_payment_problems() -> list[str]:
     return ([f"donation {i} is marked paid but its payment is not" for i in unpaid_marked]
             + [f"donation {i}'s payment is paid but the donation is not" for i in paid_unmarked]
             + [f"donation {i}'s amount differs from its payment" for i in wrong_amount])
-
-
-register_check("campaigns", campaign_problems)
-register_check("donations", donation_payment_problems)

@@ -17,8 +17,7 @@ from app.ledger.services import campaign_custody
 from app.models_base import format_yuan, yuan_to_fen
 from app.payments import services as payments
 from app.payments.models import Payment
-from app.payments.payables import (PaidOutcome, PaidPayment, PayableHandler,
-                                   register_payable)
+from app.payments.payables import PaidOutcome, PaidPayment, PayableHandler
 
 FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 PAYABLE_TYPE = "donation"
@@ -141,6 +140,5 @@ class DonationPayable(PayableHandler):
         return url_for("donations.thanks", donation_id=payable_id)
 
 
-register_payable(DonationPayable())
 
 __all__ = ["PRESETS_FEN", "DonationError", "parse_amount", "start_donation"]

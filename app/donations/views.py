@@ -43,7 +43,21 @@ def donate_helpers():
     return {"new_checkout_key": lambda: secrets.token_urlsafe(16),
             "donation_presets": PRESETS_FEN, "donation_default_fen": DEFAULT_PRESET_FEN,
             "donation_min_fen": AMOUNT_MIN_FEN, "donation_max_fen": AMOUNT_MAX_FEN,
-            "blessing_max": BLESSING_MAX, "recent_donations": paid_donations}
+            "blessing_max": BLESSING_MAX, "recent_donations": paid_donations,
+            "donation_amount_fen": _amount_chosen}
+
+
+def _amount_chosen(form) -> int | None:
+    """The amount the panel quotes the channel fee on: the default preset on a fresh form, what
+    a refused form would have paid, None when that is no amount one can pay (a tampered preset
+    such as -10): a fee is never computed for an amount that could not be charged."""
+    preset, custom = form.get("preset"), form.get("amount")
+    if not (preset or "").strip() and not (custom or "").strip():
+        return DEFAULT_PRESET_FEN
+    try:
+        return services.parse_amount(preset, custom)
+    except services.DonationError:
+        return None
 
 
 def _public_campaign(campaign_id: int) -> Campaign:
@@ -53,7 +67,7 @@ def _public_campaign(campaign_id: int) -> Campaign:
     return campaign
 
 
-@bp.route("/c/<int:campaign_id>/donate", methods=["GET", "POST"])
+@bp.route("/c/<id:campaign_id>/donate", methods=["GET", "POST"])
 @limiter.limit(_limit_per_user, key_func=_user_or_ip, methods=["POST"])
 @limiter.limit(_limit_per_ip, key_func=get_remote_address, methods=["POST"])
 @login_required
@@ -84,7 +98,7 @@ def donate(campaign_id: int):
     return redirect(url_for("payments.order", out_trade_no=payment.out_trade_no))
 
 
-@bp.get("/donations/<int:donation_id>/thanks")
+@bp.get("/donations/<id:donation_id>/thanks")
 @login_required
 def thanks(donation_id: int):
     donation = db.session.get(Donation, donation_id)
@@ -102,7 +116,7 @@ def thanks(donation_id: int):
     return render_template("donations/thanks.html", donation=donation, campaign=campaign)
 
 
-@bp.get("/c/<int:campaign_id>/donations")
+@bp.get("/c/<id:campaign_id>/donations")
 @reads_from_replica
 def donations_page(campaign_id: int):
     campaign = _public_campaign(campaign_id)
@@ -111,7 +125,7 @@ def donations_page(campaign_id: int):
                            next_cursor=next_cursor)
 
 
-@bp.get("/api/v1/campaigns/<int:campaign_id>/donations")
+@bp.get("/api/v1/campaigns/<id:campaign_id>/donations")
 @reads_from_replica
 def donations_json(campaign_id: int):
     campaign = _public_campaign(campaign_id)

@@ -1,24 +1,29 @@
 """`ledger verify`: the ledger's own invariants, plus checks that features register.
 
 The ledger imports no feature. A feature whose state mirrors the ledger (payments ↔ their
-transactions, a campaign's cached raised total) registers a check here at import time; the
-command runs them all.
+transactions, a campaign's cached raised total) registers a check in its `register(app)`;
+the command runs them all.
 """
 from __future__ import annotations
 
 from typing import Callable
 
+from flask import Flask
 from sqlalchemy import func, or_, select
 
+from app.core.plugins import registry
 from app.extensions import db
 from app.ledger.models import Account, AccountTotal, Entry, LedgerTransaction
 
 Check = Callable[[], list[str]]
-_checks: dict[str, Check] = {}
 
 
-def register_check(name: str, check: Check) -> None:
-    _checks[name] = check
+def _checks(app: Flask | None = None) -> dict[str, Check]:
+    return registry("ledger_checks", dict, app)
+
+
+def register_check(app: Flask, name: str, check: Check) -> None:
+    _checks(app)[name] = check
 
 
 def ledger_problems() -> list[str]:
@@ -75,6 +80,6 @@ def cached_total_problems() -> list[str]:
 def verify() -> list[str]:
     """Every problem found, as lines for a person to read; empty when all is well."""
     problems = ledger_problems()
-    for name in sorted(_checks):
-        problems += [f"[{name}] {line}" for line in _checks[name]()]
+    for name, check in sorted(_checks().items()):
+        problems += [f"[{name}] {line}" for line in check()]
     return problems

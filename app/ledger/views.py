@@ -10,6 +10,7 @@ from typing import Callable
 
 from flask import Blueprint, abort, render_template, request
 
+from app.core.params import id_arg
 from app.core.replica import reads_from_replica
 from app.ledger.services import balance, campaign_custody, entries
 
@@ -33,13 +34,13 @@ def describe_campaign_accounts(describer: Describer) -> None:
     _campaign_describer[:] = [describer]
 
 
-@bp.get("/c/<int:campaign_id>/ledger")
+@bp.get("/c/<id:campaign_id>/ledger")
 @reads_from_replica
 def campaign_ledger(campaign_id: int):
     page = _campaign_describer[0](campaign_id) if _campaign_describer else None
     if page is None:
         abort(404)
-    before = request.args.get("before", type=int)
+    before = id_arg(request.args, "before", "翻页位置")
     code = campaign_custody(campaign_id)
     rows = entries(code, before_id=before, limit=PAGE_SIZE + 1)
     more = len(rows) > PAGE_SIZE

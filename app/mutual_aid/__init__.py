@@ -1,14 +1,37 @@
-"""The mutual-aid plan (互助计划) and the donor funnel into it. `register(app)` adds its public
-and staff blueprints and listens for paid donations (a funnel step); the commands are in
-`app.mutual_aid.commands.mutual_aid_cli`."""
+"""The mutual-aid plan (互助计划) and the donor funnel into it.
+
+Plugs in: its public and staff blueprints, `flask mutual-aid`, the payables of share batches
+and top-ups, its `ledger verify` check, the encrypted member columns and claim documents
+with their blind index, the funnel step of each paid donation (donation_paid), and the plan's
+calendar and funnel flush as periodic jobs."""
 from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from app.core import key_rotation
+    from app.core.plugins import register_periodic_jobs
+    from app.ledger.verify import register_check
+    from app.mutual_aid.commands import mutual_aid_cli
+    from app.mutual_aid.documents import encrypted_files
     from app.mutual_aid.funnel import connect_donation_signal
+    from app.mutual_aid.models import Membership
     from app.mutual_aid.staff_views import bp as staff_bp
+    from app.mutual_aid.tasks import PERIODIC_JOBS
+    from app.mutual_aid.verify import mutual_aid_problems
     from app.mutual_aid.views import bp as public_bp
+    from app.mutual_aid.wallet import ShareBatchPayable, TopUpPayable
+    from app.payments.payables import register_payable
 
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
-    connect_donation_signal()
+    app.cli.add_command(mutual_aid_cli)
+    register_payable(app, ShareBatchPayable())
+    register_payable(app, TopUpPayable())
+    register_check(app, "mutual_aid", mutual_aid_problems)
+    key_rotation.register_encrypted_columns(app, "mutual_aid.memberships", Membership,
+                                            "name_enc", "id_enc")
+    key_rotation.register_blind_index(app, "mutual_aid.membership_id_index", Membership,
+                                      index="id_index", source="id_enc", purpose="id_number")
+    key_rotation.register_encrypted_files(app, "mutual_aid.claim_documents", encrypted_files)
+    connect_donation_signal(app)
+    register_periodic_jobs(app, *PERIODIC_JOBS)

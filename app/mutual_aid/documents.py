@@ -13,7 +13,6 @@ from flask import current_app
 from app.campaigns.photos import PhotoError, ProcessedImage, process_upload
 from app.core import crypto
 from app.core.files import StorageFull, write_whole
-from app.core.key_rotation import register_encrypted_files
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 MAX_DOCUMENTS = 9
@@ -47,9 +46,6 @@ def delete(keys: list[str]) -> None:
         _path(key).unlink(missing_ok=True)
 
 
-def _encrypted_files() -> list[Path]:
+def encrypted_files() -> list[Path]:
     directory = document_dir()
     return sorted(directory.glob("*.bin")) if directory.exists() else []
-
-
-register_encrypted_files("mutual_aid.claim_documents", _encrypted_files)

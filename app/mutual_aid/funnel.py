@@ -17,9 +17,11 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
+from flask import Flask
 from sqlalchemy import String, bindparam, cast, func, insert, literal, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.donations.signals import donation_paid
 from app.extensions import db
 from app.models_base import utcnow
 from app.mutual_aid import view_buffer
@@ -111,7 +113,7 @@ def record_step(step: str, campaign_id: int | None, channel: str | None = None,
 
 def flush_buffered_views(batch_size: int = 5000) -> int:
     """Write the buffered page views, a batch per transaction; returns how many. A periodic job
-    (app/scheduling.py). A batch taken from Redis is gone from it: a crash before the commit
+    (mutual_aid.tasks.PERIODIC_JOBS). A batch taken from Redis is gone from it: a crash before the commit
     loses that batch (at most once, as for an analytics row)."""
     written = 0
     while events := view_buffer.take(batch_size):
@@ -129,15 +131,9 @@ def on_donation_paid(sender, campaign_id: int, user_id: int | None = None, **ext
     jobs.enqueue(record_step, "donation_paid", campaign_id, None, user_id, None)
 
 
-def connect_donation_signal() -> bool:
-    """Listen to donations (the plan depends on donations, never the reverse)."""
-    try:
-        from app.donations.signals import donation_paid
-    except ImportError:
-        log.warning("app.donations.signals is missing: the donation_paid step is not recorded")
-        return False
-    donation_paid.connect(on_donation_paid)
-    return True
+def connect_donation_signal(app: Flask) -> None:
+    """Listen to `app`'s paid donations (the plan depends on donations, never the reverse)."""
+    donation_paid.connect(on_donation_paid, sender=app)
 
 
 # --- counting ---------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Enum, Foreign
                         Integer, String, Text, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.key_rotation import register_blind_index, register_encrypted_columns
 from app.extensions import db
 from app.models_base import created_at_column, fen_column
 from app.mutual_aid.accounts import plan_custody
@@ -264,9 +263,3 @@ class FunnelEvent(db.Model):
     visitor_id: Mapped[str | None] = mapped_column(String(32))
     day: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = created_at_column()
-
-
-# `flask crypto rotate` re-encrypts these (app/core/key_rotation.py).
-register_encrypted_columns("mutual_aid.memberships", Membership, "name_enc", "id_enc")
-register_blind_index("mutual_aid.membership_id_index", Membership, index="id_index",
-                     source="id_enc", purpose="id_number")

@@ -14,6 +14,7 @@ from flask_login import current_user
 from app.auth.decorators import staff_required
 from app.auth.models import StaffRole
 from app.core import crypto
+from app.core.params import id_arg
 from app.extensions import db, jobs
 from app.mutual_aid import charts, claims, funnel, queries, rounds, services, wallet
 from app.mutual_aid.models import Claim, Membership, Plan
@@ -42,7 +43,7 @@ def index():
                            refunds=queries.requested_refunds())
 
 
-@bp.get("/claims/<int:claim_id>")
+@bp.get("/claims/<id:claim_id>")
 @staff_required(*REVIEWERS)
 def claim(claim_id: int):
     claim = db.session.get(Claim, claim_id) or abort(404)
@@ -54,7 +55,7 @@ def claim(claim_id: int):
                            history=queries.audit_of("claim", claim.id))
 
 
-@bp.post("/claims/<int:claim_id>/decide")
+@bp.post("/claims/<id:claim_id>/decide")
 @staff_required(*REVIEWERS)
 def decide_claim(claim_id: int):
     decision = request.form.get("decision")
@@ -72,7 +73,7 @@ def decide_claim(claim_id: int):
     return redirect(url_for(".claim", claim_id=claim_id))
 
 
-@bp.post("/objections/<int:objection_id>/decide")
+@bp.post("/objections/<id:objection_id>/decide")
 @staff_required(*REVIEWERS)
 def decide_objection(objection_id: int):
     try:
@@ -85,7 +86,7 @@ def decide_objection(objection_id: int):
     return redirect(url_for(".index"))
 
 
-@bp.post("/memberships/<int:membership_id>/remove")
+@bp.post("/memberships/<id:membership_id>/remove")
 @staff_required(*REVIEWERS)
 def remove_member(membership_id: int):
     try:
@@ -96,7 +97,7 @@ def remove_member(membership_id: int):
     return redirect(request.referrer or url_for(".index"))
 
 
-@bp.post("/plans/<int:plan_id>/announce")
+@bp.post("/plans/<id:plan_id>/announce")
 @staff_required(*FINANCE)
 def announce(plan_id: int):
     db.session.get(Plan, plan_id) or abort(404)
@@ -107,7 +108,7 @@ def announce(plan_id: int):
     return redirect(url_for(".round_page", round_id=round_.id))
 
 
-@bp.get("/rounds/<int:round_id>")
+@bp.get("/rounds/<id:round_id>")
 @staff_required()
 def round_page(round_id: int):
     round_ = db.session.get(Round, round_id) or abort(404)
@@ -118,7 +119,7 @@ def round_page(round_id: int):
                            history=queries.audit_of("round", round_id))
 
 
-@bp.get("/rounds/<int:round_id>/job.json")
+@bp.get("/rounds/<id:round_id>/job.json")
 @staff_required()
 def round_job(round_id: int):
     round_ = db.session.get(Round, round_id) or abort(404)
@@ -128,7 +129,7 @@ def round_job(round_id: int):
                    progress=meta.get("progress"), message=meta.get("message"))
 
 
-@bp.post("/rounds/<int:round_id>/close")
+@bp.post("/rounds/<id:round_id>/close")
 @staff_required(*FINANCE)
 def close_round(round_id: int):
     if not _reason():
@@ -142,7 +143,7 @@ def close_round(round_id: int):
     return redirect(url_for(".round_page", round_id=round_id))
 
 
-@bp.post("/refunds/<int:refund_id>/paid")
+@bp.post("/refunds/<id:refund_id>/paid")
 @staff_required(*FINANCE)
 def refund_paid(refund_id: int):
     try:
@@ -153,7 +154,7 @@ def refund_paid(refund_id: int):
     return redirect(url_for(".index"))
 
 
-@bp.get("/members/<int:membership_id>")
+@bp.get("/members/<id:membership_id>")
 @staff_required(*REVIEWERS)
 def member(membership_id: int):
     membership = db.session.get(Membership, membership_id) or abort(404)
@@ -180,7 +181,7 @@ def _filters() -> funnel.Filters:
     today = china_today()
     return funnel.Filters(since=day("since", today - timedelta(days=29)),
                           until=day("until", today),
-                          campaign_id=request.args.get("campaign", type=int),
+                          campaign_id=id_arg(request.args, "campaign", "筹款编号"),
                           channel=request.args.get("channel") or None)
 
 

@@ -2,7 +2,7 @@
 
 - apportion_round_job(round_id): the round's charges, in batches, with progress; then members
   with a wallet balance pay their share from it.
-- tick(): the plan's calendar, every few minutes (app/scheduling.py): waiting periods end,
+- tick(): the plan's calendar, every few minutes (PERIODIC_JOBS): waiting periods end,
   公示 windows close, rounds are announced on announcement days, closed after their grace
   period, and late payments distributed; members suspended too long are removed.
 - flush_buffered_views(): page views waiting in Redis go to the funnel table (every 30 s).
@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from app.extensions import db, jobs
 from app.mutual_aid import claims, rounds, services, wallet
-from app.mutual_aid.funnel import flush_buffered_views  # noqa: F401  (a periodic job)
+from app.core.plugins import PeriodicJob
+from app.mutual_aid.funnel import flush_buffered_views
 from app.mutual_aid.models import Plan
 from app.mutual_aid.money_models import ChargeStatus, Round, RoundStatus, ShareCharge
 
@@ -74,3 +75,7 @@ def tick() -> dict:
             summary["distributed"] += 1
     summary["removed"] = services.remove_unpaid()
     return summary
+
+
+PERIODIC_JOBS = [PeriodicJob(tick, TICK_SECONDS, "default"),
+                 PeriodicJob(flush_buffered_views, FUNNEL_FLUSH_SECONDS, "default")]

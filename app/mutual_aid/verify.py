@@ -14,7 +14,6 @@ from sqlalchemy import and_, func, select
 
 from app.extensions import db
 from app.ledger.services import totals_by_account
-from app.ledger.verify import register_check
 from app.mutual_aid.accounts import plan_custody, wallet_account
 from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution,
                                          DistributionLine, ItemKind, Round, RoundItem,
@@ -126,6 +125,3 @@ def payable_problems() -> list[str]:
 
 def mutual_aid_problems() -> list[str]:
     return custody_problems() + wallet_problems() + round_problems() + payable_problems()
-
-
-register_check("mutual_aid", mutual_aid_problems)

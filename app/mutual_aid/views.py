@@ -78,7 +78,7 @@ def index():
     return redirect(url_for(".plan", slug=plan.slug))
 
 
-@bp.get("/invite/<int:campaign_id>")
+@bp.get("/invite/<id:campaign_id>")
 def invite(campaign_id: int):
     session[SOURCE_KEY] = campaign_id
     _track("invitation_clicked")
@@ -102,7 +102,7 @@ def notices(slug: str):
                            claims=queries.public_claims(plan.id))
 
 
-@bp.post("/claims/<int:claim_id>/objection")
+@bp.post("/claims/<id:claim_id>/objection")
 @login_required
 def object_to(claim_id: int):
     user = _member_user()
@@ -150,7 +150,7 @@ def me():
         checkout_key=secrets.token_urlsafe(16), paid=request.args.get("paid"))
 
 
-@bp.post("/memberships/<int:membership_id>/leave")
+@bp.post("/memberships/<id:membership_id>/leave")
 @login_required
 def leave(membership_id: int):
     user = _member_user()
@@ -219,7 +219,7 @@ def _own_membership(membership_id: int, user) -> Membership:
     return membership
 
 
-@bp.route("/memberships/<int:membership_id>/claim", methods=["GET", "POST"])
+@bp.route("/memberships/<id:membership_id>/claim", methods=["GET", "POST"])
 @login_required
 def claim_new(membership_id: int):
     user = _member_user()
@@ -243,7 +243,7 @@ def _viewable_claim(claim_id: int) -> Claim:
     return claim
 
 
-@bp.get("/claims/<int:claim_id>")
+@bp.get("/claims/<id:claim_id>")
 @login_required
 def claim_detail(claim_id: int):
     claim = _viewable_claim(claim_id)
@@ -251,7 +251,7 @@ def claim_detail(claim_id: int):
                            objections=queries.objections_of(claim.id))
 
 
-@bp.get("/claims/<int:claim_id>/documents/<int:document_id>.jpg")
+@bp.get("/claims/<id:claim_id>/documents/<id:document_id>.jpg")
 @login_required
 def claim_document(claim_id: int, document_id: int):
     claim = _viewable_claim(claim_id)
@@ -275,7 +275,7 @@ def _public_round(round_id: int) -> Round:
     return round_
 
 
-@bp.get("/rounds/<int:round_id>")
+@bp.get("/rounds/<id:round_id>")
 def round_report(round_id: int):
     round_ = _public_round(round_id)
     mine = []
@@ -287,7 +287,7 @@ def round_report(round_id: int):
                            distributions=queries.distributions_of(round_.id), mine=mine)
 
 
-@bp.get("/rounds/<int:round_id>/shares.csv")
+@bp.get("/rounds/<id:round_id>/shares.csv")
 def round_shares_csv(round_id: int):
     round_ = _public_round(round_id)
 

@@ -20,7 +20,7 @@ from app.mutual_aid.money_models import (ChargeStatus, Round, ShareBatch, ShareC
 from app.mutual_aid.services import MutualAidError, reactivate_if_clear
 from app.payments import services as payments
 from app.payments.models import Payment
-from app.payments.payables import PaidOutcome, PaidPayment, PayableHandler, register_payable
+from app.payments.payables import PaidOutcome, PaidPayment, PayableHandler
 
 SHARES = "plan_shares"
 TOPUP = "plan_topup"
@@ -220,7 +220,3 @@ class TopUpPayable(PayableHandler):
 
     def success_url(self, payable_id: int) -> str:
         return url_for("mutual_aid.me", paid="topup")
-
-
-register_payable(ShareBatchPayable())
-register_payable(TopUpPayable())

@@ -1,5 +1,6 @@
-"""What a payment pays for. Features register a handler per payable type at import time, so
-payments imports nothing from them (donations today; plan shares and pledge repayments later).
+"""What a payment pays for. Each feature registers a handler per payable type in its
+`register(app)` (donations, mutual-aid shares and top-ups, pledge repayments), so payments
+imports nothing from them.
 """
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
+from flask import Flask
 from sqlalchemy import Table, update
 
+from app.core.plugins import registry
 from app.extensions import db
 
 
@@ -63,15 +66,16 @@ class PayableHandler(abc.ABC):
         """Where the payer goes once paid (the thank-you page)."""
 
 
-_handlers: dict[str, PayableHandler] = {}
+def _handlers(app: Flask | None = None) -> dict[str, PayableHandler]:
+    return registry("payables", dict, app)
 
 
-def register_payable(handler: PayableHandler) -> None:
-    _handlers[handler.type] = handler
+def register_payable(app: Flask, handler: PayableHandler) -> None:
+    _handlers(app)[handler.type] = handler
 
 
 def payable_handler(payable_type: str) -> PayableHandler:
     try:
-        return _handlers[payable_type]
+        return _handlers()[payable_type]
     except KeyError:
         raise LookupError(f"no payable handler registered for {payable_type!r}") from None

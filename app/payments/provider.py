@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from flask import Flask
+
+from app.core.plugins import registry
+
 
 class ProviderError(Exception):
     """The channel refused or could not be reached; `message` is safe to show a person."""
@@ -109,14 +113,13 @@ class PaymentProvider(abc.ABC):
         """What the payer's browser needs to start paying (JSAPI's WeixinJSBridge params)."""
 
 
-_factories: dict[str, Callable[[], PaymentProvider]] = {}
+def _factories(app: Flask | None = None) -> dict[str, Callable[[], PaymentProvider]]:
+    return registry("payment_providers", dict, app)
 
 
-def register_provider(name: str, factory: Callable[[], PaymentProvider]) -> None:
-    _factories[name] = factory
+def register_provider(app: Flask, name: str, factory: Callable[[], PaymentProvider]) -> None:
+    _factories(app)[name] = factory
 
 
 def get_provider(name: str = "wechat") -> PaymentProvider:
-    if name not in _factories:
-        from app.payments import wechat_pay  # noqa: F401  (registers itself)
-    return _factories[name]()
+    return _factories()[name]()

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Callable
 from xml.parsers.expat import ExpatError
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from wechatpy.exceptions import WeChatException
 
+from app.core.plugins import registry
 from app.extensions import db
 from app.models_base import utcnow
 from app.payments.models import NoticeVerdict, Payment, PaymentNotice
@@ -49,12 +50,13 @@ class RefundNotice:
 
 
 RefundHandler = Callable[[RefundNotice], NoticeVerdict]
-_handlers: dict[str, RefundHandler] = {}
+def _handlers(app: Flask | None = None) -> dict[str, RefundHandler]:
+    return registry("refund_handlers", dict, app)
 
 
-def register_refund_handler(prefix: str, handler: RefundHandler) -> None:
+def register_refund_handler(app: Flask, prefix: str, handler: RefundHandler) -> None:
     """Notices whose out_refund_no starts with `prefix` go to `handler`."""
-    _handlers[prefix] = handler
+    _handlers(app)[prefix] = handler
 
 
 def refund_notify_url() -> str:
@@ -107,7 +109,7 @@ def handle_refund_notification(body: bytes, remote_addr: str | None,
         _record(NoticeVerdict(rejected.verdict), rejected.out_trade_no, rejected.detail, raw,
                 remote_addr)
         return False, "FAIL"
-    handler = next((h for prefix, h in _handlers.items()
+    handler = next((h for prefix, h in _handlers().items()
                     if notice.out_refund_no.startswith(prefix)), None)
     if handler is None:
         _record(NoticeVerdict.unknown_order, notice.out_trade_no,

@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app.core.plugins import PeriodicJob
 from app.extensions import db
 from app.models_base import utcnow
 from app.payments.models import Payment, PaymentState
@@ -54,6 +55,4 @@ def reconcile_pending_payments(older_than_seconds: int | None = None) -> dict[st
     return counts
 
 
-def periodic_jobs() -> list[tuple]:
-    """(function, interval in seconds, queue name) for the scheduler to run."""
-    return [(reconcile_pending_payments, RECONCILE_INTERVAL_SECONDS, "payments")]
+PERIODIC_JOBS = [PeriodicJob(reconcile_pending_payments, RECONCILE_INTERVAL_SECONDS, "payments")]

@@ -9,7 +9,6 @@ from sqlalchemy import and_, case, func, select
 from app.extensions import db
 from app.ledger.models import Account, Entry, LedgerTransaction
 from app.ledger.services import CHANNEL_FEES, SOURCE_CHANNEL_FEE, SOURCE_CHANNEL_FEE_RETURN
-from app.ledger.verify import register_check
 from app.payments.models import Payment, PaymentState
 
 SETTLED = (PaymentState.paid, PaymentState.refunded)
@@ -78,7 +77,3 @@ def channel_fee_problems() -> list[str]:
     if fee_account:
         problems.append(f"{CHANNEL_FEES} has {fee_account} fen from other than fee transactions")
     return problems
-
-
-register_check("payments", payment_problems)
-register_check("channel_fees", channel_fee_problems)

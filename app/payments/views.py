@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from app.auth.decorators import staff_required
 from app.auth.models import StaffRole
+from app.core.params import bounded_int, id_arg
 from app.extensions import csrf
 from app.payments import services
 from app.payments.fees import channel_fee, configured_rate_bp
@@ -99,11 +100,11 @@ def order(out_trade_no: str):
 def quote():
     """What WeChat Pay will charge as its fee on an order of `amount_fen` (shown before paying);
     the platform charges nothing."""
-    amount = request.args.get("amount_fen", "")
-    if not amount.isdigit() or not 0 < int(amount) <= QUOTE_MAX_FEN:
+    amount_fen = bounded_int(request.args.get("amount_fen"), 1, QUOTE_MAX_FEN)
+    if amount_fen is None:
         return jsonify(error={"code": "amount_invalid",
                               "message": "amount_fen 须为正整数（单位：分）"}), 400
-    amount_fen, rate = int(amount), configured_rate_bp()
+    rate = configured_rate_bp()
     fee = channel_fee(amount_fen, rate)
     return jsonify(amount_fen=amount_fen, channel_fee_fen=fee, channel_fee_bp=rate,
                    net_fen=amount_fen - fee, service_fee_fen=0)
@@ -136,7 +137,8 @@ def staff_notices():
     verdict = request.args.get("verdict", "attention")
     if verdict != "all" and verdict != "attention" and verdict not in NoticeVerdict.__members__:
         abort(400)
-    rows = services.notice_log(verdict, request.args.get("before", type=int), NOTICE_PAGE + 1)
+    rows = services.notice_log(verdict, id_arg(request.args, "before", "翻页位置"),
+                               NOTICE_PAGE + 1)
     return render_template("payments/staff_notices.html", rows=rows[:NOTICE_PAGE],
                            verdict=verdict, verdicts=list(NoticeVerdict),
                            attention=ATTENTION_VERDICTS,

@@ -20,7 +20,7 @@ from wechatpy.pay.utils import calculate_signature, calculate_signature_hmac
 from app.models_base import utcnow
 from app.payments.provider import (NoticeRejected, OrderCreated, OrderRequest, OrderStatus,
                                    PaymentNoticeData, PaymentProvider, ProviderError,
-                                   RefundResult, register_provider)
+                                   RefundResult)
 from app.wechat.clients import pay_client
 
 CHINA = timezone(timedelta(hours=8))
@@ -197,6 +197,3 @@ class WeChatPayProvider(PaymentProvider):
 
     def client_params(self, prepay_id: str) -> dict:
         return self.client.jsapi.get_jsapi_params(prepay_id)
-
-
-register_provider("wechat", WeChatPayProvider)

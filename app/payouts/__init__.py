@@ -1,13 +1,12 @@
 """Money out and promises kept: withdrawals (提现) through a payout provider, fund disclosure
 (资金公示), refunds after termination, and 诺言 pledges with the pay-it-forward fund.
 
-`register(app)` adds the public and finance blueprints and, by importing them, the payable
-(pledge repayments), the refund-notice handler and the `ledger verify` checks. The termination
-hook is appended in app/campaigns/moderation.py; the periodic jobs are in tasks.PERIODIC_JOBS.
-"""
+Plugs in: its public and finance blueprints, `flask payouts`, the stand-in custodian, the
+pledge-repayment payable, the refund-notice handler, its `ledger verify` checks, the refunds
+that follow a termination, its audit labels and its periodic jobs."""
 from flask import Flask
 
-ACTION_LABELS = {
+PAYOUTS_AUDIT_LABELS = {
     "withdrawal.approve": "批准提现",
     "withdrawal.reject": "驳回提现",
     "payout_document.approve": "收据公示通过",
@@ -18,12 +17,30 @@ ACTION_LABELS = {
 
 
 def register(app: Flask) -> None:
-    from app.payouts import models, pledge_models, standin_custodian  # noqa: F401  (tables)
-    from app.payouts import pledges, refunds, verify  # noqa: F401  (payable, handler, checks)
+    from app.campaigns.moderation import register_termination_hook
+    from app.core.plugins import register_audit_labels, register_periodic_jobs
+    from app.ledger.verify import register_check
+    from app.payments.payables import register_payable
+    from app.payments.refunds import register_refund_handler
+    from app.payouts import refunds
+    from app.payouts.commands import payouts_cli
+    from app.payouts.hooks import enqueue_refunds
+    from app.payouts.pledges import PledgeRepaymentPayable
+    from app.payouts.provider import register_payout_provider
     from app.payouts.staff_views import bp as staff_bp
+    from app.payouts.standin_custodian import StandinCustodian
+    from app.payouts.tasks import PERIODIC_JOBS
+    from app.payouts.verify import payouts_problems
     from app.payouts.views import bp as public_bp
-    from app.review.audit import ACTION_LABELS as audit_labels
 
-    audit_labels.update(ACTION_LABELS)
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
+    app.cli.add_command(payouts_cli)
+    register_payout_provider(app, "standin", StandinCustodian)
+    register_payable(app, PledgeRepaymentPayable())
+    register_refund_handler(app, refunds.PREFIX, refunds.on_refund_notice)
+    register_check(app, "payouts", payouts_problems)
+    register_check(app, "channel_fee_returns", refunds.channel_fee_return_problems)
+    register_termination_hook(app, enqueue_refunds)
+    register_audit_labels(app, PAYOUTS_AUDIT_LABELS)
+    register_periodic_jobs(app, *PERIODIC_JOBS)

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models_base import format_yuan, utcnow
 from app.payments import services as payments
 from app.payments.models import Payment
-from app.payments.payables import PaidOutcome, PaidPayment, PayableHandler, register_payable
+from app.payments.payables import PaidOutcome, PaidPayment, PayableHandler
 from app.payouts.accounts import pledge_custody
 from app.payouts.allocation import even_parts
 from app.payouts.errors import PayoutError
@@ -266,6 +266,3 @@ def mark_broken(now: datetime | None = None) -> int:
                    f"/pledges/{pledge.id}")
     db.session.commit()
     return len(ids)
-
-
-register_payable(PledgeRepaymentPayable())

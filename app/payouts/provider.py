@@ -17,7 +17,9 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import current_app
+from flask import Flask, current_app
+
+from app.core.plugins import registry
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +58,18 @@ class PayoutProvider(abc.ABC):
     def query(self, transfer_id: str) -> TransferResult | None: ...
 
 
-_factories: dict[str, Callable[[], PayoutProvider]] = {}
+def _factories(app: Flask | None = None) -> dict[str, Callable[[], PayoutProvider]]:
+    return registry("payout_providers", dict, app)
 
 
-def register_payout_provider(name: str, factory: Callable[[], PayoutProvider]) -> None:
-    _factories[name] = factory
+def register_payout_provider(app: Flask, name: str,
+                             factory: Callable[[], PayoutProvider]) -> None:
+    _factories(app)[name] = factory
 
 
 def get_payout_provider() -> PayoutProvider:
     name = current_app.config.get("PAYOUT_PROVIDER", "standin")
     if name == "standin":
-        from app.payouts import standin_custodian  # noqa: F401  (registers itself)
-
         if not (current_app.config.get("TESTING") or current_app.config.get("EMBEDDED")):
             log.warning("payouts go to the stand-in custodian: no real custodian is configured")
-    return _factories[name]()
+    return _factories()[name]()

@@ -35,7 +35,7 @@ from app.models_base import format_yuan, utcnow
 from app.payments.fees import fee_returned, refund_for_net
 from app.payments.models import NoticeVerdict, Payment, PaymentState
 from app.payments.provider import ProviderError, get_provider
-from app.payments.refunds import RefundNotice, refund_notify_url, register_refund_handler
+from app.payments.refunds import RefundNotice, refund_notify_url
 from app.payouts.accounts import (FORWARD_FUND, REFUND_CLEARING, SOURCE_FORWARD, SOURCE_REFUND,
                                   campaign_custody)
 from app.payouts.allocation import pro_rata
@@ -44,7 +44,6 @@ from app.payouts.funds import custody_balance, lock_campaign, unsettled_refunds
 from app.payouts.models import (DonationRefund, RefundStatus, Withdrawal, WithdrawalStatus,
                                 add_notice)
 from app.payouts.pledge_models import FundEntry, FundEntryKind
-from app.ledger.verify import register_check
 from app.review.audit import record_audit
 
 log = logging.getLogger(__name__)
@@ -274,7 +273,3 @@ def channel_fee_return_problems() -> list[str]:
                             "fen of fee")
     problems += [f"ledger fee return {ref} has no refund" for ref in booked]
     return problems
-
-
-register_refund_handler(PREFIX, on_refund_notice)
-register_check("channel_fee_returns", channel_fee_return_problems)

@@ -9,6 +9,7 @@ from app.auth.decorators import staff_required
 from app.auth.models import StaffRole
 from app.campaigns.forms import ActionForm
 from app.campaigns.models import Campaign
+from app.core.params import id_arg
 from app.extensions import db
 from app.payouts import disclosure as queries
 from app.payouts import documents, refunds, withdrawals
@@ -34,7 +35,7 @@ def index():
         reason_form=ReasonForm())
 
 
-@bp.get("/withdrawals/<int:withdrawal_id>")
+@bp.get("/withdrawals/<id:withdrawal_id>")
 @staff_required(StaffRole.finance)
 def withdrawal(withdrawal_id: int):
     item = db.session.get(Withdrawal, withdrawal_id)
@@ -55,7 +56,7 @@ def withdrawal(withdrawal_id: int):
         reason_form=ReasonForm(), action_form=ActionForm())
 
 
-@bp.post("/withdrawals/<int:withdrawal_id>/<any(approve, reject):decision>")
+@bp.post("/withdrawals/<id:withdrawal_id>/<any(approve, reject):decision>")
 @staff_required(StaffRole.finance)
 def decide(withdrawal_id: int, decision: str):
     form = ReasonForm()
@@ -75,7 +76,7 @@ def decide(withdrawal_id: int, decision: str):
     return redirect(url_for(".withdrawal", withdrawal_id=withdrawal_id))
 
 
-@bp.post("/documents/<int:document_id>/<any(approve, reject):decision>")
+@bp.post("/documents/<id:document_id>/<any(approve, reject):decision>")
 @staff_required(StaffRole.finance)
 def decide_document(document_id: int, decision: str):
     form = ReasonForm()
@@ -91,7 +92,7 @@ def decide_document(document_id: int, decision: str):
     return redirect(request.form.get("next") or url_for(".index"))
 
 
-@bp.get("/campaigns/<int:campaign_id>/refunds")
+@bp.get("/campaigns/<id:campaign_id>/refunds")
 @staff_required(StaffRole.finance)
 def campaign_refunds(campaign_id: int):
     campaign = db.session.get(Campaign, campaign_id)
@@ -103,7 +104,7 @@ def campaign_refunds(campaign_id: int):
         action_form=ActionForm(), reason_form=ReasonForm())
 
 
-@bp.post("/campaigns/<int:campaign_id>/refunds/start")
+@bp.post("/campaigns/<id:campaign_id>/refunds/start")
 @staff_required(StaffRole.finance)
 def start_refunds(campaign_id: int):
     if ActionForm().validate_on_submit():
@@ -121,11 +122,11 @@ def start_refunds(campaign_id: int):
     return redirect(url_for(".campaign_refunds", campaign_id=campaign_id))
 
 
-@bp.post("/refunds/<int:refund_id>/retry")
+@bp.post("/refunds/<id:refund_id>/retry")
 @staff_required(StaffRole.finance)
 def retry_refund(refund_id: int):
     form = ReasonForm()
-    campaign_id = request.form.get("campaign_id", type=int)
+    campaign_id = id_arg(request.form, "campaign_id", "筹款编号")
     if form.validate_on_submit():
         try:
             refund = refunds.retry_failed(refund_id, current_user._get_current_object(),

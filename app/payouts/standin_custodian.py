@@ -23,7 +23,7 @@ from app.core.templating import mask_name
 from app.extensions import db
 from app.models_base import created_at_column, fen_column, utcnow
 from app.payouts.provider import (PayoutProvider, PayoutUnavailable, TransferRequest,
-                                  TransferResult, register_payout_provider)
+                                  TransferResult)
 
 _faults: list[str] = []
 _lock = threading.Lock()
@@ -118,6 +118,3 @@ def transfers_made(transfer_id: str | None = None) -> int:
         if transfer_id is not None:
             query = query.where(TRANSFERS.c.transfer_id == transfer_id)
         return len(conn.execute(query).all())
-
-
-register_payout_provider("standin", StandinCustodian)

@@ -1,7 +1,7 @@
 """Jobs of the payouts package. Each takes ids (or nothing) and is idempotent; those that talk
 to WeChat or the custodian are enqueued with rq's Retry and raise to be retried.
 
-Periodic (gathered by app/scheduling.py): `reconcile_money_out` (withdrawal transfers, refunds,
+Periodic (PERIODIC_JOBS, registered by app/payouts/__init__.py): `reconcile_money_out` (withdrawal transfers, refunds,
 pledge shares left unsettled), `pledge_tick` (reminders due, broken pledges) and
 `allocate_fund_job` (the pay-it-forward fund's daily grants).
 """
@@ -12,6 +12,7 @@ from datetime import datetime
 
 from flask import current_app
 
+from app.core.plugins import PeriodicJob
 from app.extensions import db, jobs
 from app.payouts import distribution, refunds, reminders, withdrawals
 from app.payouts.errors import RetryLater
@@ -147,7 +148,6 @@ def allocate_fund_job() -> int:
 RECONCILE_SECONDS = 300
 PLEDGE_TICK_SECONDS = 3600
 FUND_SECONDS = 24 * 3600
-# (function, interval in seconds, queue) — for app/scheduling.py to gather.
-PERIODIC_JOBS = [(reconcile_money_out, RECONCILE_SECONDS, "payments"),
-                 (pledge_tick, PLEDGE_TICK_SECONDS, "notifications"),
-                 (allocate_fund_job, FUND_SECONDS, "payments")]
+PERIODIC_JOBS = [PeriodicJob(reconcile_money_out, RECONCILE_SECONDS, "payments"),
+                 PeriodicJob(pledge_tick, PLEDGE_TICK_SECONDS, "notifications"),
+                 PeriodicJob(allocate_fund_job, FUND_SECONDS, "payments")]

@@ -17,7 +17,6 @@ from sqlalchemy import and_, func, select
 from app.extensions import db
 from app.ledger.models import Account, Entry, LedgerTransaction
 from app.ledger.services import totals_by_account
-from app.ledger.verify import register_check
 from app.payouts.accounts import (FORWARD_FUND, SOURCE_FORWARD, SOURCE_REFUND, SOURCE_WITHDRAWAL,
                                   pledge_custody)
 from app.payouts.models import DonationRefund, RefundStatus, Withdrawal, WithdrawalStatus
@@ -147,6 +146,3 @@ def fund_problems() -> list[str]:
 def payouts_problems() -> list[str]:
     return (withdrawal_problems() + refund_problems() + negative_problems()
             + pledge_problems() + repayment_payment_problems() + fund_problems())
-
-
-register_check("payouts", payouts_problems)

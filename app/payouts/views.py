@@ -58,7 +58,7 @@ def payout_helpers():
 
 # --- withdrawals --------------------------------------------------------------------------
 
-@bp.route("/c/<int:campaign_id>/withdraw", methods=["GET", "POST"])
+@bp.route("/c/<id:campaign_id>/withdraw", methods=["GET", "POST"])
 @organizer_required
 def withdraw(campaign_id: int):
     campaign = _own_campaign(campaign_id)
@@ -98,7 +98,7 @@ def _withdraw_context(campaign: Campaign, form: WithdrawalForm) -> dict:
             "first_withdrawal": not any(w.status.value in ("approved", "paid") for w in history)}
 
 
-@bp.post("/c/<int:campaign_id>/withdrawals/<int:withdrawal_id>/cancel")
+@bp.post("/c/<id:campaign_id>/withdrawals/<id:withdrawal_id>/cancel")
 @organizer_required
 def cancel(campaign_id: int, withdrawal_id: int):
     campaign = _own_campaign(campaign_id)
@@ -111,7 +111,7 @@ def cancel(campaign_id: int, withdrawal_id: int):
     return redirect(url_for(".withdraw", campaign_id=campaign.id))
 
 
-@bp.post("/c/<int:campaign_id>/withdrawals/<int:withdrawal_id>/receipts")
+@bp.post("/c/<id:campaign_id>/withdrawals/<id:withdrawal_id>/receipts")
 @organizer_required
 def receipts(campaign_id: int, withdrawal_id: int):
     campaign = _own_campaign(campaign_id)
@@ -129,7 +129,7 @@ def receipts(campaign_id: int, withdrawal_id: int):
     return redirect(url_for(".withdraw", campaign_id=campaign.id))
 
 
-@bp.post("/c/<int:campaign_id>/statement")
+@bp.post("/c/<id:campaign_id>/statement")
 @organizer_required
 def statement(campaign_id: int):
     campaign = _own_campaign(campaign_id)
@@ -146,7 +146,7 @@ def statement(campaign_id: int):
     return redirect(url_for(".withdraw", campaign_id=campaign.id))
 
 
-@bp.get("/payout-files/<int:document_id>")
+@bp.get("/payout-files/<id:document_id>")
 def document_file(document_id: int):
     """Approved receipts are public (disclosure); anything else only to organizer and staff."""
     from app.review.views import private_file
@@ -169,7 +169,7 @@ def document_file(document_id: int):
 
 # --- pledges ------------------------------------------------------------------------------
 
-@bp.route("/c/<int:campaign_id>/pledge", methods=["GET", "POST"])
+@bp.route("/c/<id:campaign_id>/pledge", methods=["GET", "POST"])
 @organizer_required
 def new_pledge(campaign_id: int):
     campaign = _own_campaign(campaign_id)
@@ -195,7 +195,7 @@ def new_pledge(campaign_id: int):
                            ended=campaign.status == CampaignStatus.ended), status
 
 
-@bp.get("/pledges/<int:pledge_id>")
+@bp.get("/pledges/<id:pledge_id>")
 def pledge_page(pledge_id: int):
     pledge = db.session.get(Pledge, pledge_id)
     if pledge is None:
@@ -219,7 +219,7 @@ def pledge_page(pledge_id: int):
         paid=request.args.get("paid") == "1", today=pledges.china_today())
 
 
-@bp.post("/pledges/<int:pledge_id>/repay")
+@bp.post("/pledges/<id:pledge_id>/repay")
 @organizer_required
 def repay(pledge_id: int):
     form = RepayForm()
@@ -243,7 +243,7 @@ def repay(pledge_id: int):
     return redirect(url_for("payments.order", out_trade_no=payment.out_trade_no))
 
 
-@bp.post("/pledges/<int:pledge_id>/pass-on")
+@bp.post("/pledges/<id:pledge_id>/pass-on")
 @organizer_required
 def pass_on(pledge_id: int):
     if ActionForm().validate_on_submit():

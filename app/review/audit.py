@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, event, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.plugins import audit_labels
 from app.extensions import db
 from app.models_base import created_at_column
 
@@ -46,7 +47,7 @@ class AuditEntry(db.Model):
 
     @property
     def label(self) -> str:
-        return ACTION_LABELS.get(self.action, self.action)
+        return audit_labels().get(self.action, self.action)
 
     @property
     def changes(self) -> list[tuple[str, Any, Any]]:
@@ -66,7 +67,7 @@ def _refuse_delete(mapper, connection, target) -> None:
     raise RuntimeError("audit entries are append-only")
 
 
-ACTION_LABELS = {
+REVIEW_AUDIT_LABELS = {
     "document.approve": "材料通过",
     "document.reject": "材料驳回",
     "identity.verify": "实名核实通过",
@@ -82,11 +83,6 @@ ACTION_LABELS = {
     "report.request_documents": "要求补充材料",
     "report.freeze": "举报处理：冻结",
     "report.terminate": "举报处理：终止",
-    "staff.create": "创建员工账号",
-    "staff.role": "修改员工角色",
-    "staff.deactivate": "停用员工账号",
-    "staff.activate": "启用员工账号",
-    "staff.password": "重设员工密码",
 }
 
 

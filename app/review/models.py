@@ -14,7 +14,6 @@ from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import crypto, idcard
-from app.core.key_rotation import register_blind_index, register_encrypted_columns
 from app.core.templating import mask_name
 from app.extensions import db
 from app.models_base import created_at_column, updated_at_column
@@ -283,10 +282,3 @@ BADGE_LABELS = {
     "identity": ("身份已核实", "患者与发起人的身份证件及关系经平台核对"),
     "payee": ("收款账户已核实", "善款只能提现到经核实的收款账户"),
 }
-
-# `flask crypto rotate` re-encrypts these (app/core/key_rotation.py).
-register_encrypted_columns("review.identities", CampaignIdentity, "patient_name_enc",
-                           "patient_id_enc", "organizer_name_enc", "organizer_id_enc")
-register_encrypted_columns("review.payees", Payee, "account_name_enc", "account_number_enc")
-register_blind_index("review.patient_id_index", CampaignIdentity, index="patient_id_index",
-                     source="patient_id_enc", purpose="patient-id")

@@ -12,7 +12,7 @@ from app.review.uploads import UploadError, check_uploads
 from app.review.views import bp
 
 
-@bp.route("/c/<int:campaign_id>/report", methods=["GET", "POST"])
+@bp.route("/c/<id:campaign_id>/report", methods=["GET", "POST"])
 @login_required
 def report(campaign_id: int):
     if getattr(current_user, "is_staff", False):

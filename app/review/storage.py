@@ -16,7 +16,6 @@ from flask import current_app
 
 from app.core import crypto
 from app.core.files import StorageFull, write_whole
-from app.core.key_rotation import register_encrypted_files
 
 __all__ = ["DocumentStorage", "LocalStorage", "StorageError", "StorageFull", "delete_all",
            "get_storage", "put_all"]
@@ -78,13 +77,11 @@ def get_storage() -> DocumentStorage:
     return LocalStorage(Path(current_app.config["UPLOAD_DIR"]) / "private")
 
 
-def _encrypted_files() -> list[Path]:
+def encrypted_files() -> list[Path]:
     """The local store's files; another backend encrypts (and rotates) on its own."""
     storage = get_storage()
     return storage.paths() if isinstance(storage, LocalStorage) else []
 
-
-register_encrypted_files("review.private_documents", _encrypted_files)
 
 
 def put_all(blobs: list[bytes]) -> list[str]:

@@ -46,7 +46,7 @@ def _own_campaign(campaign_id: int) -> Campaign:
 
 # --- the organizer's documents page --------------------------------------------------------------
 
-@bp.get("/c/<int:campaign_id>/documents")
+@bp.get("/c/<id:campaign_id>/documents")
 @login_required
 def documents(campaign_id: int):
     _organizer()
@@ -76,7 +76,7 @@ def documents(campaign_id: int):
         can_edit_payee=campaign.status in services.PAYEE_STATUSES)
 
 
-@bp.post("/c/<int:campaign_id>/documents")
+@bp.post("/c/<id:campaign_id>/documents")
 @login_required
 def upload(campaign_id: int):
     _organizer()
@@ -93,7 +93,7 @@ def upload(campaign_id: int):
     return redirect(url_for(".documents", campaign_id=campaign.id, _anchor="kind-" + form.kind.data))
 
 
-@bp.post("/c/<int:campaign_id>/documents/<int:document_id>/remove")
+@bp.post("/c/<id:campaign_id>/documents/<id:document_id>/remove")
 @login_required
 def remove(campaign_id: int, document_id: int):
     _organizer()
@@ -109,7 +109,7 @@ def remove(campaign_id: int, document_id: int):
     return redirect(url_for(".documents", campaign_id=campaign.id))
 
 
-@bp.post("/c/<int:campaign_id>/identity")
+@bp.post("/c/<id:campaign_id>/identity")
 @login_required
 def identity(campaign_id: int):
     _organizer()
@@ -128,7 +128,7 @@ def identity(campaign_id: int):
     return redirect(url_for(".documents", campaign_id=campaign.id, _anchor="identity"))
 
 
-@bp.post("/c/<int:campaign_id>/payee")
+@bp.post("/c/<id:campaign_id>/payee")
 @login_required
 def payee(campaign_id: int):
     _organizer()
@@ -146,7 +146,7 @@ def payee(campaign_id: int):
     return redirect(url_for(".documents", campaign_id=campaign.id, _anchor="payee"))
 
 
-@bp.post("/c/<int:campaign_id>/documents/submit")
+@bp.post("/c/<id:campaign_id>/documents/submit")
 @login_required
 def submit(campaign_id: int):
     _organizer()
@@ -170,7 +170,7 @@ def _back(campaign: Campaign, *messages: str):
 
 # --- private files -------------------------------------------------------------------------------
 
-@bp.get("/documents/<int:document_id>")
+@bp.get("/documents/<id:document_id>")
 def document_file(document_id: int):
     """The owner and staff only; anyone else gets the same 404 as for a missing document."""
     document = db.session.get(CampaignDocument, document_id)
@@ -183,7 +183,7 @@ def document_file(document_id: int):
     return private_file(services.read_document, document, f"document-{document.id}")
 
 
-@bp.get("/reports/evidence/<int:evidence_id>")
+@bp.get("/reports/evidence/<id:evidence_id>")
 def evidence_file(evidence_id: int):
     evidence = db.session.get(reports.ReportEvidence, evidence_id)
     if evidence is None:

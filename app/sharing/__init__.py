@@ -1,1 +1,17 @@
-"""Sharing: share links forming a tree, visits, attribution, QR posters and certificates."""
+"""Sharing: share links forming a tree, visits, attribution, QR posters and certificates.
+
+Plugs in: its blueprint, `flask sharing`, the attribution of each paid donation
+(donation_paid) and the daily pruning of old posters."""
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from app.core.plugins import register_periodic_jobs
+    from app.sharing.commands import sharing_cli
+    from app.sharing.tasks import PERIODIC_JOBS, connect_donation_signal
+    from app.sharing.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(sharing_cli)
+    connect_donation_signal(app)
+    register_periodic_jobs(app, *PERIODIC_JOBS)

@@ -170,13 +170,21 @@ def store_poster(digest: str, data: bytes) -> Path:
     final = poster_path(digest)
     temporary = directory / f".{digest}.{secrets.token_hex(4)}.tmp"
     temporary.write_bytes(data)
+    _stamp_now(temporary)
     os.replace(temporary, final)
     return final
+
+
+def _stamp_now(path: Path) -> None:
+    """Set the modification time from our clock (time.time, as prune_posters compares with),
+    not the file system's (another host's on shared storage)."""
+    now = time.time()
+    os.utime(path, (now, now))
 
 
 def touch_poster(digest: str) -> None:
     """Mark a poster as wanted now (prune_posters removes those unwanted for a month)."""
     try:
-        os.utime(poster_path(digest))
+        _stamp_now(poster_path(digest))
     except OSError:
         log.info("poster %s vanished while being touched", digest)

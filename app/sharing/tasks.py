@@ -11,10 +11,13 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from flask import Flask
 from redis.exceptions import RedisError
 from rq import Retry
 
 from app.campaigns.models import Campaign
+from app.donations.signals import donation_paid
+from app.core.plugins import PeriodicJob
 from app.extensions import db, jobs
 from app.jobs import InlineJob
 from app.sharing import poster_store as store
@@ -79,16 +82,9 @@ def on_donation_paid(sender, donation_id: int, **extra) -> None:
                       "attribute-donations` catches up", donation_id)
 
 
-def connect_donation_signal() -> bool:
-    """Listen to donations (sharing depends on donations, never the reverse)."""
-    try:
-        from app.donations.signals import donation_paid
-    except ImportError:
-        log.warning("app.donations.signals.donation_paid is missing: donations are attributed "
-                    "only by `flask sharing attribute-donations`")
-        return False
-    donation_paid.connect(on_donation_paid)
-    return True
+def connect_donation_signal(app: Flask) -> None:
+    """Listen to `app`'s paid donations (sharing depends on donations, never the reverse)."""
+    donation_paid.connect(on_donation_paid, sender=app)
 
 
 def _render(content: PosterContent, campaign: Campaign) -> str:
@@ -196,6 +192,9 @@ def prune_posters(max_age_days: int = POSTER_MAX_AGE_DAYS) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+PERIODIC_JOBS = [PeriodicJob(prune_posters, 24 * 3600, "posters")]
 
 
 # ---------------------------------------------------------------- pre-rendering

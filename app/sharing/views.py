@@ -37,11 +37,6 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 IMMUTABLE_MAX_AGE = 365 * 24 * 3600
 
 
-@bp.record_once
-def _listen_to_donations(state) -> None:
-    tasks.connect_donation_signal()
-
-
 # ---------------------------------------------------------------- the visitor cookie
 
 def _user_id() -> int | None:
@@ -131,7 +126,7 @@ def _limit_key() -> str:
     return f"visitor:{visitor_id}" if visitor_id else f"ip:{request.remote_addr}"
 
 
-@bp.post("/c/<int:campaign_id>/share/link")
+@bp.post("/c/<id:campaign_id>/share/link")
 @limiter.limit("60/minute", key_func=_limit_key)
 def share_link(campaign_id: int):
     campaign = _viewable_campaign(campaign_id)
@@ -195,7 +190,7 @@ def card_image():
 
 # ---------------------------------------------------------------- figures
 
-@bp.get("/c/<int:campaign_id>/share")
+@bp.get("/c/<id:campaign_id>/share")
 def my_shares(campaign_id: int):
     campaign = _viewable_campaign(campaign_id)
     user_id, visitor_id = _user_id(), _visitor_id()
@@ -204,7 +199,7 @@ def my_shares(campaign_id: int):
                            is_owner=is_organizer(campaign, current_user))
 
 
-@bp.get("/c/<int:campaign_id>/ambassadors")
+@bp.get("/c/<id:campaign_id>/ambassadors")
 @login_required
 def ambassadors(campaign_id: int):
     campaign = _viewable_campaign(campaign_id)
@@ -217,7 +212,7 @@ def ambassadors(campaign_id: int):
 
 # ---------------------------------------------------------------- posters
 
-@bp.post("/c/<int:campaign_id>/poster")
+@bp.post("/c/<id:campaign_id>/poster")
 @limiter.limit("20/minute", key_func=_limit_key)
 def poster(campaign_id: int):
     campaign = _viewable_campaign(campaign_id)
@@ -229,7 +224,7 @@ def poster(campaign_id: int):
     return _after_request(tasks.request_share_poster(link, campaign), campaign.id)
 
 
-@bp.post("/donations/<int:donation_id>/certificate")
+@bp.post("/donations/<id:donation_id>/certificate")
 @limiter.limit("20/minute", key_func=_limit_key)
 @login_required
 def certificate(donation_id: int):

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 from flask import flash, redirect, render_template, request, url_for
 
 from app.auth.decorators import staff_required
+from app.core.params import id_arg, page_arg_or_first
 from app.review import audit
-from app.review.audit import ACTION_LABELS
+from app.core.plugins import audit_labels
 from app.staff import services
 from app.staff.forms import EmptyForm, StaffCreateForm, StaffPasswordForm, StaffRoleForm
 from app.staff.views import ADMINS, bp, me
@@ -40,7 +41,7 @@ def create_account():
     return accounts(create_form=form, status=422)
 
 
-@bp.post("/accounts/<int:staff_id>/<action>")
+@bp.post("/accounts/<id:staff_id>/<action>")
 @staff_required(*ADMINS)
 def account_action(staff_id: int, action: str):
     if action == "role":
@@ -82,12 +83,12 @@ def audit_log():
     query = audit.AuditQuery(
         q=args.get("q", "").strip()[:50], action=args.get("action", ""),
         target_type=args.get("target_type", ""),
-        campaign_id=args.get("campaign_id", type=int),
-        staff_id=args.get("staff_id", type=int),
+        campaign_id=id_arg(args, "campaign_id", "筹款编号"),
+        staff_id=id_arg(args, "staff_id", "操作人"),
         since=_day(args.get("since")), until=_day(args.get("until"), end=True))
-    pagination = audit.search(query, page=args.get("page", 1, type=int) or 1)
+    pagination = audit.search(query, page=page_arg_or_first(args))
     return render_template("staff/audit.html", pagination=pagination, query=query,
-                           actions=sorted(ACTION_LABELS.items()), target_types=TARGET_TYPES,
+                           actions=sorted(audit_labels().items()), target_types=TARGET_TYPES,
                            staff_list=services.all_staff(), args=args)
 
 

@@ -29,7 +29,7 @@ def report_queue():
     return render_template("staff/reports.html", reports=reports.report_queue())
 
 
-@bp.get("/reports/<int:report_id>")
+@bp.get("/reports/<id:report_id>")
 @staff_required(*REVIEWERS)
 def report_detail(report_id: int):
     report = _report(report_id)
@@ -39,7 +39,7 @@ def report_detail(report_id: int):
                            can_terminate=me().has_role(*ADMINS))
 
 
-@bp.post("/reports/<int:report_id>/<action>")
+@bp.post("/reports/<id:report_id>/<action>")
 @staff_required(*REVIEWERS)
 def handle_report(report_id: int, action: str):
     if action not in ACTIONS:

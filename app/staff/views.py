@@ -57,7 +57,7 @@ def _pending_payees():
                                    .order_by(Payee.updated_at)))
 
 
-@bp.get("/campaigns/<int:campaign_id>")
+@bp.get("/campaigns/<id:campaign_id>")
 @staff_required()
 def review(campaign_id: int):
     return _render_review(_campaign(campaign_id))
@@ -87,7 +87,7 @@ def _render_review(campaign, approve_form=None, reject_form=None, status: int = 
         reason_form=ReasonForm(formdata=None)), status
 
 
-@bp.post("/campaigns/<int:campaign_id>/documents/<int:document_id>")
+@bp.post("/campaigns/<id:campaign_id>/documents/<id:document_id>")
 @staff_required(*REVIEWERS)
 def decide_document(campaign_id: int, document_id: int):
     campaign = _campaign(campaign_id)
@@ -101,7 +101,7 @@ def decide_document(campaign_id: int, document_id: int):
     return redirect(url_for(".review", campaign_id=campaign.id, _anchor=f"doc-{document.id}"))
 
 
-@bp.post("/campaigns/<int:campaign_id>/identity")
+@bp.post("/campaigns/<id:campaign_id>/identity")
 @staff_required(*REVIEWERS)
 def check_identity(campaign_id: int):
     campaign = _campaign(campaign_id)
@@ -112,7 +112,7 @@ def check_identity(campaign_id: int):
     return redirect(url_for(".review", campaign_id=campaign.id, _anchor="identity"))
 
 
-@bp.post("/campaigns/<int:campaign_id>/payee")
+@bp.post("/campaigns/<id:campaign_id>/payee")
 @staff_required(*FINANCE)
 def check_payee(campaign_id: int):
     campaign = _campaign(campaign_id)
@@ -123,7 +123,7 @@ def check_payee(campaign_id: int):
     return redirect(url_for(".review", campaign_id=campaign.id, _anchor="payee"))
 
 
-@bp.post("/campaigns/<int:campaign_id>/approve")
+@bp.post("/campaigns/<id:campaign_id>/approve")
 @staff_required(*REVIEWERS)
 def approve(campaign_id: int):
     campaign = _campaign(campaign_id)
@@ -136,7 +136,7 @@ def approve(campaign_id: int):
     return redirect(url_for(".review", campaign_id=campaign.id))
 
 
-@bp.post("/campaigns/<int:campaign_id>/reject")
+@bp.post("/campaigns/<id:campaign_id>/reject")
 @staff_required(*REVIEWERS)
 def reject(campaign_id: int):
     campaign = _campaign(campaign_id)
@@ -149,19 +149,19 @@ def reject(campaign_id: int):
     return redirect(url_for(".review", campaign_id=campaign.id))
 
 
-@bp.post("/campaigns/<int:campaign_id>/freeze")
+@bp.post("/campaigns/<id:campaign_id>/freeze")
 @staff_required(*REVIEWERS)
 def freeze(campaign_id: int):
     return _moderate(campaign_id, moderation.freeze_campaign, "已冻结，捐款已暂停")
 
 
-@bp.post("/campaigns/<int:campaign_id>/unfreeze")
+@bp.post("/campaigns/<id:campaign_id>/unfreeze")
 @staff_required(*REVIEWERS)
 def unfreeze(campaign_id: int):
     return _moderate(campaign_id, moderation.unfreeze_campaign, "已解除冻结，恢复接受捐款")
 
 
-@bp.post("/campaigns/<int:campaign_id>/terminate")
+@bp.post("/campaigns/<id:campaign_id>/terminate")
 @staff_required(*ADMINS)
 def terminate(campaign_id: int):
     return _moderate(campaign_id, moderation.terminate_campaign, "筹款已终止")

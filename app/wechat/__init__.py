@@ -1,0 +1,13 @@
+"""WeChat: wechatpy clients pointed at a base URL, OAuth, the JS-SDK, tokens and messages.
+
+Plugs in: the periodic refresh of the access token and jsapi ticket."""
+from flask import Flask
+
+TOKEN_REFRESH_SECONDS = 300
+
+
+def register(app: Flask) -> None:
+    from app.core.plugins import PeriodicJob, register_periodic_jobs
+    from app.wechat.token_cache import refresh_wechat_tokens
+
+    register_periodic_jobs(app, PeriodicJob(refresh_wechat_tokens, TOKEN_REFRESH_SECONDS))

@@ -4,10 +4,8 @@ withdrawal review. Screenshots in tests/screenshots/money-*.png."""
 from __future__ import annotations
 
 import secrets
-from datetime import date
 
 import requests
-from freezegun import freeze_time
 from sqlalchemy import select
 
 from app.auth.models import StaffRole
@@ -17,6 +15,7 @@ from app.payouts.pledge_models import Repayment
 from app.review.uploads import check_bytes
 from tests.browser.conftest import SCREENSHOTS, phone_context
 from tests.browser.documents import paper_jpeg
+from tests.clock import days_ahead
 from tests.factories import StaffFactory, UserFactory
 from tests.payments.helpers import acknowledged, notice_for, post_notice
 from tests.payouts.helpers import donate, verified_campaign
@@ -102,14 +101,13 @@ def test_withdrawal_disclosure_and_pledge_pages(app, browser, live_server, db, s
     staff_phone.close()
 
     withdrawals.reject_withdrawal(waiting.id, finance, "请补充医生处方原件")
-    with freeze_time("2026-11-01 02:00:00"):
-        end_campaign(campaign, "筹款期限已到", by_staff=reviewer)
-        documents.save_statement(campaign.id, organizer,
-                                 "剩余 ¥11,076.20 将继续用于小雨出院后的复查和康复治疗，每一笔都会上传票据公示。")
-        pledge = pledges.create_pledge(campaign.id, organizer, total_fen=12_000_00,
-                                       schedule="monthly", instalments=12,
-                                       first_due=date(2026, 12, 1), destination="donors",
-                                       words="谢谢每一位帮助过小雨的人。等她康复，我们每个月还一点，把这份善意传下去。")
+    end_campaign(campaign, "筹款期限已到", by_staff=reviewer)
+    documents.save_statement(campaign.id, organizer,
+                             "剩余 ¥11,076.20 将继续用于小雨出院后的复查和康复治疗，每一笔都会上传票据公示。")
+    pledge = pledges.create_pledge(campaign.id, organizer, total_fen=12_000_00,
+                                   schedule="monthly", instalments=12,
+                                   first_due=days_ahead(30), destination="donors",
+                                   words="谢谢每一位帮助过小雨的人。等她康复，我们每个月还一点，把这份善意传下去。")
     payment = pledges.start_repayment(pledge.id, organizer, None, secrets.token_hex(12),
                                       "NATIVE", "127.0.0.1")
     paid = requests.post(f"{app.config['WECHAT_API_BASE']}standin/pay/{payment.out_trade_no}/pay",

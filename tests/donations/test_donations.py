@@ -149,10 +149,11 @@ def test_reaching_the_target_ends_the_campaign_in_the_payment_s_own_commit(clien
 
     def after_commit(session):
         with db.engine.connect() as other:
-            seen_after_commits.add(other.execute(
-                select(Payment.state, Campaign.status)
-                .where(Payment.id == watched["payment"], Campaign.id == watched["campaign"]))
-                .one())
+            state = other.execute(select(Payment.state).where(
+                Payment.id == watched["payment"])).scalar_one()
+            status = other.execute(select(Campaign.status).where(
+                Campaign.id == watched["campaign"])).scalar_one()
+            seen_after_commits.add((state, status))
 
     db.session.execute(update(Campaign).where(Campaign.id == live_campaign.id)
                        .values(target_fen=100_00))

@@ -16,10 +16,10 @@ from app.models_base import utcnow
 from app.mutual_aid import rounds, services
 from app.mutual_aid.models import Membership, MembershipStatus
 from app.mutual_aid.money_models import ItemKind, Round, RoundItem
+from tests.clock import next_day_of_month, years_ago
 from tests.factories import UserFactory
 
 _sequence = itertools.count(1)
-TODAY = date(2026, 12, 7)
 
 
 @pytest.fixture(autouse=True)
@@ -33,11 +33,18 @@ def plan(db):
     return services.seed_demo_plan()
 
 
-def id_number(birth: date = date(1990, 3, 7)) -> str:
-    return idcard.make_number("110101", birth, next(_sequence) % 1000)
+def round_day() -> date:
+    """The next 7th (China time), today included: an announce day of the demo plan, and its
+    round closes (14 days on) within the same month, so one year's cap covers both rounds."""
+    return next_day_of_month(7)
 
 
-def join(plan, user, relation: str = "self", birth: date = date(1990, 3, 7),
+def id_number(birth: date | None = None) -> str:
+    """A valid ID number; by default of someone aged 36."""
+    return idcard.make_number("110101", birth or years_ago(36), next(_sequence) % 1000)
+
+
+def join(plan, user, relation: str = "self", birth: date | None = None,
          name: str = "张三丰", source_campaign_id: int | None = None) -> Membership:
     return services.join(services.JoinRequest(
         plan_id=plan.id, user_id=user.id, real_name=name, id_number=id_number(birth),
@@ -75,8 +82,8 @@ def owe(plan, *amounts: int, kind: ItemKind = ItemKind.claim, membership=None) -
     return items
 
 
-def announce(plan, run_jobs, today: date = TODAY) -> Round:
-    round_ = rounds.announce_round(plan.id, today)
+def announce(plan, run_jobs, today: date | None = None) -> Round:
+    round_ = rounds.announce_round(plan.id, today or round_day())
     assert round_ is not None
     run_jobs()
     _db.session.expire_all()

@@ -88,7 +88,8 @@ def test_a_bad_upload_or_date_is_refused_and_nothing_is_kept(app, plan):
     membership = members(plan, 1)[0]
     _, response = submit(app, membership, documents=[upload(gif_bytes(), "x.gif")])
     assert response.status_code == 422 and "JPG" in response.get_data(as_text=True)
-    _, response = submit(app, membership, diagnosed_on="2001-01-01")
+    before_joining = china_today() - timedelta(days=365)     # they joined 200 days ago
+    _, response = submit(app, membership, diagnosed_on=before_joining.isoformat())
     assert response.status_code == 422 and "确诊日期" in response.get_data(as_text=True)
     assert db.session.scalars(select(Claim)).all() == []
 

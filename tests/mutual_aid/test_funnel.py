@@ -3,7 +3,7 @@
 import csv
 import io
 import re
-from datetime import date
+from datetime import timedelta
 
 import pytest
 from flask import render_template_string
@@ -14,10 +14,10 @@ from app.mutual_aid import funnel
 from app.mutual_aid.models import FunnelEvent, Membership
 from app.sharing import services as sharing
 from app.sharing.models import ShareChannel, ShareLink
+from tests.clock import days_ahead, travel_to
 from tests.factories import CampaignFactory, UserFactory
 from tests.mutual_aid.conftest import id_number
 
-DAY1, DAY2 = date(2026, 12, 1), date(2026, 12, 2)
 V1, V2, V3, V4 = ("a" * 32, "b" * 32, "c" * 32, "d" * 32)
 
 
@@ -30,37 +30,43 @@ def share_link(campaign, sharer):
 
 
 @pytest.fixture()
-def scenario(live_campaign, patient, monkeypatch):
+def days():
+    """The scenario's two (China) days: the day before yesterday and yesterday."""
+    return days_ahead(-2), days_ahead(-1)
+
+
+@pytest.fixture()
+def scenario(live_campaign, patient, days):
     other = CampaignFactory(organizer=patient)
     u1, u2 = UserFactory(), UserFactory()
     link = share_link(live_campaign, patient)
-    day = {"value": DAY1}
-    monkeypatch.setattr(funnel, "china_today", lambda: day["value"])
     step = funnel.record_step
     # Day 1. v1 arrives through Moments, looks twice, signs in as u2, donates, does not join.
-    sharing.record_visit(link.token, ShareChannel.moments, None, V1)
-    step("campaign_view", live_campaign.id, visitor_id=V1)
-    step("campaign_view", live_campaign.id, visitor_id=V1)
-    sharing.link_visitor(u2.id, V1)
-    step("donate_started", live_campaign.id, user_id=u2.id, visitor_id=V1)
-    step("donation_paid", live_campaign.id, user_id=u2.id)          # from the notify callback
-    step("invitation_shown", live_campaign.id, user_id=u2.id, visitor_id=V1)
-    step("invitation_clicked", live_campaign.id, user_id=u2.id, visitor_id=V1)
-    # v2 comes straight to the page and leaves.
-    step("campaign_view", live_campaign.id, visitor_id=V2)
-    # u1 (signed in, cookie v3) arrives from a chat and goes all the way.
-    sharing.record_visit(link.token, ShareChannel.chat, u1.id, V3)
-    for name in funnel.STEPS:
-        step(name, live_campaign.id, user_id=u1.id, visitor_id=V3)
+    with travel_to(days[0]):
+        sharing.record_visit(link.token, ShareChannel.moments, None, V1)
+        step("campaign_view", live_campaign.id, visitor_id=V1)
+        step("campaign_view", live_campaign.id, visitor_id=V1)
+        sharing.link_visitor(u2.id, V1)
+        step("donate_started", live_campaign.id, user_id=u2.id, visitor_id=V1)
+        step("donation_paid", live_campaign.id, user_id=u2.id)      # from the notify callback
+        step("invitation_shown", live_campaign.id, user_id=u2.id, visitor_id=V1)
+        step("invitation_clicked", live_campaign.id, user_id=u2.id, visitor_id=V1)
+        # v2 comes straight to the page and leaves.
+        step("campaign_view", live_campaign.id, visitor_id=V2)
+        # u1 (signed in, cookie v3) arrives from a chat and goes all the way.
+        sharing.record_visit(link.token, ShareChannel.chat, u1.id, V3)
+        for name in funnel.STEPS:
+            step(name, live_campaign.id, user_id=u1.id, visitor_id=V3)
     # Day 2. u1 looks again; v4 opens the other campaign directly.
-    day["value"] = DAY2
-    step("campaign_view", live_campaign.id, user_id=u1.id, visitor_id=V3)
-    step("campaign_view", other.id, visitor_id=V4)
+    with travel_to(days[1]):
+        step("campaign_view", live_campaign.id, user_id=u1.id, visitor_id=V3)
+        step("campaign_view", other.id, visitor_id=V4)
     return live_campaign, other
 
 
-def test_the_scripted_scenario_matches_the_hand_count(scenario):
+def test_the_scripted_scenario_matches_the_hand_count(scenario, days):
     first, other = scenario
+    day1, day2 = days
     assert db.session.scalar(select(func.count()).select_from(FunnelEvent)) == 16
     overall = funnel.counts()[None]
     assert overall == {"campaign_view": 4, "donate_started": 2, "donation_paid": 2,
@@ -73,18 +79,18 @@ def test_the_scripted_scenario_matches_the_hand_count(scenario):
     assert by_channel["chat"] == dict.fromkeys(funnel.STEPS, 1)
     assert by_channel["direct"]["campaign_view"] == 2 and sum(by_channel["direct"].values()) == 2
     by_day = funnel.counts(by="day")
-    assert by_day[DAY1]["campaign_view"] == 3 and by_day[DAY2]["campaign_view"] == 2
+    assert by_day[day1]["campaign_view"] == 3 and by_day[day2]["campaign_view"] == 2
     by_campaign = funnel.counts(by="campaign")
     assert by_campaign[first.id]["campaign_view"] == 3
     assert by_campaign[other.id]["campaign_view"] == 1
-    only_day2 = funnel.counts(funnel.Filters(since=DAY2))[None]
+    only_day2 = funnel.counts(funnel.Filters(since=day2))[None]
     assert only_day2["campaign_view"] == 2 and only_day2["donation_paid"] == 0
     figures = funnel.figures(overall)
     assert figures[1].from_previous == 0.5 and figures[-1].from_first == 0.25
 
 
-def test_csv_export_and_dashboard(scenario, staff_client, donor_client):
-    window = "since=2026-11-01&until=2026-12-31"
+def test_csv_export_and_dashboard(scenario, days, staff_client, donor_client):
+    window = f"since={days[0] - timedelta(days=30)}&until={days[1] + timedelta(days=29)}"
     response = staff_client.get(f"/staff/mutual-aid/funnel.csv?by=channel&{window}")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))

@@ -16,7 +16,8 @@ from app.mutual_aid.money_models import ChargeStatus, ShareCharge
 from app.mutual_aid.services import JoinRequest, MutualAidError
 from tests.factories import UserFactory
 from tests.payments.helpers import acknowledged, notice_for, post_notice
-from tests.mutual_aid.conftest import TODAY, announce, id_number, join, members, owe
+from tests.clock import years_ago
+from tests.mutual_aid.conftest import announce, id_number, join, members, owe
 
 
 def request_for(plan, user, **overrides) -> JoinRequest:
@@ -27,7 +28,7 @@ def request_for(plan, user, **overrides) -> JoinRequest:
 
 
 def test_joining_stores_the_id_encrypted_and_starts_the_waiting_period(plan, donor):
-    number = id_number(date(1988, 5, 20))
+    number = id_number(years_ago(38))
     membership = services.join(request_for(plan, donor, id_number=number, real_name="王 小 明"))
     assert membership.status == MembershipStatus.waiting
     assert number not in (membership.id_enc, membership.id_index)
@@ -82,7 +83,7 @@ def test_one_live_membership_per_person_but_rejoining_after_leaving(plan, donor)
 
 def test_family_members_join_under_one_payer(plan, donor):
     join(plan, donor)
-    join(plan, donor, relation="child", birth=date(2015, 6, 1), name="王小宝")
+    join(plan, donor, relation="child", birth=years_ago(11), name="王小宝")
     assert [m.relation_label for m in services.memberships_of(donor.id)] == ["本人", "子女"]
 
 
@@ -123,7 +124,7 @@ def test_unpaid_after_grace_suspends_then_paying_brings_the_member_back(plan, ru
     # A suspended member shares no new round…
     owe(plan, 4_00)
     third = members(plan, 1)[0]
-    second = announce(plan, run_jobs, today=TODAY + timedelta(days=14))
+    second = announce(plan, run_jobs, today=round_.announced_on + timedelta(days=14))
     assert second.members == 1
     # …and comes back by paying what is overdue, by WeChat Pay.
     payment = wallet.start_share_payment(db.session.get(User, payer.user_id), plan.id,

@@ -16,7 +16,8 @@ from app.mutual_aid.accounts import FEE_CLEARING, PAYOUT_CLEARING, plan_custody,
 from app.mutual_aid.money_models import (ChargeStatus, Round, RoundItem, RoundStatus,
                                          ShareBatch, ShareCharge, WalletRefundStatus)
 from app.mutual_aid.services import MutualAidError
-from tests.mutual_aid.conftest import TODAY, announce, members, owe
+from tests.clock import travel_to
+from tests.mutual_aid.conftest import announce, members, owe, round_day
 from tests.payments.helpers import acknowledged, notice_for, post_notice
 
 
@@ -35,7 +36,8 @@ def pay_by_wechat(client, user_id, plan):
 def test_a_round_charges_every_sharing_member_exactly(plan, run_jobs):
     people = members(plan, 7) + members(plan, 2, aged=False)   # waiting members share too
     owe(plan, 1_000_01, 50_00)
-    round_ = announce(plan, run_jobs)
+    day = round_day()
+    round_ = announce(plan, run_jobs, day)
     assert round_.status == RoundStatus.announced and round_.members == 9
     assert round_.fee_fen == (1_000_01 + 50_00) * 800 // 10_000
     rows = charges(round_.id)
@@ -45,10 +47,10 @@ def test_a_round_charges_every_sharing_member_exactly(plan, run_jobs):
     for c in rows:
         assert c.amount_fen == apportionment.share_at(c.position, 9, round_.base_share_fen,
                                                       round_.remainder, round_.remainder_offset)
-    assert (round_.due_on, round_.close_on) == (TODAY + timedelta(days=7),
-                                                TODAY + timedelta(days=14))
-    assert rounds.announce_round(plan.id, TODAY).id == round_.id          # idempotent per day
-    assert rounds.announce_round(plan.id, TODAY + timedelta(days=1)) is None  # nothing owed
+    assert (round_.due_on, round_.close_on) == (day + timedelta(days=7),
+                                                day + timedelta(days=14))
+    assert rounds.announce_round(plan.id, day).id == round_.id          # idempotent per day
+    assert rounds.announce_round(plan.id, day + timedelta(days=1)) is None  # nothing owed
     assert verify() == []
 
 
@@ -57,7 +59,7 @@ def test_the_remainder_offset_rotates_between_rounds(plan, run_jobs):
     owe(plan, 7)   # 7 fen + 0 fee over 5 members: 1 each, 2 members pay 2
     first = announce(plan, run_jobs)
     owe(plan, 8)
-    second = announce(plan, run_jobs, TODAY + timedelta(days=14))
+    second = announce(plan, run_jobs, first.announced_on + timedelta(days=14))
     assert (first.remainder, first.remainder_offset) == (2, 0)
     assert (second.remainder, second.remainder_offset) == (3, 2)
     assert [c.amount_fen for c in charges(first.id)] == [2, 2, 1, 1, 1]
@@ -69,7 +71,7 @@ def test_the_yearly_cap_binds_and_nobody_pays_past_it(plan, run_jobs):
     owe(plan, 300_00)                                  # ¥75 each + fee: ¥81 each
     first = announce(plan, run_jobs)
     owe(plan, 400_00)                                  # would be ¥108 each: only ¥107 left
-    second = announce(plan, run_jobs, TODAY + timedelta(days=14))
+    second = announce(plan, run_jobs, first.announced_on + timedelta(days=14))
     assert not first.capped and first.max_share_fen == 81_00
     assert second.capped and second.cap_room_fen == 188_00 - 81_00
     assert second.total_fen == 4 * 107_00 and second.max_share_fen == 107_00
@@ -80,8 +82,8 @@ def test_the_yearly_cap_binds_and_nobody_pays_past_it(plan, run_jobs):
         .group_by(ShareCharge.membership_id)).all()
     assert all(total == 188_00 for _, total in per_member)
     owe(plan, 1_00)
-    assert rounds.announce_round(plan.id, TODAY + timedelta(days=7)) is None    # no room left
-    assert rounds.year_to_date_fen(plan.id, TODAY.year + 1) == 0
+    assert rounds.announce_round(plan.id, first.announced_on + timedelta(days=7)) is None  # full
+    assert rounds.year_to_date_fen(plan.id, first.year + 1) == 0
 
 
 def test_shares_paid_by_wechat_and_wallet_then_distributed(plan, run_jobs, client, standin):
@@ -143,17 +145,17 @@ def test_a_payment_for_shares_already_paid_goes_to_the_wallet(plan, run_jobs, cl
     assert verify() == []
 
 
-def test_the_tick_runs_the_calendar(plan, run_jobs, monkeypatch):
+def test_the_tick_runs_the_calendar(plan, run_jobs):
     members(plan, 2)
     owe(plan, 5_00)
-    monkeypatch.setattr(tasks.services, "china_today", lambda now=None: TODAY)
-    summary = tasks.tick()
-    run_jobs()
+    with travel_to(round_day()):
+        summary = tasks.tick()
+        run_jobs()
     assert summary["announced"] == 1
     round_ = db.session.scalars(select(Round)).one()
     db.session.refresh(round_)
     assert round_.status == RoundStatus.announced
-    monkeypatch.setattr(tasks.services, "china_today", lambda now=None: round_.close_on)
-    assert tasks.tick()["closed"] == 1
-    assert tasks.tick()["closed"] == 0
+    with travel_to(round_.close_on):
+        assert tasks.tick()["closed"] == 1
+        assert tasks.tick()["closed"] == 0
     assert verify() == []

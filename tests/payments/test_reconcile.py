@@ -7,7 +7,7 @@ from app.ledger.services import CHANNEL_FEES, balance
 from app.ledger.verify import verify
 from app.models_base import utcnow
 from app.payments.models import NoticeVerdict, Payment, PaymentNotice, PaymentState
-from app.payments.tasks import periodic_jobs, reconcile_pending_payments
+from app.payments.tasks import PERIODIC_JOBS, reconcile_pending_payments
 from app.wechat_standin.pay import mark_paid
 from tests.payments.helpers import (acknowledged, fee_count, fresh, ledger_count, notice_for,
                                     post_notice, start)
@@ -91,4 +91,4 @@ def test_the_payers_page_asks_wechat_when_the_notice_is_slow(app, standin, donor
 
 
 def test_periodic_jobs_name_the_reconciliation():
-    assert (reconcile_pending_payments, 300, "payments") in periodic_jobs()
+    assert (reconcile_pending_payments, 300, "payments") in PERIODIC_JOBS

@@ -3,12 +3,11 @@ over (travelled) time, and shown on the person's later campaigns."""
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import timedelta
 
 import pytest
 import requests
 from flask import current_app
-from freezegun import freeze_time
 from sqlalchemy import select
 
 from app.campaigns.services import end_campaign
@@ -20,14 +19,15 @@ from app.payouts.errors import PayoutError
 from app.payouts.pledge_models import (FundEntryKind, Pledge, Repayment, Share,
                                        ShareRoute, ShareStatus)
 from app.payouts.tasks import pledge_tick
+from tests.clock import china_today, days_ahead, month_end, next_date, travel_to
 from tests.payments.helpers import acknowledged, notice_for, post_notice
 from tests.payouts.helpers import donate, ledger_count
 
 
 def _pledge(campaign, organizer, total=1_000_00, schedule="monthly", count=2,
-            first_due=date(2027, 1, 15), destination="donors"):
+            first_due=None, destination="donors"):
     return pledges.create_pledge(campaign.id, organizer, total_fen=total, schedule=schedule,
-                                 instalments=count, first_due=first_due,
+                                 instalments=count, first_due=first_due or days_ahead(44),
                                  destination=destination, words="谢谢大家，我会努力回报。")
 
 
@@ -43,32 +43,31 @@ def repay(client, pledge, organizer, amount=None):
 
 @pytest.fixture()
 def ended(funded, staff):
-    with freeze_time("2026-12-01 02:00:00"):
-        end_campaign(funded, "筹款期限已到", by_staff=staff)
+    end_campaign(funded, "筹款期限已到", by_staff=staff)
     return funded
 
 
 def test_a_pledge_needs_an_ended_campaign_and_at_most_what_was_raised(funded, patient, staff):
-    with freeze_time("2026-12-01"):
-        with pytest.raises(PayoutError, match="筹款结束后才能许下诺言"):
-            _pledge(funded, patient)
-        end_campaign(funded, "已筹满", by_staff=staff)
-        with pytest.raises(PayoutError, match=r"诺言金额不能超过已筹金额 ¥2,000"):
-            _pledge(funded, patient, total=2_000_01)
-        with pytest.raises(PayoutError, match="还款日期需在明天之后"):
-            _pledge(funded, patient, first_due=date(2026, 12, 1))
-        pledge = _pledge(funded, patient, total=1_000_01, count=3, first_due=date(2027, 1, 31))
-        with pytest.raises(PayoutError, match="不能重复创建"):
-            _pledge(funded, patient)
+    january_31 = next_date(1, 31)   # monthly from the 31st: the end of February, then the 31st
+    with pytest.raises(PayoutError, match="筹款结束后才能许下诺言"):
+        _pledge(funded, patient)
+    end_campaign(funded, "已筹满", by_staff=staff)
+    with pytest.raises(PayoutError, match=r"诺言金额不能超过已筹金额 ¥2,000"):
+        _pledge(funded, patient, total=2_000_01)
+    with pytest.raises(PayoutError, match="还款日期需在明天之后"):
+        _pledge(funded, patient, first_due=china_today())
+    pledge = _pledge(funded, patient, total=1_000_01, count=3, first_due=january_31)
+    with pytest.raises(PayoutError, match="不能重复创建"):
+        _pledge(funded, patient)
+    year = january_31.year
     assert [(i.due_on, i.amount_fen) for i in pledge.instalments] == [
-        (date(2027, 1, 31), 333_34), (date(2027, 2, 28), 333_34), (date(2027, 3, 31), 333_33)]
+        (january_31, 333_34), (month_end(year, 2), 333_34), (month_end(year, 3), 333_33)]
     assert db.session.scalar(select(Pledge.id)) == pledge.id
 
 
 def test_repayments_are_distributed_exactly_and_donors_may_pass_theirs_on(
         client, ended, patient, donors, run_jobs):
-    with freeze_time("2026-12-02"):
-        pledge = _pledge(ended, patient)
+    pledge = _pledge(ended, patient)
     pledges.set_pass_on(pledge.id, donors[0], True)
     with pytest.raises(PayoutError, match="只有这笔筹款的捐款人"):
         pledges.set_pass_on(pledge.id, patient, True)
@@ -98,19 +97,19 @@ def test_repayments_are_distributed_exactly_and_donors_may_pass_theirs_on(
 
 
 def test_schedule_over_time_on_track_late_broken(client, ended, patient, donors, admin):
-    with freeze_time("2026-12-02"):
-        pledge = _pledge(ended, patient, total=600_00, count=3, first_due=date(2027, 1, 10))
-    with freeze_time("2027-01-09"):
+    pledge = _pledge(ended, patient, total=600_00, count=3, first_due=days_ahead(39))
+    first_due, second_due = (i.due_on for i in pledge.instalments[:2])
+    with travel_to(first_due - timedelta(days=1)):
         assert pledges.standing(pledge) == "on_track"
-    with freeze_time("2027-01-11"):
+    with travel_to(first_due + timedelta(days=1)):
         assert pledges.standing(pledge) == "late"
         repay(client, pledge, patient)
         db.session.expire_all()
         assert pledges.standing(db.session.get(Pledge, pledge.id)) == "on_track"
-    with freeze_time("2027-03-20"):   # February's instalment is 37 days late
+    with travel_to(second_due + timedelta(days=38)):   # the second instalment is 38 days late
         assert pledge_tick()["broken"] == 0
         assert pledges.standing(db.session.get(Pledge, pledge.id)) == "late"
-    with freeze_time("2027-04-12"):   # …and now 62 days: broken, closed
+    with travel_to(second_due + timedelta(days=61)):   # …and now 61: broken, closed
         assert pledge_tick()["broken"] == 1
         db.session.expire_all()
         assert pledges.standing(db.session.get(Pledge, pledge.id)) == "broken"
@@ -124,9 +123,8 @@ def test_the_record_follows_the_person_to_a_later_campaign(client, ended, patien
     from tests.payouts.helpers import verified_campaign
     from tests.review.helpers import patient_id
 
-    with freeze_time("2026-12-02"):
-        pledge = _pledge(ended, patient, total=300_00, count=1, schedule="once",
-                         first_due=date(2026, 12, 20))
+    pledge = _pledge(ended, patient, total=300_00, count=1, schedule="once",
+                     first_due=days_ahead(18))
     repay(client, pledge, patient)
     later = verified_campaign(patient, staff, finance, patient_id=patient_id(7))
     page = client.get(f"/c/{later.id}").get_data(as_text=True)
@@ -145,9 +143,8 @@ def test_pay_it_forward_fund_tops_up_live_campaigns_then_the_plan(
     from tests.review.helpers import patient_id
 
     monkeypatch.setattr(distribution, "GRANT_CAP_FEN", 1_000_00)
-    with freeze_time("2026-12-02"):
-        pledge = _pledge(ended, patient, total=2_000_00, count=1, schedule="once",
-                         first_due=date(2027, 6, 1), destination="forward")
+    pledge = _pledge(ended, patient, total=2_000_00, count=1, schedule="once",
+                     first_due=days_ahead(181), destination="forward")
     repay(client, pledge, patient)  # ¥2,000, all of it into the fund
     distribution.distribute(db.session.scalar(select(Repayment.id)))
     assert balance(FORWARD_FUND) == 2_000_00

@@ -2,10 +2,9 @@
 in-app notice, once each; scheduled on rq and moved on time by a worker's scheduler."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import timedelta
 
 import pytest
-from freezegun import freeze_time
 from sqlalchemy import select
 from wechatpy.exceptions import WeChatClientException
 
@@ -17,15 +16,14 @@ from app.payouts.models import PayoutNotice
 from app.payouts.pledge_models import Instalment, Reminder
 from app.payouts.tasks import pledge_tick
 from app.wechat_standin.messages import sent_messages
+from tests.clock import china_time, days_ahead, now, travel_to
 
 
 @pytest.fixture()
 def pledge(funded, patient, staff):
-    with freeze_time("2026-12-01 02:00:00"):
-        end_campaign(funded, "筹款期限已到", by_staff=staff)
-        return pledges.create_pledge(funded.id, patient, total_fen=1_000_00, schedule="monthly",
-                                     instalments=2, first_due=date(2027, 1, 15),
-                                     destination="donors")
+    end_campaign(funded, "筹款期限已到", by_staff=staff)
+    return pledges.create_pledge(funded.id, patient, total_fen=1_000_00, schedule="monthly",
+                                 instalments=2, first_due=days_ahead(45), destination="donors")
 
 
 def _messages(standin, openid):
@@ -38,19 +36,22 @@ def _notices(user_id):
 
 
 def test_reminded_three_days_before_once(pledge, patient, standin):
-    assert reminders.remind_at(date(2027, 1, 15)) == datetime(2027, 1, 12, 1, tzinfo=timezone.utc)
-    with freeze_time("2027-01-12 00:59:00"):   # 08:59 in China: not yet
+    first_due, second_due = (i.due_on for i in pledge.instalments)
+    reminder_day = first_due - timedelta(days=3)
+    assert reminders.remind_at(first_due) == china_time(reminder_day, 9)
+    with travel_to(china_time(reminder_day, 8, 59)):   # 08:59 in China: not yet
         assert pledge_tick()["reminded"] == 0
-    with freeze_time("2027-01-12 01:00:00"):
+    with travel_to(china_time(reminder_day, 9)):
         assert pledge_tick()["reminded"] == 1
         assert pledge_tick()["reminded"] == 0   # the next run sends nothing again
     sent = _messages(standin, patient.openid)
     assert len(sent) == 1
     assert sent[0]["data"]["keyword1"]["value"] == "第 1 期 ¥500"
-    assert sent[0]["data"]["keyword2"]["value"] == "2027年01月15日"
+    assert sent[0]["data"]["keyword2"]["value"] == f"{first_due:%Y年%m月%d日}"
     assert sent[0]["url"].endswith(f"/pledges/{pledge.id}")
-    assert _notices(patient.id) == ["第 1 期 ¥500 将于 2027年01月15日 到期。按时还款，让善意继续传递。"]
-    with freeze_time("2027-02-12 02:00:00"):   # the second instalment's turn
+    assert _notices(patient.id) == [
+        f"第 1 期 ¥500 将于 {first_due:%Y年%m月%d日} 到期。按时还款，让善意继续传递。"]
+    with travel_to(china_time(second_due - timedelta(days=3), 10)):   # the second one's turn
         assert pledge_tick()["reminded"] == 1
     assert len(_messages(standin, patient.openid)) == 2 and len(_notices(patient.id)) == 2
 
@@ -67,8 +68,9 @@ def test_a_wechat_failure_is_retried_without_a_second_notice(pledge, patient, st
         return real(*args, **kwargs)
 
     monkeypatch.setattr(reminders, "send_template", flaky)
-    instalment_id = db.session.scalar(select(Instalment.id).where(Instalment.seq == 1))
-    with freeze_time("2027-01-13 03:00:00"):
+    first = db.session.scalars(select(Instalment).where(Instalment.seq == 1)).one()
+    instalment_id = first.id
+    with travel_to(china_time(first.due_on - timedelta(days=2), 11)):
         with pytest.raises(RetryLater):
             reminders.send(instalment_id)
         assert "45009" in db.session.scalar(select(Reminder.wechat_error))
@@ -80,18 +82,20 @@ def test_a_wechat_failure_is_retried_without_a_second_notice(pledge, patient, st
 
 def test_scheduled_on_rq_and_sent_by_a_worker_with_its_scheduler(funded, patient, staff,
                                                                  standin):
-    """Made in (frozen) 2025; the worker runs in real time, well past the reminder times, so
-    its scheduler moves both scheduled jobs to the queue and the worker sends them."""
+    """Made (in frozen time) four months ago; the worker runs in real time, well past the
+    reminder times, so its scheduler moves both scheduled jobs to the queue and the worker
+    sends them."""
     if jobs.inline:
         pytest.skip("needs REDIS_URL: rq schedules only on Redis")
     from rq import SimpleWorker
     from rq.registry import ScheduledJobRegistry
 
-    with freeze_time("2025-01-01 02:00:00"):
+    made = now() - timedelta(days=120)
+    with travel_to(made):
         end_campaign(funded, "筹款期限已到", by_staff=staff)
         pledge = pledges.create_pledge(funded.id, patient, total_fen=600_00,
                                        schedule="monthly", instalments=2,
-                                       first_due=date(2025, 2, 1), destination="forward")
+                                       first_due=days_ahead(31), destination="forward")
     queue = jobs.queue("notifications")
     scheduled = ScheduledJobRegistry(queue=queue).get_job_ids()
     ids = [i.id for i in pledge.instalments]

@@ -1,7 +1,7 @@
 """Reports: filed by signed-in people with evidence, limited per day; staff dismiss, ask for
 documents, freeze (donations paused, the page says why) or terminate; the reporter sees it."""
 from app.auth.models import StaffRole
-from app.campaigns import moderation
+from app.core.plugins import registry
 from app.campaigns.models import CampaignStatus
 from app.review import reports
 from app.review.reports import Report, ReportStatus
@@ -81,12 +81,13 @@ def test_request_documents_dismiss_and_terminate(app, db, donor_client, staff, s
                              data={"text": "骗捐"}).status_code == 403
     admin = StaffFactory(role=StaffRole.admin)
     called = []
-    moderation.after_termination.append(called.append)
+    hooks = registry("termination_hooks", list, app)
+    hooks.append(called.append)
     try:
         app.test_client(user=admin).post(f"/staff/reports/{report.id}/terminate",
                                          data={"text": "经核实患者已康复，终止筹款"})
     finally:
-        moderation.after_termination.remove(called.append)
+        hooks.remove(called.append)
     db.session.refresh(live_campaign)
     assert live_campaign.status == CampaignStatus.terminated and called == [live_campaign.id]
     assert "筹款已终止" in body(donor_client.get("/me/reports"))
