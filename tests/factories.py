@@ -1,4 +1,5 @@
-"""factory_boy factories. Objects are flushed, not committed: tests commit when they mean to."""
+"""Test data: factory_boy factories for users, staff accounts and campaigns. Each object is
+committed as it is made (sqlalchemy_session_persistence="commit"), so requests see it."""
 from __future__ import annotations
 
 import factory

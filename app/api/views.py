@@ -1,4 +1,4 @@
-"""JSON API under /api/v1 for what the pages' scripts need. Read-only for now (GET only, so no
+"""JSON API under /api/v1 for what the pages' scripts need. Read-only (GET only, so no
 CSRF exemption is needed). Errors: {"error": {"code", "message"}}."""
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """People who sign in: WeChat users (patients, donors, sharers) and staff with passwords."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -9,6 +8,7 @@ from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.core.enums import LabelledEnum
 from app.extensions import db
 from app.models_base import created_at_column
 
@@ -31,14 +31,10 @@ class User(UserMixin, db.Model):
         return f"user:{self.id}"
 
 
-class StaffRole(str, enum.Enum):
-    reviewer = "reviewer"
-    finance = "finance"
-    admin = "admin"
-
-    @property
-    def label(self) -> str:
-        return {"reviewer": "审核员", "finance": "财务", "admin": "管理员"}[self.value]
+class StaffRole(LabelledEnum):
+    reviewer = "reviewer", "审核员"
+    finance = "finance", "财务"
+    admin = "admin", "管理员"
 
 
 class StaffAccount(UserMixin, db.Model):

@@ -1,12 +1,12 @@
 """Campaigns (筹款), their photos and the record of every state change."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.enums import LabelledEnum
 from app.extensions import db
 from app.models_base import created_at_column, fen_column, updated_at_column
 
@@ -16,29 +16,15 @@ DEFAULT_DURATION_DAYS = 30
 MAX_PHOTOS = 8
 
 
-class CampaignStatus(str, enum.Enum):
-    draft = "draft"
-    submitted = "submitted"
-    live = "live"
-    ended = "ended"
-    rejected = "rejected"
-    frozen = "frozen"
-    terminated = "terminated"
+class CampaignStatus(LabelledEnum):
+    draft = "draft", "草稿"
+    submitted = "submitted", "审核中"
+    live = "live", "筹款中"
+    ended = "ended", "已结束"
+    rejected = "rejected", "未通过"
+    frozen = "frozen", "已冻结"
+    terminated = "terminated", "已终止"
 
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self]
-
-
-STATUS_LABELS = {
-    CampaignStatus.draft: "草稿",
-    CampaignStatus.submitted: "审核中",
-    CampaignStatus.live: "筹款中",
-    CampaignStatus.ended: "已结束",
-    CampaignStatus.rejected: "未通过",
-    CampaignStatus.frozen: "已冻结",
-    CampaignStatus.terminated: "已终止",
-}
 
 # Anyone may open these pages; the others are seen only by their organizer and staff.
 PUBLIC_STATUSES = frozenset({CampaignStatus.live, CampaignStatus.ended, CampaignStatus.terminated,
@@ -202,4 +188,4 @@ class CampaignEvent(db.Model):
 
     @property
     def to_label(self) -> str:
-        return STATUS_LABELS[CampaignStatus(self.to_status)]
+        return CampaignStatus(self.to_status).label

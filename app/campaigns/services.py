@@ -25,6 +25,7 @@ from app.campaigns.models import (
     CampaignStatus,
 )
 from app.campaigns.photos import ProcessedImage, delete_stored, store_image
+from app.core.reasons import ReasonRefused, clean_reason
 from app.extensions import db
 from app.models_base import as_utc, utcnow
 
@@ -331,12 +332,10 @@ def _renumber(campaign: Campaign) -> None:
 
 
 def _reason(reason: str | None, required: bool) -> str:
-    text = (reason or "").strip()
-    if required and not text:
-        raise CampaignError("请填写原因", "reason_required")
-    if len(text) > REASON_MAX:
-        raise CampaignError(f"原因不能超过 {REASON_MAX} 字", "reason_too_long")
-    return text
+    try:
+        return clean_reason(reason, required, REASON_MAX)
+    except ReasonRefused as refused:
+        raise CampaignError(refused.message, refused.code) from refused
 
 
 def _due_reason(campaign: Campaign, now: datetime) -> str | None:

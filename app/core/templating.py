@@ -3,6 +3,7 @@ from datetime import datetime
 
 from flask import Flask, current_app
 
+from app.core.chinatime import CHINA
 from app.models_base import as_utc, format_yuan, utcnow
 
 
@@ -23,9 +24,7 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Stored UTC, shown in China time (UTC+8, no daylight saving)."""
     if value is None:
         return ""
-    from datetime import timedelta, timezone
-
-    return as_utc(value).astimezone(timezone(timedelta(hours=8))).strftime(fmt)
+    return as_utc(value).astimezone(CHINA).strftime(fmt)
 
 
 def days_left(ends_at: datetime | None) -> int:

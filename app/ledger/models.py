@@ -22,7 +22,7 @@ class Account(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)  # "campaign:42:custody"
-    type: Mapped[str] = mapped_column(String(16))  # custody / clearing (later: payout, fee …)
+    type: Mapped[str] = mapped_column(String(16))  # custody / clearing / fee / platform
     name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = created_at_column()
 

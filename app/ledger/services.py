@@ -1,8 +1,8 @@
 """Posting to the ledger and reading it. The only writer of ledger rows.
 
 `post` and `reverse` add rows to the caller's database transaction and never commit: the
-business action that moved the money (a payment's confirmation, later a payout) commits its own
-state and its ledger transaction together.
+business action that moved the money (a payment's confirmation, a payout, a refund) commits its
+own state and its ledger transaction together.
 """
 from __future__ import annotations
 

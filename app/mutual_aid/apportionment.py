@@ -86,10 +86,6 @@ class RoundFigures:
         return self.items_granted_fen + self.fee_fen
 
     @property
-    def total_requested_fen(self) -> int:
-        return self.items_requested_fen + self.fee_requested_fen
-
-    @property
     def max_share_fen(self) -> int:
         return self.base_share_fen + (1 if self.remainder else 0)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.mutual_aid.models import AuditRecord
+from app.review.audit import record_audit
 
 
 def record(action: str, subject_type: str, subject_id: int, reason: str = "", *,
@@ -24,9 +25,5 @@ def record(action: str, subject_type: str, subject_id: int, reason: str = "", *,
 
 
 def _platform_log(staff, action: str, subject_type: str, subject_id: int, reason: str) -> None:
-    try:
-        from app.review.audit import record_audit
-    except ImportError:   # the platform log is optional; our own row is always written
-        return
     record_audit(staff, f"mutual_aid.{action}", f"mutual_aid_{subject_type}"[:32],
                  int(subject_id), reason=reason or "")

@@ -12,13 +12,14 @@ from sqlalchemy import exists, func, select
 
 from app.campaigns.photos import ProcessedImage
 from app.core import idcard
+from app.core.chinatime import china_today
 from app.extensions import db
 from app.models_base import as_utc, format_yuan, utcnow
 from app.mutual_aid import audit, documents
 from app.mutual_aid.models import (Claim, ClaimDocument, ClaimStatus, Membership,
                                    MembershipStatus, Objection, ObjectionStatus)
 from app.mutual_aid.money_models import ChargeStatus, ItemKind, RoundItem, ShareCharge
-from app.mutual_aid.services import MutualAidError, china_today, end_membership, notify
+from app.mutual_aid.services import MutualAidError, end_membership, notify
 
 OPEN_STATUSES = (ClaimStatus.submitted, ClaimStatus.publicized, ClaimStatus.confirmed,
                  ClaimStatus.in_round)

@@ -21,12 +21,12 @@ from flask import Flask
 from sqlalchemy import String, bindparam, cast, func, insert, literal, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.core.chinatime import china_today
 from app.donations.signals import donation_paid
 from app.extensions import db
 from app.models_base import utcnow
 from app.mutual_aid import view_buffer
 from app.mutual_aid.models import FunnelEvent
-from app.mutual_aid.services import china_today
 
 log = logging.getLogger(__name__)
 

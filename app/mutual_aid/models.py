@@ -14,6 +14,7 @@ from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Enum, Foreign
                         Integer, String, Text, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.enums import LabelledEnum
 from app.extensions import db
 from app.models_base import created_at_column, fen_column
 from app.mutual_aid.accounts import plan_custody
@@ -72,17 +73,12 @@ class Plan(db.Model):
         return None
 
 
-class MembershipStatus(str, enum.Enum):
-    waiting = "waiting"        # 观察期
-    active = "active"
-    suspended = "suspended"    # a share unpaid after the grace period
-    left = "left"
-    removed = "removed"
-
-    @property
-    def label(self) -> str:
-        return {"waiting": "观察期", "active": "保障中", "suspended": "已暂停",
-                "left": "已退出", "removed": "已移除"}[self.value]
+class MembershipStatus(LabelledEnum):
+    waiting = "waiting", "观察期"
+    active = "active", "保障中"
+    suspended = "suspended", "已暂停"    # a share unpaid after the grace period
+    left = "left", "已退出"
+    removed = "removed", "已移除"
 
 
 LIVE_STATUSES = (MembershipStatus.waiting, MembershipStatus.active, MembershipStatus.suspended)
@@ -133,21 +129,16 @@ class Membership(db.Model):
         return self.status in LIVE_STATUSES
 
 
-class ClaimStatus(str, enum.Enum):
-    submitted = "submitted"
-    publicized = "publicized"    # approved, in its public notice (公示) window
-    confirmed = "confirmed"      # notice window over with no objection upheld: awaits a round
-    in_round = "in_round"
-    paid = "paid"
-    rejected = "rejected"
-    revoked = "revoked"          # an objection was upheld during 公示
-    refunded = "refunded"        # diagnosed within the waiting period: shares back, left
-
-    @property
-    def label(self) -> str:
-        return {"submitted": "审核中", "publicized": "公示中", "confirmed": "待分摊",
-                "in_round": "分摊中", "paid": "已打款", "rejected": "未通过",
-                "revoked": "公示后撤销", "refunded": "观察期内确诊·已退还分摊"}[self.value]
+class ClaimStatus(LabelledEnum):
+    submitted = "submitted", "审核中"
+    publicized = "publicized", "公示中"   # approved, in its public notice (公示) window
+    confirmed = "confirmed", "待分摊"     # notice window over with no objection upheld: awaits a round
+    in_round = "in_round", "分摊中"
+    paid = "paid", "已打款"
+    rejected = "rejected", "未通过"
+    revoked = "revoked", "公示后撤销"     # an objection was upheld during 公示
+    # diagnosed within the waiting period: shares back, left
+    refunded = "refunded", "观察期内确诊·已退还分摊"
 
 
 class Claim(db.Model):

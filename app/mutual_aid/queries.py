@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.mutual_aid import apportionment
 from app.mutual_aid.models import (AuditRecord, Claim, ClaimStatus, MemberNotice, Membership,
-                                   MembershipStatus, Objection, ObjectionStatus, Plan)
+                                   Objection, ObjectionStatus, Plan)
 from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, Round,
                                          RoundItem, ShareCharge, WalletRefund,
                                          WalletRefundStatus)
@@ -154,8 +154,3 @@ def audit_of(subject_type: str | None = None, subject_id: int | None = None,
 
 def plans() -> list[Plan]:
     return list(db.session.scalars(select(Plan).order_by(Plan.id)))
-
-
-def suspended_count(plan_id: int) -> int:
-    return int(db.session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.plan_id == plan_id, Membership.status == MembershipStatus.suspended)))

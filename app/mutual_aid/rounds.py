@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import BigInteger, case, func, insert, literal, select, update
 
+from app.core.chinatime import china_today
 from app.extensions import db, jobs
 from app.ledger.services import Leg, post
 from app.models_base import utcnow
@@ -17,7 +18,7 @@ from app.mutual_aid.accounts import FEE_CLEARING, PAYOUT_CLEARING, plan_custody,
 from app.mutual_aid.models import SHARING_STATUSES, Claim, ClaimStatus, Membership, Plan
 from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, DistributionLine,
                                          ItemKind, Round, RoundItem, RoundStatus, ShareCharge)
-from app.mutual_aid.services import MutualAidError, china_today, suspend_overdue
+from app.mutual_aid.services import MutualAidError, suspend_overdue
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 50_000

@@ -5,12 +5,13 @@ here. Claims live in claims.py, rounds in rounds.py, money in wallet.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core import crypto, idcard
+from app.core.chinatime import china_today
 from app.core.templating import mask_name
 from app.extensions import db
 from app.models_base import as_utc, utcnow
@@ -19,7 +20,6 @@ from app.mutual_aid.models import (LIVE_STATUSES, RELATIONS, MemberNotice, Membe
                                    MembershipStatus, Plan, PlanStatus)
 from app.mutual_aid.money_models import ChargeStatus, ShareCharge
 
-CHINA = timezone(timedelta(hours=8))
 NOT_INSURANCE = "网络互助不是保险：不承诺赔付，不预先收费，互助金由会员在病例公示后按规则分摊。"
 NAME_MAX = 20
 
@@ -31,15 +31,6 @@ class MutualAidError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
-
-
-def china_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(CHINA).date()
-
-
-def china_midnight(day: date) -> datetime:
-    """The moment a China calendar day starts, in UTC."""
-    return datetime(day.year, day.month, day.day, tzinfo=CHINA).astimezone(timezone.utc)
 
 
 def notify(user_id: int, kind: str, body: str) -> None:

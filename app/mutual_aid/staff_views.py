@@ -14,12 +14,13 @@ from flask_login import current_user
 from app.auth.decorators import staff_required
 from app.auth.models import StaffRole
 from app.core import crypto
+from app.core.chinatime import china_today
 from app.core.params import id_arg
 from app.extensions import db, jobs
 from app.mutual_aid import charts, claims, funnel, queries, rounds, services, wallet
 from app.mutual_aid.models import Claim, Membership, Plan
 from app.mutual_aid.money_models import Round
-from app.mutual_aid.services import MutualAidError, china_today
+from app.mutual_aid.services import MutualAidError
 
 bp = Blueprint("mutual_aid_staff", __name__, url_prefix="/staff/mutual-aid")
 REVIEWERS = (StaffRole.reviewer,)

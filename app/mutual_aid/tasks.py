@@ -14,6 +14,7 @@ import logging
 from flask import current_app
 from sqlalchemy import select
 
+from app.core.chinatime import china_today
 from app.extensions import db, jobs
 from app.mutual_aid import claims, rounds, services, wallet
 from app.core.plugins import PeriodicJob
@@ -57,7 +58,7 @@ def tick() -> dict:
     summary = {"active": services.end_waiting_periods(),
                "confirmed": claims.confirm_noticed_claims(), "announced": 0, "closed": 0,
                "distributed": 0}
-    today = services.china_today()
+    today = china_today()
     for plan in db.session.scalars(select(Plan).order_by(Plan.id)).all():
         if today.day in plan.announce_days and rounds.announce_round(plan.id, today):
             summary["announced"] += 1

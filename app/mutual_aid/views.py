@@ -19,6 +19,7 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
                    session, stream_with_context, url_for)
 from flask_login import current_user, login_required
 
+from app.core.chinatime import china_today
 from app.extensions import db
 from app.models_base import as_utc, format_yuan
 from app.mutual_aid import claims, forms, queries, services, wallet
@@ -28,7 +29,7 @@ from app.mutual_aid.documents import load as load_document
 from app.mutual_aid.hooks import current_person
 from app.mutual_aid.models import Claim, ClaimDocument, Membership
 from app.mutual_aid.money_models import COMPUTED, Round
-from app.mutual_aid.services import NOT_INSURANCE, MutualAidError, china_today
+from app.mutual_aid.services import NOT_INSURANCE, MutualAidError
 from app.payments.provider import ProviderError
 
 bp = Blueprint("mutual_aid", __name__, url_prefix="/mutual-aid")

@@ -1,7 +1,7 @@
 """Payments (one per order at WeChat Pay) and the log of every notice received about them.
 
-A payment pays for a *payable* named by (payable_type, payable_id): a donation today, a
-mutual-aid share or a pledge repayment later. The payments package knows nothing else about it.
+A payment pays for a *payable* named by (payable_type, payable_id): a donation, a mutual-aid
+share or a pledge repayment. The payments package knows nothing else about it.
 
 State machine::
 
@@ -12,38 +12,25 @@ State machine::
 """
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import (BigInteger, CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer,
                         String, Text)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.enums import LabelledEnum
 from app.extensions import db
 from app.models_base import created_at_column, fen_column, updated_at_column
 
 
-class PaymentState(str, enum.Enum):
-    created = "created"
-    pending = "pending"
-    paid = "paid"
-    failed = "failed"
-    closed = "closed"
-    refunded = "refunded"
+class PaymentState(LabelledEnum):
+    created = "created", "待支付"
+    pending = "pending", "待支付"
+    paid = "paid", "已支付"
+    failed = "failed", "支付失败"
+    closed = "closed", "已关闭"
+    refunded = "refunded", "已退款"
 
-    @property
-    def label(self) -> str:
-        return STATE_LABELS[self]
-
-
-STATE_LABELS = {
-    PaymentState.created: "待支付",
-    PaymentState.pending: "待支付",
-    PaymentState.paid: "已支付",
-    PaymentState.failed: "支付失败",
-    PaymentState.closed: "已关闭",
-    PaymentState.refunded: "已退款",
-}
 
 # States from which a valid "paid" notice or query result moves the payment to paid.
 PAYABLE_STATES = (PaymentState.created, PaymentState.pending, PaymentState.closed,
@@ -96,35 +83,24 @@ class Payment(db.Model):
         return self.state in (PaymentState.created, PaymentState.pending)
 
 
-class NoticeVerdict(str, enum.Enum):
-    processed = "processed"          # recorded the payment
-    late = "late"                    # recorded, but the payable had stopped taking money
-    duplicate = "duplicate"          # already recorded; acknowledged again
-    not_success = "not_success"      # a signed notice of a failed payment: acknowledged
-    bad_signature = "bad_signature"
-    wrong_merchant = "wrong_merchant"  # appid or mch_id not ours
-    unknown_order = "unknown_order"
-    amount_mismatch = "amount_mismatch"
-    conflict = "conflict"            # a second transaction_id for a paid order, or reused id
-    malformed = "malformed"
+class NoticeVerdict(LabelledEnum):
+    processed = "processed", "已入账"                # recorded the payment
+    late = "late", "已入账（筹款已停止）"            # recorded, but the payable had stopped taking money
+    duplicate = "duplicate", "重复通知"              # already recorded; acknowledged again
+    not_success = "not_success", "支付未成功"        # a signed notice of a failed payment: acknowledged
+    bad_signature = "bad_signature", "签名错误"
+    wrong_merchant = "wrong_merchant", "商户号不符"  # appid or mch_id not ours
+    unknown_order = "unknown_order", "订单不存在"
+    amount_mismatch = "amount_mismatch", "金额不符"
+    conflict = "conflict", "状态冲突"    # a second transaction_id for a paid order, or reused id
+    malformed = "malformed", "格式错误"
 
     @property
     def accepted(self) -> bool:
         return self in (NoticeVerdict.processed, NoticeVerdict.late, NoticeVerdict.duplicate,
                         NoticeVerdict.not_success)
 
-    @property
-    def label(self) -> str:
-        return VERDICT_LABELS[self]
 
-
-VERDICT_LABELS = {
-    NoticeVerdict.processed: "已入账", NoticeVerdict.late: "已入账（筹款已停止）",
-    NoticeVerdict.duplicate: "重复通知", NoticeVerdict.not_success: "支付未成功",
-    NoticeVerdict.bad_signature: "签名错误", NoticeVerdict.wrong_merchant: "商户号不符",
-    NoticeVerdict.unknown_order: "订单不存在", NoticeVerdict.amount_mismatch: "金额不符",
-    NoticeVerdict.conflict: "状态冲突", NoticeVerdict.malformed: "格式错误",
-}
 # What staff look at first: notices refused, and money that arrived after its campaign stopped.
 ATTENTION_VERDICTS = tuple(v for v in NoticeVerdict if not v.accepted) + (NoticeVerdict.late,)
 

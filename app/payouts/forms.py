@@ -9,6 +9,7 @@ from wtforms import (DateField, IntegerField, MultipleFileField, RadioField, Str
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.core.chinatime import china_today
 from app.models_base import yuan_to_fen
 from app.payouts.pledge_models import Destination, Schedule
 from app.review.uploads import CheckedFile, UploadError, check_uploads
@@ -70,8 +71,6 @@ class StatementForm(FlaskForm):
 
 
 def _tomorrow() -> date:
-    from app.payouts.pledges import china_today  # the rule counts days in China, not server time
-
     return china_today() + timedelta(days=1)
 
 

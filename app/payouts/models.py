@@ -20,6 +20,7 @@ from sqlalchemy import (CheckConstraint, DateTime, Enum, ForeignKey, Index, Inte
                         Text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.enums import LabelledEnum
 from app.extensions import db
 from app.models_base import created_at_column, fen_column, updated_at_column
 
@@ -28,24 +29,15 @@ def _enum(kind: type[enum.Enum]) -> Enum:
     return Enum(kind, native_enum=False, length=16)
 
 
-class WithdrawalStatus(str, enum.Enum):
-    requested = "requested"
-    approved = "approved"
-    paid = "paid"
-    failed = "failed"
-    rejected = "rejected"
-    cancelled = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return WITHDRAWAL_LABELS[self]
+class WithdrawalStatus(LabelledEnum):
+    requested = "requested", "待财务审核"
+    approved = "approved", "已批准，转账中"
+    paid = "paid", "已打款"
+    failed = "failed", "转账失败"
+    rejected = "rejected", "未通过"
+    cancelled = "cancelled", "已撤回"
 
 
-WITHDRAWAL_LABELS = {
-    WithdrawalStatus.requested: "待财务审核", WithdrawalStatus.approved: "已批准，转账中",
-    WithdrawalStatus.paid: "已打款", WithdrawalStatus.failed: "转账失败",
-    WithdrawalStatus.rejected: "未通过", WithdrawalStatus.cancelled: "已撤回",
-}
 # These hold money back from the available balance until they are settled.
 PENDING_WITHDRAWALS = (WithdrawalStatus.requested, WithdrawalStatus.approved)
 
@@ -97,23 +89,17 @@ class Withdrawal(db.Model):
         return [d for d in self.receipts if d.status == DocStatus.approved]
 
 
-class DocKind(str, enum.Enum):
-    invoice = "invoice"   # bills, invoices, cost lists behind a withdrawal (private)
-    receipt = "receipt"   # the hospital's receipt for a payout (public once staff approve it)
-
-    @property
-    def label(self) -> str:
-        return {"invoice": "票据 / 费用清单", "receipt": "收款收据"}[self.value]
+class DocKind(LabelledEnum):
+    # bills, invoices, cost lists behind a withdrawal (private)
+    invoice = "invoice", "票据 / 费用清单"
+    # the hospital's receipt for a payout (public once staff approve it)
+    receipt = "receipt", "收款收据"
 
 
-class DocStatus(str, enum.Enum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
-
-    @property
-    def label(self) -> str:
-        return {"pending": "待审核", "approved": "已通过", "rejected": "未通过"}[self.value]
+class DocStatus(LabelledEnum):
+    pending = "pending", "待审核"
+    approved = "approved", "已通过"
+    rejected = "rejected", "未通过"
 
 
 class PayoutDocument(db.Model):
@@ -156,23 +142,14 @@ class LeftoverStatement(db.Model):
     updated_at: Mapped[datetime] = updated_at_column()
 
 
-class RefundStatus(str, enum.Enum):
-    pending = "pending"
-    submitted = "submitted"
-    succeeded = "succeeded"
-    failed = "failed"
-    none = "none"
-
-    @property
-    def label(self) -> str:
-        return REFUND_LABELS[self]
+class RefundStatus(LabelledEnum):
+    pending = "pending", "待退款"
+    submitted = "submitted", "退款处理中"
+    succeeded = "succeeded", "已退回"
+    failed = "failed", "退款异常"
+    none = "none", "无剩余可退"
 
 
-REFUND_LABELS = {
-    RefundStatus.pending: "待退款", RefundStatus.submitted: "退款处理中",
-    RefundStatus.succeeded: "已退回", RefundStatus.failed: "退款异常",
-    RefundStatus.none: "无剩余可退",
-}
 # Planned refunds whose money is still in custody.
 UNSETTLED_REFUNDS = (RefundStatus.pending, RefundStatus.submitted, RefundStatus.failed)
 

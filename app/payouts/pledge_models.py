@@ -15,6 +15,7 @@ from sqlalchemy import (CheckConstraint, Date, DateTime, Enum, ForeignKey, Integ
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.enums import LabelledEnum
 from app.extensions import db
 from app.models_base import created_at_column, fen_column, updated_at_column
 
@@ -29,22 +30,14 @@ class PledgeStatus(str, enum.Enum):
     broken = "broken"
 
 
-class Schedule(str, enum.Enum):
-    monthly = "monthly"
-    once = "once"
-
-    @property
-    def label(self) -> str:
-        return {"monthly": "按月分期", "once": "到期一次还清"}[self.value]
+class Schedule(LabelledEnum):
+    monthly = "monthly", "按月分期"
+    once = "once", "到期一次还清"
 
 
-class Destination(str, enum.Enum):
-    donors = "donors"
-    forward = "forward"
-
-    @property
-    def label(self) -> str:
-        return {"donors": "按比例还给捐款人", "forward": "转入诺言基金，帮助下一位患者"}[self.value]
+class Destination(LabelledEnum):
+    donors = "donors", "按比例还给捐款人"
+    forward = "forward", "转入诺言基金，帮助下一位患者"
 
 
 class Pledge(db.Model):
@@ -119,14 +112,10 @@ class ShareRoute(str, enum.Enum):
     forward = "forward"  # into the pay-it-forward fund
 
 
-class ShareStatus(str, enum.Enum):
-    pending = "pending"
-    paid = "paid"
-    failed = "failed"
-
-    @property
-    def label(self) -> str:
-        return {"pending": "转账中", "paid": "已到账", "failed": "转账失败"}[self.value]
+class ShareStatus(LabelledEnum):
+    pending = "pending", "转账中"
+    paid = "paid", "已到账"
+    failed = "failed", "转账失败"
 
 
 class Share(db.Model):
@@ -174,16 +163,12 @@ class Reminder(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
 
-class FundEntryKind(str, enum.Enum):
-    pledge = "pledge"        # in: a repayment (or the parts donors passed on)
-    leftover = "leftover"    # in: what a terminated campaign held beyond its refundable donations
-    campaign = "campaign"    # out: a grant to a live campaign
-    plan = "plan"            # out: a grant to the mutual-aid plan
-
-    @property
-    def label(self) -> str:
-        return {"pledge": "诺言还款转入", "leftover": "终止筹款的剩余资金",
-                "campaign": "资助筹款", "plan": "注入互助计划"}[self.value]
+class FundEntryKind(LabelledEnum):
+    pledge = "pledge", "诺言还款转入"          # in: a repayment (or the parts donors passed on)
+    # in: what a terminated campaign held beyond its refundable donations
+    leftover = "leftover", "终止筹款的剩余资金"
+    campaign = "campaign", "资助筹款"          # out: a grant to a live campaign
+    plan = "plan", "注入互助计划"              # out: a grant to the mutual-aid plan
 
     @property
     def is_in(self) -> bool:

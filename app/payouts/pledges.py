@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from flask import url_for
 from sqlalchemy import select
 
 from app.auth.models import User
 from app.campaigns.models import CampaignStatus
+from app.core.chinatime import china_today
 from app.donations.models import Donation
 from app.extensions import db
 from app.models_base import format_yuan, utcnow
@@ -29,7 +30,6 @@ from app.payouts.models import add_notice
 from app.payouts.pledge_models import (Destination, DonorChoice, Instalment, Pledge,
                                        PledgeStatus, Repayment, Schedule)
 
-CHINA = timezone(timedelta(hours=8))
 PAYABLE_TYPE = "pledge_repayment"
 MIN_TOTAL_FEN = 1_00
 MAX_INSTALMENTS = 60
@@ -37,10 +37,6 @@ BROKEN_AFTER_DAYS = 60
 FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 STANDING_LABELS = {"on_track": "按期履行中", "late": "已逾期", "kept": "已兑现",
                    "broken": "未兑现"}
-
-
-def china_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(CHINA).date()
 
 
 def add_months(start: date, months: int) -> date:

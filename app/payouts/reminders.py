@@ -19,12 +19,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from wechatpy.exceptions import WeChatClientException
 
+from app.core.chinatime import CHINA, china_today
 from app.extensions import db, jobs
 from app.models_base import as_utc, format_yuan, utcnow
 from app.payouts.errors import RetryLater
 from app.payouts.models import add_notice
 from app.payouts.pledge_models import Instalment, Pledge, PledgeStatus, Reminder
-from app.payouts.pledges import CHINA, china_today
 
 log = logging.getLogger(__name__)
 REMIND_DAYS_BEFORE = 3

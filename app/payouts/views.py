@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.auth.decorators import organizer_required
 from app.campaigns.forms import ActionForm
 from app.campaigns.models import Campaign, CampaignStatus
+from app.core.chinatime import china_today
 from app.extensions import db
 from app.payments.provider import ProviderError
 from app.payouts import disclosure as queries
@@ -216,7 +217,7 @@ def pledge_page(pledge_id: int):
                           and s.status.value != "paid"),
         forwarded_fen=sum(s.amount_fen for s in shares if s.route.value == "forward"),
         repay_form=RepayForm(checkout_key=secrets.token_urlsafe(16)), action_form=ActionForm(),
-        paid=request.args.get("paid") == "1", today=pledges.china_today())
+        paid=request.args.get("paid") == "1", today=china_today())
 
 
 @bp.post("/pledges/<id:pledge_id>/repay")

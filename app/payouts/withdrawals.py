@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from app.auth.models import StaffAccount, StaffRole, User
 from app.campaigns.models import Campaign, CampaignStatus
+from app.core.reasons import ReasonRefused, clean_reason
 from app.extensions import db
 from app.ledger.services import Leg, post
 from app.models_base import format_yuan, utcnow
@@ -316,9 +317,7 @@ def _finance(staff: StaffAccount) -> StaffAccount:
 
 
 def _reason(reason: str | None, required: bool) -> str:
-    text = (reason or "").strip()
-    if required and not text:
-        raise PayoutError("请填写原因", "reason_required")
-    if len(text) > REASON_MAX:
-        raise PayoutError(f"原因不能超过 {REASON_MAX} 字", "reason_too_long")
-    return text
+    try:
+        return clean_reason(reason, required, REASON_MAX)
+    except ReasonRefused as refused:
+        raise PayoutError(refused.message, refused.code) from refused

@@ -7,45 +7,32 @@ blind index of the patient's ID number finds the same patient across organizers.
 """
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import crypto, idcard
+from app.core.enums import LabelledEnum
 from app.core.templating import mask_name
 from app.extensions import db
 from app.models_base import created_at_column, updated_at_column
 
 
-class DocumentKind(str, enum.Enum):
-    diagnosis = "diagnosis"
-    medical_record = "medical_record"
-    costs = "costs"
-    patient_id = "patient_id"
-    organizer_id = "organizer_id"
-    relation_proof = "relation_proof"
-    payee = "payee"
-
-    @property
-    def label(self) -> str:
-        return KIND_LABELS[self]
+class DocumentKind(LabelledEnum):
+    diagnosis = "diagnosis", "诊断证明"
+    medical_record = "medical_record", "病历 / 入院记录"
+    costs = "costs", "费用清单 / 发票"
+    patient_id = "patient_id", "患者身份证"
+    organizer_id = "organizer_id", "发起人身份证"
+    relation_proof = "relation_proof", "关系证明"
+    payee = "payee", "收款人信息"
 
     @property
     def hint(self) -> str:
         return KIND_HINTS[self]
 
 
-KIND_LABELS = {
-    DocumentKind.diagnosis: "诊断证明",
-    DocumentKind.medical_record: "病历 / 入院记录",
-    DocumentKind.costs: "费用清单 / 发票",
-    DocumentKind.patient_id: "患者身份证",
-    DocumentKind.organizer_id: "发起人身份证",
-    DocumentKind.relation_proof: "关系证明",
-    DocumentKind.payee: "收款人信息",
-}
 KIND_HINTS = {
     DocumentKind.diagnosis: "医院出具、盖有公章的诊断证明书",
     DocumentKind.medical_record: "住院病历首页、入院记录或出院小结",
@@ -57,14 +44,10 @@ KIND_HINTS = {
 }
 
 
-class DocumentStatus(str, enum.Enum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
-
-    @property
-    def label(self) -> str:
-        return {"pending": "待审核", "approved": "已通过", "rejected": "未通过"}[self.value]
+class DocumentStatus(LabelledEnum):
+    pending = "pending", "待审核"
+    approved = "approved", "已通过"
+    rejected = "rejected", "未通过"
 
 
 # Reasons a reviewer picks from (plus free text); the organizer reads their labels.
@@ -81,14 +64,10 @@ REJECT_REASONS = [
 REASON_LABELS = dict(REJECT_REASONS)
 
 
-class RoundOutcome(str, enum.Enum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
-
-    @property
-    def label(self) -> str:
-        return {"pending": "审核中", "approved": "已通过", "rejected": "未通过"}[self.value]
+class RoundOutcome(LabelledEnum):
+    pending = "pending", "审核中"
+    approved = "approved", "已通过"
+    rejected = "rejected", "未通过"
 
 
 class CampaignDocument(db.Model):
@@ -172,14 +151,10 @@ class DocumentDecision(db.Model):
         return [REASON_LABELS.get(code, code) for code in self.reasons or []]
 
 
-class IdentityStatus(str, enum.Enum):
-    pending = "pending"
-    verified = "verified"
-    rejected = "rejected"
-
-    @property
-    def label(self) -> str:
-        return {"pending": "待核实", "verified": "已核实", "rejected": "未通过"}[self.value]
+class IdentityStatus(LabelledEnum):
+    pending = "pending", "待核实"
+    verified = "verified", "已核实"
+    rejected = "rejected", "未通过"
 
 
 class StaffVerified:
@@ -233,15 +208,10 @@ class CampaignIdentity(StaffVerified, db.Model):
                 "organizer_name": self.organizer_name, "organizer_id": self.organizer_id_number}
 
 
-class PayeeKind(str, enum.Enum):
-    hospital = "hospital"
-    patient = "patient"
-    family = "family"
-
-    @property
-    def label(self) -> str:
-        return {"hospital": "医院对公账户（推荐）", "patient": "患者本人账户",
-                "family": "患者家属账户"}[self.value]
+class PayeeKind(LabelledEnum):
+    hospital = "hospital", "医院对公账户（推荐）"
+    patient = "patient", "患者本人账户"
+    family = "family", "患者家属账户"
 
 
 class Payee(StaffVerified, db.Model):

@@ -4,7 +4,6 @@ outcome; the organizer sees a request for documents but never who reported.
 """
 from __future__ import annotations
 
-import enum
 from datetime import datetime, timedelta
 
 from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, Text, func, select
@@ -14,6 +13,7 @@ from app.auth.models import StaffAccount, StaffRole, User
 from app.campaigns import moderation
 from app.campaigns.errors import CampaignError
 from app.campaigns.models import Campaign, CampaignStatus
+from app.core.enums import LabelledEnum
 from app.extensions import db
 from app.models_base import created_at_column, utcnow
 from app.review.audit import record_audit
@@ -36,18 +36,12 @@ CATEGORY_LABELS = dict(CATEGORIES)
 REPORTABLE = frozenset({CampaignStatus.live, CampaignStatus.frozen, CampaignStatus.ended})
 
 
-class ReportStatus(str, enum.Enum):
-    open = "open"
-    documents_requested = "documents_requested"
-    dismissed = "dismissed"
-    frozen = "frozen"
-    terminated = "terminated"
-
-    @property
-    def label(self) -> str:
-        return {"open": "待处理", "documents_requested": "已要求发起人补充材料",
-                "dismissed": "经核实不成立", "frozen": "筹款已冻结",
-                "terminated": "筹款已终止"}[self.value]
+class ReportStatus(LabelledEnum):
+    open = "open", "待处理"
+    documents_requested = "documents_requested", "已要求发起人补充材料"
+    dismissed = "dismissed", "经核实不成立"
+    frozen = "frozen", "筹款已冻结"
+    terminated = "terminated", "筹款已终止"
 
     @property
     def is_open(self) -> bool:

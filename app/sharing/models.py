@@ -9,31 +9,26 @@ updated in place. A `ShareAttribution` credits one donation to the link it came 
 """
 from __future__ import annotations
 
-import enum
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from sqlalchemy import (BigInteger, Date, Enum, ForeignKey, Index, Integer, String,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.enums import LabelledEnum
 from app.extensions import db
-from app.models_base import created_at_column, fen_column, utcnow
+from app.models_base import created_at_column, fen_column
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
-CHINA = timezone(timedelta(hours=8))
 MAX_DEPTH = 200   # a chain longer than this is cut (attribution walks at most this far up)
 
 
-class ShareChannel(str, enum.Enum):
-    chat = "chat"
-    moments = "moments"
-    poster = "poster"
-    desktop_qr = "desktop_qr"
-
-    @property
-    def label(self) -> str:
-        return CHANNEL_LABELS[self]
+class ShareChannel(LabelledEnum):
+    chat = "chat", "微信好友"
+    moments = "moments", "朋友圈"
+    poster = "poster", "海报"
+    desktop_qr = "desktop_qr", "电脑扫码"
 
     @property
     def code(self) -> str:
@@ -44,20 +39,10 @@ class ShareChannel(str, enum.Enum):
         return CODE_CHANNELS.get(code or "", cls.chat)
 
 
-CHANNEL_LABELS = {
-    ShareChannel.chat: "微信好友",
-    ShareChannel.moments: "朋友圈",
-    ShareChannel.poster: "海报",
-    ShareChannel.desktop_qr: "电脑扫码",
-}
 # One letter in the URL keeps the QR codes small: /s/<token>/p
 CHANNEL_CODES = {ShareChannel.chat: "f", ShareChannel.moments: "m", ShareChannel.poster: "p",
                  ShareChannel.desktop_qr: "q"}
 CODE_CHANNELS = {code: channel for channel, code in CHANNEL_CODES.items()}
-
-
-def china_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(CHINA).date()
 
 
 def sharer_key(user_id: int | None, visitor_id: str | None) -> str | None:

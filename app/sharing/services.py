@@ -19,10 +19,11 @@ from sqlalchemy import exists, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.campaigns.models import Campaign
+from app.core.chinatime import china_today
 from app.extensions import db
 from app.models_base import utcnow
 from app.sharing.models import (MAX_DEPTH, ShareAttribution, ShareChannel, ShareLink,
-                                ShareVisit, china_today, sharer_key)
+                                ShareVisit, sharer_key)
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from sqlalchemy import case, func, literal, or_, select
 
 from app.auth.models import User
 from app.extensions import db
-from app.sharing.models import (CHANNEL_LABELS, MAX_DEPTH, ShareAttribution, ShareChannel,
-                                ShareLink, ShareVisit, sharer_key)
+from app.sharing.models import (MAX_DEPTH, ShareAttribution, ShareChannel, ShareLink,
+                                ShareVisit, sharer_key)
 
 
 @dataclass
@@ -46,7 +46,7 @@ class ChannelRow:
 
     @property
     def label(self) -> str:
-        return CHANNEL_LABELS[self.channel]
+        return self.channel.label
 
 
 def _own_link_ids(campaign_id: int, user_id: int | None, visitor_id: str | None) -> list[int]:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from flask import flash, redirect, render_template, request, url_for
 
 from app.auth.decorators import staff_required
+from app.core.chinatime import CHINA
 from app.core.params import id_arg, page_arg_or_first
 from app.review import audit
 from app.core.plugins import audit_labels
@@ -13,7 +14,6 @@ from app.staff import services
 from app.staff.forms import EmptyForm, StaffCreateForm, StaffPasswordForm, StaffRoleForm
 from app.staff.views import ADMINS, bp, me
 
-CHINA = timezone(timedelta(hours=8))
 TARGET_TYPES = [("campaign", "筹款"), ("document", "材料"), ("identity", "实名信息"),
                 ("payee", "收款人"), ("report", "举报"), ("staff", "员工账号")]
 

@@ -18,25 +18,13 @@ def create_standin(appid: str, secret: str, mch_id: str, api_key: str,
                           RESEND_SCHEDULE=resend_schedule, JSON_AS_ASCII=False)
     standin.extensions["standin_state"] = StandinState()
     from app.wechat_standin.index import bp as index_bp
-    from app.wechat_standin.oauth import bp as oauth_bp
-
-    standin.register_blueprint(index_bp)
-    standin.register_blueprint(oauth_bp)
-    try:
-        from app.wechat_standin.pay import bp as pay_bp
-    except ImportError:
-        pay_bp = None
-    if pay_bp is not None:
-        standin.register_blueprint(pay_bp)
-    try:
-        from app.wechat_standin.jssdk import bp as jssdk_bp
-    except ImportError:
-        jssdk_bp = None
-    if jssdk_bp is not None:
-        standin.register_blueprint(jssdk_bp)
+    from app.wechat_standin.jssdk import bp as jssdk_bp
     from app.wechat_standin.messages import bp as messages_bp
+    from app.wechat_standin.oauth import bp as oauth_bp
+    from app.wechat_standin.pay import bp as pay_bp
 
-    standin.register_blueprint(messages_bp)
+    for blueprint in (index_bp, oauth_bp, pay_bp, jssdk_bp, messages_bp):
+        standin.register_blueprint(blueprint)
     return standin
 
 

@@ -40,7 +40,7 @@ from app.wechat_standin.state import StandinState
 
 bp = Blueprint("standin_pay", __name__)
 bp.add_url_rule("/standin/pay/<out_trade_no>/bill", view_func=bill, methods=["GET"])
-CHINA = timezone(timedelta(hours=8))
+CHINA = timezone(timedelta(hours=8))   # WeChat's clock; the stand-in imports nothing of ours
 TRADE_TYPES = ("JSAPI", "NATIVE", "MWEB", "APP")
 NATIVE_PAYER = "o_standin_native_payer_000000"
 

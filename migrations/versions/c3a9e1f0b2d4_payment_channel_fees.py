@@ -2,7 +2,7 @@
 
 Revision ID: c3a9e1f0b2d4
 Revises: db6db014f107
-Create Date: 2026-11-28 21:10:00
+Create Date: 2026-11-28 20:53:20
 
 """
 from alembic import op

@@ -2,7 +2,7 @@
 
 Revision ID: e8f0a2c4d6b8
 Revises: d5b7f2a4c6e8
-Create Date: 2026-11-28 21:10:00
+Create Date: 2026-11-28 20:54:07
 
 """
 from alembic import op
