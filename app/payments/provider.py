@@ -84,6 +84,18 @@ class RefundResult:
     refund_fee: int
 
 
+@dataclass(frozen=True)
+class RefundNotice:
+    out_refund_no: str
+    out_trade_no: str
+    refund_id: str
+    refund_fee: int
+    total_fee: int
+    status: str                      # SUCCESS / CHANGE / REFUNDCLOSE
+    success_time: str | None = None
+    raw: dict = field(default_factory=dict)
+
+
 class PaymentProvider(abc.ABC):
     name: str
 
@@ -97,6 +109,14 @@ class PaymentProvider(abc.ABC):
     @abc.abstractmethod
     def notification_reply(self, ok: bool, message: str = "") -> tuple[bytes, str]:
         """(body, content type) telling the channel we took the notice — or to resend it."""
+
+    @abc.abstractmethod
+    def parse_refund_notice(self, body: bytes) -> RefundNotice:
+        """Verify, decrypt and read a refund notice; NoticeRejected for anything else."""
+
+    @abc.abstractmethod
+    def cashier_url(self, prepay_id: str, return_url: str) -> str | None:
+        """A page where a developer can pay by hand (the stand-in's cashier), or None."""
 
     @abc.abstractmethod
     def query(self, out_trade_no: str) -> OrderStatus: ...

@@ -27,7 +27,7 @@ from app.payments.models import (ATTENTION_VERDICTS, PAYABLE_STATES, NoticeVerdi
 from app.payments.payables import PaidPayment, payable_handler
 from app.payments.provider import (NoticeRejected, OrderRequest, PaymentNoticeData,
                                    PaymentProvider, ProviderError, get_provider)
-from app.payments.wechat_pay import CHINA
+from app.core.chinatime import CHINA
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from urllib.parse import urlencode
 
-from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, render_template,
+from flask import (Blueprint, Response, abort, jsonify, redirect, render_template,
                    request, url_for)
 from flask_login import current_user, login_required
 
@@ -77,17 +76,16 @@ def order(out_trade_no: str):
     success_url = payable_handler(payment.payable_type).success_url(payment.payable_id)
     if payment.state == PaymentState.paid:
         return redirect(success_url)
+    provider = get_provider(payment.provider)
     jsapi_params = None
     if payment.state == PaymentState.pending and payment.trade_type == "JSAPI":
         try:
-            jsapi_params = get_provider(payment.provider).client_params(payment.prepay_id)
+            jsapi_params = provider.client_params(payment.prepay_id)
         except ProviderError:
             jsapi_params = None
-    cashier_url = None
-    base = current_app.config.get("WECHAT_API_BASE")
-    if current_app.config.get("WECHAT_STANDIN") and base and payment.prepay_id:
-        back = url_for("payments.order", out_trade_no=payment.out_trade_no, _external=True)
-        cashier_url = f"{base}standin/cashier/{payment.prepay_id}?{urlencode({'return': back})}"
+    cashier_url = provider.cashier_url(
+        payment.prepay_id or "",
+        url_for("payments.order", out_trade_no=payment.out_trade_no, _external=True))
     return render_template(
         "payments/order.html", payment=payment, jsapi_params=jsapi_params,
         qr=qr_svg(payment.code_url) if payment.code_url and payment.trade_type == "NATIVE"

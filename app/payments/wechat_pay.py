@@ -7,27 +7,30 @@ mch_id are checked against ours.
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta, timezone
+from urllib.parse import urlencode
 from xml.parsers.expat import ExpatError
 
 import requests
 import xmltodict
 from flask import current_app
-from wechatpy.exceptions import WeChatPayException
+from wechatpy.exceptions import WeChatException, WeChatPayException
 from wechatpy.pay import WeChatPay
 from wechatpy.pay.utils import calculate_signature, calculate_signature_hmac
 
+from app.core.chinatime import CHINA
 from app.models_base import utcnow
 from app.payments.provider import (NoticeRejected, OrderCreated, OrderRequest, OrderStatus,
                                    PaymentNoticeData, PaymentProvider, ProviderError,
-                                   RefundResult)
+                                   RefundNotice, RefundResult)
 from app.wechat.clients import pay_client
 
-CHINA = timezone(timedelta(hours=8))
 MAX_NOTICE_BYTES = 16 * 1024
 TRADE_STATES = {"SUCCESS": "paid", "REFUND": "refunded", "NOTPAY": "pending",
                 "USERPAYING": "pending", "CLOSED": "closed", "REVOKED": "closed",
                 "PAYERROR": "failed"}
+REFUND_STATUSES = ("SUCCESS", "CHANGE", "REFUNDCLOSE")
+DECRYPT_ERRORS = (ExpatError, ValueError, KeyError, IndexError, TypeError, AttributeError,
+                  WeChatException)
 REPLY = ("<xml><return_code><![CDATA[{code}]]></return_code>"
          "<return_msg><![CDATA[{msg}]]></return_msg></xml>")
 
@@ -116,12 +119,55 @@ class WeChatPayProvider(PaymentProvider):
         msg = (message or ("OK" if ok else "FAIL")).replace("]]>", "")
         return REPLY.format(code=code, msg=msg).encode(), "application/xml"
 
-    def parse_refund_notification(self, body: bytes) -> dict:
-        """Decrypt `req_info` (AES-256-ECB, key md5(api_key)); wechatpy checks appid, mch_id."""
+    def parse_refund_notice(self, body: bytes) -> RefundNotice:
+        """WeChat does not sign refund notices: only someone with our API key can make a
+        `req_info` that decrypts, so a refusal to decrypt is a bad signature."""
+        if len(body) > MAX_NOTICE_BYTES:
+            raise NoticeRejected("malformed", f"notice of {len(body)} bytes is too large")
+        try:
+            envelope = parse_xml(body)
+        except ValueError as error:
+            raise NoticeRejected("malformed", str(error)[:200]) from error
+        if envelope.get("return_code") != "SUCCESS" or not envelope.get("req_info"):
+            raise NoticeRejected("malformed", "return_code or req_info missing")
+        self._check_merchant(envelope)
+        try:
+            data = self.parse_refund_notification(envelope)
+        except NoticeRejected as error:
+            raise NoticeRejected("bad_signature",
+                                 f"req_info does not decrypt: {error.detail}") from error
+        except DECRYPT_ERRORS as error:
+            raise NoticeRejected("bad_signature",
+                                 f"req_info does not decrypt: {error!r}"[:200]) from error
+        if not isinstance(data, dict):
+            raise NoticeRejected("bad_signature", "req_info does not decrypt to a document")
+        out_refund_no, out_trade_no = data.get("out_refund_no"), data.get("out_trade_no")
+        status = data.get("refund_status")
+        if (not isinstance(out_refund_no, str) or not isinstance(out_trade_no, str)
+                or status not in REFUND_STATUSES
+                or not isinstance(data.get("refund_fee"), int)
+                or not isinstance(data.get("total_fee"), int)):
+            raise NoticeRejected("malformed", "req_info lacks out_refund_no, amounts or status",
+                                 out_trade_no if isinstance(out_trade_no, str) else None)
+        return RefundNotice(out_refund_no=out_refund_no, out_trade_no=out_trade_no,
+                            refund_id=str(data.get("refund_id") or ""),
+                            refund_fee=data["refund_fee"], total_fee=data["total_fee"],
+                            status=status, success_time=data.get("success_time"), raw=data)
+
+    def parse_refund_notification(self, body: bytes | dict) -> dict:
+        """The decrypted `req_info` (AES-256-ECB, key md5(api_key)), amounts as int; wechatpy
+        checks appid, mch_id."""
         try:
             return self.client.parse_refund_notify_result(body)
         except (ExpatError, ValueError, KeyError) as error:
             raise NoticeRejected("malformed", str(error)[:200]) from error
+
+    def cashier_url(self, prepay_id: str, return_url: str) -> str | None:
+        """Only the stand-in has a cashier page; real WeChat pays inside WeChat."""
+        base = current_app.config.get("WECHAT_API_BASE")
+        if not (current_app.config.get("WECHAT_STANDIN") and base and prepay_id):
+            return None
+        return f"{base}standin/cashier/{prepay_id}?{urlencode({'return': return_url})}"
 
     def _check_merchant(self, data: dict, out_trade_no: str | None = None) -> None:
         if data.get("appid") != self.appid or data.get("mch_id") != self.mch_id:
