@@ -1,7 +1,11 @@
-"""app/core/idcard.py (GB 11643) and app/core/crypto.py (Fernet, blind index)."""
-from datetime import date
+"""app/core/idcard.py (GB 11643) and app/core/crypto.py (Fernet, blind index).
+
+The ID-card functions are pure: given `today`, they never read the clock, so the dates here are
+data and cannot expire (test_an_explicit_today_leaves_the_clock_out proves it)."""
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
+import time_machine
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -10,8 +14,21 @@ from app.config import ProductionConfig
 from app.core import crypto, idcard
 
 
+REFERENCE_DAY = date(2026, 1, 1)   # the day the pure functions are told it is
+
+
+@pytest.mark.parametrize("years_ahead", [0, 30, 400])
+def test_an_explicit_today_leaves_the_clock_out(years_ahead):
+    with time_machine.travel(datetime.now(timezone.utc) + timedelta(days=365 * years_ahead),
+                             tick=False):
+        assert idcard.parse("11010519491231002X", today=REFERENCE_DAY).birth_date == \
+            date(1949, 12, 31)
+        with pytest.raises(idcard.IdCardError, match="出生日期"):
+            idcard.parse("110105209912310021", today=REFERENCE_DAY)
+
+
 def test_the_standard_example_is_valid_and_decoded():
-    card = idcard.parse("11010519491231002X", today=date(2026, 1, 1))
+    card = idcard.parse("11010519491231002X", today=REFERENCE_DAY)
     assert card.birth_date == date(1949, 12, 31)
     assert card.male is False and card.sex_label == "女"
     assert card.region == "110105"
@@ -29,21 +46,21 @@ def test_the_standard_example_is_valid_and_decoded():
 ])
 def test_invalid_numbers_say_why(text, message):
     with pytest.raises(idcard.IdCardError, match=message):
-        idcard.parse(text, today=date(2026, 1, 1))
+        idcard.parse(text, today=REFERENCE_DAY)
 
 
 def test_people_type_spaces_full_width_and_lower_case_x():
-    assert idcard.parse(" １１０１０５ 19491231002x ", today=date(2026, 1, 1)).number == \
+    assert idcard.parse(" １１０１０５ 19491231002x ", today=REFERENCE_DAY).number == \
         "11010519491231002X"
 
 
-@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 12, 31)),
+@given(st.dates(min_value=date(1900, 1, 1), max_value=REFERENCE_DAY - timedelta(days=1)),
        st.integers(0, 999))
 def test_made_numbers_validate_and_any_single_digit_change_is_caught(birth, sequence):
     number = idcard.make_number("440305", birth, sequence)
-    assert idcard.parse(number, today=date(2026, 1, 1)).birth_date == birth
+    assert idcard.parse(number, today=REFERENCE_DAY).birth_date == birth
     changed = number[:16] + str((int(number[16]) + 1) % 10) + number[17]
-    assert not idcard.is_valid(changed, today=date(2026, 1, 1))
+    assert not idcard.is_valid(changed, today=REFERENCE_DAY)
 
 
 def test_age_counts_full_years_and_leap_birthdays():
