@@ -8,7 +8,7 @@ A worker that dies mid-job (SIGKILL, OOM, a lost machine) leaves its job in rq's
 StartedJobRegistry. Our workers heart-beat the running job every few seconds, so such a job is
 known abandoned within JOB_HEARTBEAT_TTL seconds of the death; rq's registry cleanup (each
 worker's maintenance, every MAINTENANCE_SECONDS and at start, and the periodic
-`requeue_abandoned_jobs`) then retries it — every job is enqueued with a Retry (app/jobs.py) and
+`requeue_abandoned_jobs`) then retries it — every job is enqueued with a Retry (app/core/jobs.py) and
 is idempotent. At start a worker also flushes the deferred-jobs outbox (app/core/outbox.py).
 """
 import faulthandler
@@ -25,7 +25,7 @@ from rq import SimpleWorker
 from app import create_app
 from app.extensions import db, jobs
 from app.core.logging import bind_request_id
-from app.jobs import QUEUE_NAMES
+from app.core.jobs import QUEUE_NAMES
 
 log = logging.getLogger("worker")
 

@@ -38,7 +38,7 @@ def serve_embedded() -> None:
     app = create_app(overrides)
     prepare_database(app)
     if standin is not None:
-        from app.core.demo import register_demo_users_with_standin
+        from app.demo import register_demo_users_with_standin
 
         register_demo_users_with_standin(standin.wsgi_app)
     start_periodic_jobs(app)
@@ -116,7 +116,7 @@ def prepare_database(app: Flask) -> None:
     """Create or upgrade the SQLite database to head, then add the demo data once."""
     from flask_migrate import upgrade
 
-    from app.core.demo import seed_demo_data
+    from app.demo import seed_demo_data
 
     with app.app_context():
         upgrade()

@@ -9,7 +9,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.core.replica import RoutingSession
-from app.jobs import JobQueue
+from app.core.jobs import JobQueue
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

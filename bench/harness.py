@@ -254,7 +254,7 @@ def wait_for_queues(redis_url: str, seconds: float = 120) -> int:
     from rq import Queue
     from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-    from app.jobs import QUEUE_NAMES
+    from app.core.jobs import QUEUE_NAMES
 
     redis = Redis.from_url(redis_url)
     queues = [Queue(name, connection=redis) for name in QUEUE_NAMES]

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from app.core import outbox
 from app.core.outbox import DeferredJob
 from app.extensions import db, jobs
-from app.jobs import QUEUE_NAMES
+from app.core.jobs import QUEUE_NAMES
 from app.mutual_aid.models import FunnelEvent
 from app.sharing.models import ShareAttribution
 from app.campaigns.models import Campaign

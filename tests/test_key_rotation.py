@@ -19,7 +19,7 @@ from app.mutual_aid import services as mutual_aid
 from app.mutual_aid.models import Membership
 from app.review import services as review
 from app.review.models import CampaignIdentity, Payee
-from app.review.storage import get_storage
+from app.core.storage import get_storage
 from tests.factories import UserFactory
 from tests.review.helpers import PATIENT_ID, ready_campaign
 
@@ -152,7 +152,7 @@ def test_every_encrypted_column_is_registered_for_rotation(app):
     encrypted = {(table.name, column.name) for table in _db.metadata.sorted_tables
                  for column in table.columns if column.name.endswith("_enc")}
     assert encrypted == registered
-    assert files == ["mutual_aid.claim_documents", "review.private_documents"]
+    assert files == ["core.private_documents", "mutual_aid.claim_documents"]
 
 
 def test_rotate_re_encrypts_columns_and_files_so_the_old_key_can_go(app, keys, patient):

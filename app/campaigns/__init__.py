@@ -1,7 +1,9 @@
 """Campaigns (筹款): the form, photos, updates, attestations, moderation and the public page.
 
 Plugs in: its blueprint and the periodic job that ends campaigns at their deadline. Features
-that must act after a termination register with moderation.register_termination_hook."""
+that must act after a termination register with moderation.register_termination_hook; those
+that vouch for a campaign add its page's badges with trust.register_badge_source; the page
+announces each visitor step with app.core.signals.funnel_step."""
 from flask import Flask
 
 

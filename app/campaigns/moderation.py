@@ -24,7 +24,7 @@ from app.campaigns.services import _check_transition, _lock, _reason, _record
 from app.core.plugins import registry
 from app.extensions import db
 from app.models_base import utcnow
-from app.review.audit import record_audit
+from app.core.audit import record_audit
 
 S = CampaignStatus
 FREEZE_ROLES = (StaffRole.reviewer, StaffRole.admin)

@@ -5,8 +5,10 @@ read helpers the campaign page uses.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 
+from flask import Flask
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,6 +17,7 @@ from app.auth.models import User
 from app.campaigns.errors import CampaignError
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.photos import ProcessedImage, delete_stored, store_image
+from app.core.plugins import registry
 from app.extensions import db
 from app.models_base import created_at_column
 
@@ -168,3 +171,16 @@ def updates_of(campaign_id: int) -> list[CampaignUpdate]:
     return list(db.session.scalars(select(CampaignUpdate).where(
         CampaignUpdate.campaign_id == campaign_id)
         .order_by(CampaignUpdate.created_at.desc(), CampaignUpdate.id.desc())))
+
+
+# --- what other features vouch for --------------------------------------------------------------
+
+def register_badge_source(app: Flask, source: Callable[[Campaign], list]) -> None:
+    """`source(campaign)` returns the badges (kind, label, description, since) a feature shows
+    on the campaign page, e.g. review's 已核实 materials and payee."""
+    registry("campaign_badge_sources", list, app).append(source)
+
+
+def badges_of(campaign: Campaign) -> list:
+    return [badge for source in registry("campaign_badge_sources", list)
+            for badge in source(campaign)]

@@ -38,11 +38,9 @@ class UpdateForm(FlaskForm):
 
 def trust_context(campaign: Campaign, viewer) -> dict:
     """Everything the campaign page shows about verification and the people around it."""
-    from app.review.queries import badges_for
-
     signed_in_user = viewer.is_authenticated and not getattr(viewer, "is_staff", False)
     return {
-        "badges": badges_for(campaign),
+        "badges": trust.badges_of(campaign),
         "attestations": trust.attestations_of(campaign.id),
         "attestation_counts": trust.attestation_counts(campaign.id),
         "updates": trust.updates_of(campaign.id),

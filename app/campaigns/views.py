@@ -25,7 +25,7 @@ from app.campaigns.photos import KEY_PATTERN, photo_dir
 from app.campaigns.services import CampaignError
 from app.core.params import page_arg_or_first
 from app.core.replica import reads_from_replica
-from app.mutual_aid.hooks import track as track_funnel_step
+from app.core.signals import announce_funnel_step
 
 bp = Blueprint("campaigns", __name__)
 
@@ -62,7 +62,7 @@ def detail(campaign_id: int):
         key = page_cache.figures_key(campaign_id, _loads_jssdk())
         html = page_cache.lookup(key) if key is not None else None
         if html is not None:
-            track_funnel_step("campaign_view", campaign_id)
+            announce_funnel_step("campaign_view", campaign_id)
             return html
     campaign = queries.get_campaign(campaign_id)
     if campaign is None or not queries.can_view(campaign, current_user):
@@ -76,7 +76,7 @@ def detail(campaign_id: int):
         page_cache.store(key, html)
     # After rendering: the step's commit would expire the campaign the page is still reading.
     if campaign.is_public:
-        track_funnel_step("campaign_view", campaign_id)
+        announce_funnel_step("campaign_view", campaign_id)
     return html
 
 
@@ -146,24 +146,6 @@ def edit(campaign_id: int):
     return (render_template("campaigns/form.html", form=form, campaign=campaign,
                             photo_form=PhotoUploadForm(), action_form=ActionForm(),
                             max_photos=MAX_PHOTOS), _status(form))
-
-
-@bp.post("/c/<id:campaign_id>/submit")
-@organizer_required
-def submit(campaign_id: int):
-    campaign = _own_campaign(campaign_id)
-    from app.review.services import submit_for_review
-
-    try:
-        # Documents and real names are checked before the campaign is submitted.
-        submit_for_review(campaign, current_user._get_current_object())
-    except CampaignError as error:
-        flash(error.message, "error")
-        if error.code in ("documents_missing", "identity_missing"):
-            return redirect(url_for("review.documents", campaign_id=campaign_id))
-    else:
-        flash("已提交审核。工作人员会尽快核实，结果会在“我的筹款”中显示。", "success")
-    return redirect(url_for(".detail", campaign_id=campaign_id))
 
 
 @bp.post("/c/<id:campaign_id>/photos")

@@ -1,6 +1,6 @@
 """The deferred-jobs outbox: jobs that could not reach Redis wait in PostgreSQL until it is back.
 
-`app/jobs.py` calls `defer(...)` when an enqueue finds Redis unreachable: the job's dotted
+`app/core/jobs.py` calls `defer(...)` when an enqueue finds Redis unreachable: the job's dotted
 function path, arguments, queue, id and rq options become one `deferred_jobs` row, written on
 a connection of its own (so it stands or falls like the enqueue it replaces, whatever the
 caller's transaction does next). `flush()` moves the rows back onto rq — from the periodic
@@ -21,9 +21,11 @@ import logging
 from datetime import datetime
 from typing import Any, Callable
 
+from flask import current_app
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.jobs import REDIS_DOWN_ERRORS
 from app.extensions import db
 from app.models_base import utcnow
 
@@ -124,9 +126,7 @@ def waiting() -> int:
 def flush(batch: int = FLUSH_BATCH) -> int:
     """Enqueue every deferred job on rq, each once; returns how many were enqueued. Stops at
     the first enqueue Redis refuses (the rest wait for the next flush)."""
-    from app.extensions import jobs
-    from app.jobs import REDIS_DOWN_ERRORS
-
+    jobs = current_app.extensions["jobs"]
     if jobs.inline:
         return 0
     table = DeferredJob.__table__

@@ -88,9 +88,7 @@ def reads_from_replica(view: Callable) -> Callable:
         replica = _replica_for_this_request()
         if replica is None:
             return view(*args, **kwargs)
-        from app.extensions import db
-
-        session = db.session()
+        session = _db().session()
         session.info[ROUTE_KEY] = replica
         try:
             return view(*args, **kwargs)
@@ -100,19 +98,23 @@ def reads_from_replica(view: Callable) -> Callable:
     return routed
 
 
+def _db():
+    # The app's Flask-SQLAlchemy object, whose session class is defined here: app/extensions.py
+    # imports this module, so this one does not import it back.
+    return current_app.extensions["sqlalchemy"]
+
+
 def _replica_for_this_request() -> Engine | None:
     health: ReplicaHealth | None = current_app.extensions.get(EXTENSION_KEY)
     if (health is None or request.method not in ("GET", "HEAD")
             or current_user.is_authenticated or not health.available()):
         return None
-    from app.extensions import db
-
-    replica = db.engines[REPLICA_BIND]
+    replica = _db().engines[REPLICA_BIND]
     try:
         # Check out the replica connection now, into the session's transaction, so a replica
         # that is down is found here — where the view can still run on the primary — and not
         # halfway through it. A failed connect leaves the session's transaction usable.
-        db.session.connection(bind_arguments={"bind": replica})
+        _db().session.connection(bind_arguments={"bind": replica})
     except DBAPIError as error:
         health.mark_down()
         log.warning("read replica %s unreachable, reading the primary for %.0f s: %s",

@@ -7,7 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.core import outbox
 from app.core.files import StorageFull
 from app.extensions import db, jobs
-from app.jobs import REDIS_DOWN_ERRORS
+from app.core.jobs import REDIS_DOWN_ERRORS
 
 bp = Blueprint("core", __name__)
 

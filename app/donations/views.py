@@ -13,10 +13,10 @@ from app.core.replica import reads_from_replica
 from app.donations import services
 from app.donations.models import AMOUNT_MAX_FEN, AMOUNT_MIN_FEN, BLESSING_MAX, PRESETS_FEN, Donation
 from app.donations.queries import paid_donations
+from app.core.signals import announce_funnel_step
 from app.extensions import db, limiter
 from app.ledger.views import AccountPage, describe_campaign_accounts
 from app.models_base import format_yuan
-from app.mutual_aid.hooks import track as track_funnel_step
 from app.payments.provider import ProviderError
 
 bp = Blueprint("donations", __name__)
@@ -94,7 +94,7 @@ def donate(campaign_id: int):
     except ProviderError as error:
         return render_template("donations/donate.html", campaign=campaign,
                                error=f"微信支付下单失败：{error.message}", form=form), 502
-    track_funnel_step("donate_started", campaign.id)
+    announce_funnel_step("donate_started", campaign.id)
     return redirect(url_for("payments.order", out_trade_no=payment.out_trade_no))
 
 
@@ -112,7 +112,7 @@ def thanks(donation_id: int):
         if payment is None:
             abort(404)
         return redirect(url_for("payments.order", out_trade_no=payment.out_trade_no))
-    track_funnel_step("invitation_shown", campaign.id)
+    announce_funnel_step("invitation_shown", campaign.id)
     return render_template("donations/thanks.html", donation=donation, campaign=campaign)
 
 

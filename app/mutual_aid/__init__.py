@@ -1,19 +1,22 @@
 """The mutual-aid plan (互助计划) and the donor funnel into it.
 
 Plugs in: its public and staff blueprints, `flask mutual-aid`, the payables of share batches
-and top-ups, its `ledger verify` check, the encrypted member columns and claim documents
-with their blind index, the funnel step of each paid donation (donation_paid), and the plan's
-calendar and funnel flush as periodic jobs."""
+and top-ups, its `ledger verify` check, the encrypted member columns and claim documents with
+their blind index, the labels of its actions in the platform's audit log, the funnel steps
+that the donor's pages announce (funnel_step) and that each paid donation brings
+(donation_paid), and the plan's calendar and funnel flush as periodic jobs."""
 from flask import Flask
 
 
 def register(app: Flask) -> None:
     from app.core import key_rotation
-    from app.core.plugins import register_periodic_jobs
+    from app.core.plugins import register_audit_labels, register_periodic_jobs
     from app.ledger.verify import register_check
+    from app.mutual_aid.audit import MUTUAL_AID_AUDIT_LABELS
     from app.mutual_aid.commands import mutual_aid_cli
     from app.mutual_aid.documents import encrypted_files
     from app.mutual_aid.funnel import connect_donation_signal
+    from app.mutual_aid.hooks import connect_funnel_steps
     from app.mutual_aid.models import Membership
     from app.mutual_aid.staff_views import bp as staff_bp
     from app.mutual_aid.tasks import PERIODIC_JOBS
@@ -33,5 +36,7 @@ def register(app: Flask) -> None:
     key_rotation.register_blind_index(app, "mutual_aid.membership_id_index", Membership,
                                       index="id_index", source="id_enc", purpose="id_number")
     key_rotation.register_encrypted_files(app, "mutual_aid.claim_documents", encrypted_files)
+    register_audit_labels(app, MUTUAL_AID_AUDIT_LABELS)
     connect_donation_signal(app)
+    connect_funnel_steps(app)
     register_periodic_jobs(app, *PERIODIC_JOBS)

@@ -1,29 +1,43 @@
-"""Who decided what, when and why: one append-only row per decision (staff, member or system).
-
-Our own table (AuditRecord) keeps members' and the system's decisions too and feeds the plan's
-staff pages; staff decisions are also written to the platform's audit log
-(app/review/audit.py, `mutual_aid.<action>`), so one place lists every staff decision.
-"""
+"""The plan's decisions (staff, member or system) in the platform's audit log (app/core/audit.py):
+actions are written `mutual_aid.<action>` on targets `mutual_aid_<subject>`, so the plan's staff
+pages read their own history from the one log that lists every decision."""
 from __future__ import annotations
 
-from app.extensions import db
-from app.mutual_aid.models import AuditRecord
-from app.review.audit import record_audit
+from app.core.audit import AuditEntry, record_audit
+
+ACTION_PREFIX = "mutual_aid."
+TARGET_PREFIX = "mutual_aid_"
+
+MUTUAL_AID_AUDIT_LABELS = {
+    f"{ACTION_PREFIX}{action}": label for action, label in {
+        "join": "加入互助计划",
+        "rejoin": "补缴后恢复会员资格",
+        "waiting": "会员进入观察期",
+        "active": "会员进入保障期",
+        "suspended": "会员暂停",
+        "left": "会员退出",
+        "removed": "移除会员",
+        "claim_submitted": "提交互助申请",
+        "claim_approved": "互助申请通过",
+        "claim_rejected": "互助申请驳回",
+        "claim_waiting_refund": "互助申请待退还",
+        "claim_revoked": "互助申请撤销",
+        "claim_confirmed": "互助申请公示期满",
+        "objection_filed": "提出公示异议",
+        "objection_upheld": "异议成立",
+        "objection_dismissed": "异议不成立",
+        "round_announced": "公布分摊",
+        "round_computed": "计算分摊",
+        "round_cancelled": "取消分摊",
+        "round_closed": "分摊宽限期结束",
+        "round_distributed": "划拨互助金",
+        "wallet_refund_requested": "申请余额退款",
+        "wallet_refund_paid": "余额退款已打款",
+    }.items()}
 
 
 def record(action: str, subject_type: str, subject_id: int, reason: str = "", *,
-           staff=None, user_id: int | None = None) -> AuditRecord:
+           staff=None, user_id: int | None = None) -> AuditEntry:
     """Add an audit row to the current transaction (the caller's service commits)."""
-    row = AuditRecord(action=action, subject_type=subject_type, subject_id=int(subject_id),
-                      reason=(reason or "")[:500],
-                      actor_staff_id=staff.id if staff is not None else None,
-                      actor_user_id=user_id)
-    db.session.add(row)
-    if staff is not None:
-        _platform_log(staff, action, subject_type, subject_id, reason)
-    return row
-
-
-def _platform_log(staff, action: str, subject_type: str, subject_id: int, reason: str) -> None:
-    record_audit(staff, f"mutual_aid.{action}", f"mutual_aid_{subject_type}"[:32],
-                 int(subject_id), reason=reason or "")
+    return record_audit(staff, f"{ACTION_PREFIX}{action}", f"{TARGET_PREFIX}{subject_type}"[:32],
+                        int(subject_id), reason=reason or "", actor_user_id=user_id)

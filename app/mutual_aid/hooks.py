@@ -1,6 +1,6 @@
-"""One-line hooks for other features' request handlers (the campaign page, the donate form, the
-thank-you page): who the visitor is, then funnel.record_step. Reads the request, so it is view
-code; the services never import it.
+"""The funnel's ear on other features' pages: the campaign page, the donate form and the
+thank-you page announce each step (app.core.signals.funnel_step); this works out who the visitor
+is, then funnel.record_step. Reads the request, so it is view code; the services never import it.
 
 The anonymous visitor id is the sharing feature's visitor cookie; when there is none yet this
 mints one the way sharing does (g.new_visitor_id, which sharing's after-request hook sets as the
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import secrets
 
-from flask import g, request
+from flask import Flask, g, request
 from flask_login import current_user
 
+from app.core.signals import funnel_step
 from app.mutual_aid import funnel
 from app.sharing.views import VISITOR_COOKIE
 
@@ -38,3 +39,11 @@ def track(step: str, campaign_id: int | None, channel: str | None = None) -> Non
         return
     user_id, visitor_id = current_person()
     funnel.record_step(step, campaign_id, channel, user_id, visitor_id)
+
+
+def _on_funnel_step(app: Flask, step: str, campaign_id: int | None) -> None:
+    track(step, campaign_id)
+
+
+def connect_funnel_steps(app: Flask) -> None:
+    funnel_step.connect(_on_funnel_step, sender=app)

@@ -212,31 +212,6 @@ class MemberNotice(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
 
-class AuditRecord(db.Model):
-    """Every decision about plans, memberships, claims, objections, rounds and refunds: who,
-    when, why. Append-only; staff read it at /staff/mutual-aid/audit."""
-
-    __tablename__ = "mutual_aid_audit"
-    __table_args__ = (Index("ix_mutual_aid_audit_subject", "subject_type", "subject_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
-    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    action: Mapped[str] = mapped_column(String(40))
-    subject_type: Mapped[str] = mapped_column(String(20))
-    subject_id: Mapped[int] = mapped_column(BigInteger)
-    reason: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = created_at_column()
-
-    actor_staff = relationship("StaffAccount")
-
-    @property
-    def actor_name(self) -> str:
-        if self.actor_staff is not None:
-            return self.actor_staff.display_name
-        return "会员本人" if self.actor_user_id else "系统"
-
-
 class FunnelEvent(db.Model):
     """One step of one person toward membership. Written with a single INSERT, never updated."""
 

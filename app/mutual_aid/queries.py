@@ -5,9 +5,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from app.core.audit import AuditEntry
 from app.extensions import db
+from app.mutual_aid.audit import TARGET_PREFIX
 from app.mutual_aid import apportionment
-from app.mutual_aid.models import (AuditRecord, Claim, ClaimStatus, MemberNotice, Membership,
+from app.mutual_aid.models import (Claim, ClaimStatus, MemberNotice, Membership,
                                    Objection, ObjectionStatus, Plan)
 from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, Round,
                                          RoundItem, ShareCharge, WalletRefund,
@@ -143,12 +145,15 @@ def requested_refunds() -> list[WalletRefund]:
 
 
 def audit_of(subject_type: str | None = None, subject_id: int | None = None,
-             limit: int = 100) -> list[AuditRecord]:
-    query = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
+             limit: int = 100) -> list[AuditEntry]:
+    """The plan's rows of the platform's audit log, newest first."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if subject_type:
-        query = query.where(AuditRecord.subject_type == subject_type)
+        query = query.where(AuditEntry.target_type == f"{TARGET_PREFIX}{subject_type}"[:32])
+    else:
+        query = query.where(AuditEntry.target_type.startswith(TARGET_PREFIX, autoescape=True))
     if subject_id is not None:
-        query = query.where(AuditRecord.subject_id == subject_id)
+        query = query.where(AuditEntry.target_id == subject_id)
     return list(db.session.scalars(query))
 
 

@@ -59,7 +59,7 @@ DEMO_CONDITIONS = ["恶性肿瘤（癌症）", "急性心肌梗塞", "脑中风�
 
 
 def seed_demo_plan(slug: str = "kangfu") -> Plan:
-    """The demo plan (idempotent): the rules of the issue's example. For app/core/demo.py."""
+    """The demo plan (idempotent): the rules of the issue's example. For app/demo.py."""
     plan = get_plan(slug)
     if plan is not None:
         return plan

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from flask import current_app
 
 from app.extensions import jobs
-from app.jobs import REDIS_DOWN_ERRORS
+from app.core.jobs import REDIS_DOWN_ERRORS
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Invoices and receipts of withdrawals, and the organizer's statement on leftover money.
 
-Files are checked by app/review/uploads (content, not name) and kept in the private document
+Files are checked by app/core/uploads (content, not name) and kept in the private document
 store, encrypted; a receipt becomes public only once finance approves it for disclosure.
 """
 from __future__ import annotations
@@ -16,10 +16,10 @@ from app.models_base import utcnow
 from app.payouts.errors import PayoutError
 from app.payouts.models import (DocKind, DocStatus, LeftoverStatement, PayoutDocument,
                                 Withdrawal, WithdrawalStatus)
-from app.review.audit import record_audit
+from app.core.audit import record_audit
 from app.review.models import DocumentStatus
-from app.review.storage import delete_all, get_storage, put_all
-from app.review.uploads import CheckedFile
+from app.core.storage import delete_all, get_storage, put_all
+from app.core.uploads import CheckedFile
 
 MAX_PER_WITHDRAWAL = 9
 STATEMENT_MIN, STATEMENT_MAX = 10, 500

@@ -1,5 +1,5 @@
 """Forms of the money-out pages: each field checked with a Chinese message; amounts in yuan as
-typed, turned into fen without floats; files checked by content (app/review/uploads)."""
+typed, turned into fen without floats; files checked by content (app/core/uploads)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.core.chinatime import china_today
 from app.models_base import yuan_to_fen
 from app.payouts.pledge_models import Destination, Schedule
-from app.review.uploads import CheckedFile, UploadError, check_uploads
+from app.core.uploads import CheckedFile, UploadError, check_uploads
 
 
 def _strip(value):

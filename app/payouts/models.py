@@ -103,7 +103,7 @@ class DocStatus(LabelledEnum):
 
 
 class PayoutDocument(db.Model):
-    """A file in the private store (app/review/storage.py), checked by app/review/uploads."""
+    """A file in the private store (app/core/storage.py), checked by app/core/uploads."""
 
     __tablename__ = "payout_documents"
 

@@ -44,7 +44,7 @@ from app.payouts.funds import custody_balance, lock_campaign, unsettled_refunds
 from app.payouts.models import (DonationRefund, RefundStatus, Withdrawal, WithdrawalStatus,
                                 add_notice)
 from app.payouts.pledge_models import FundEntry, FundEntryKind
-from app.review.audit import record_audit
+from app.core.audit import record_audit
 
 log = logging.getLogger(__name__)
 R = RefundStatus

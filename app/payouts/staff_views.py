@@ -17,7 +17,7 @@ from app.payouts.errors import PayoutError, RetryLater
 from app.payouts.forms import ReasonForm
 from app.payouts.funds import available_fen, custody_balance, withdrawals_total
 from app.payouts.models import PayoutDocument, Withdrawal, WithdrawalStatus
-from app.review.audit import AuditEntry
+from app.core.audit import AuditEntry
 from app.review.models import Payee
 
 bp = Blueprint("payouts_staff", __name__, url_prefix="/staff/payouts")

@@ -38,7 +38,7 @@ from app.payouts.models import (
 from app.payouts.notices import read_notices
 from app.payouts.pledge_models import Pledge, Share
 from app.review.models import IdentityStatus, Payee
-from app.review.storage import StorageError
+from app.core.storage import StorageError
 
 bp = Blueprint("payouts", __name__)
 

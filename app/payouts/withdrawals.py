@@ -31,9 +31,9 @@ from app.payouts.models import (DocKind, DocStatus, PayoutDocument, Withdrawal,
                                 WithdrawalStatus, add_notice)
 from app.payouts.provider import (PayoutUnavailable, TransferRequest, TransferResult,
                                   get_payout_provider)
-from app.review.audit import record_audit
+from app.core.audit import record_audit
 from app.review.models import IdentityStatus, Payee
-from app.review.uploads import CheckedFile
+from app.core.uploads import CheckedFile
 
 log = logging.getLogger(__name__)
 W = WithdrawalStatus

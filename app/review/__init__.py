@@ -1,17 +1,36 @@
-"""Verification and trust: medical documents, review rounds, real names, payee, reports, and
-the audit log of staff actions (record_audit).
+"""Verification and trust: medical documents, review rounds, real names, payee, reports,
+and the labels of their staff decisions in the platform's audit log (app/core/audit.py).
 
-Plugs in: its blueprint, the encrypted columns, files and blind index that `flask crypto
+Plugs in: its blueprint, the campaign page's verification badges, the encrypted columns and blind index that `flask crypto
 rotate` covers, and its audit labels."""
 from flask import Flask
+
+REVIEW_AUDIT_LABELS = {
+    "document.approve": "材料通过",
+    "document.reject": "材料驳回",
+    "identity.verify": "实名核实通过",
+    "identity.reject": "实名核实不通过",
+    "payee.verify": "收款人核实通过",
+    "payee.reject": "收款人核实不通过",
+    "campaign.approve": "筹款审核通过",
+    "campaign.reject": "筹款审核驳回",
+    "campaign.freeze": "冻结筹款",
+    "campaign.unfreeze": "解除冻结",
+    "campaign.terminate": "终止筹款",
+    "report.dismiss": "举报不成立",
+    "report.request_documents": "要求补充材料",
+    "report.freeze": "举报处理：冻结",
+    "report.terminate": "举报处理：终止",
+}
+
 
 
 def register(app: Flask) -> None:
     from app.core import key_rotation
+    from app.campaigns.trust import register_badge_source
     from app.core.plugins import register_audit_labels
-    from app.review.audit import REVIEW_AUDIT_LABELS
     from app.review.models import CampaignIdentity, Payee
-    from app.review.storage import encrypted_files
+    from app.review.queries import badges_for
     from app.review.views import bp
 
     app.register_blueprint(bp)
@@ -23,5 +42,5 @@ def register(app: Flask) -> None:
     key_rotation.register_blind_index(app, "review.patient_id_index", CampaignIdentity,
                                       index="patient_id_index", source="patient_id_enc",
                                       purpose="patient-id")
-    key_rotation.register_encrypted_files(app, "review.private_documents", encrypted_files)
+    register_badge_source(app, badges_for)
     register_audit_labels(app, REVIEW_AUDIT_LABELS)

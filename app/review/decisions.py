@@ -1,6 +1,6 @@
 """The staff side of verification: per-document decisions, real-name and payee checks, and the
 round's approval or rejection. Each function is one business action in one transaction and
-leaves its audit row (app/review/audit.py) in that same transaction.
+leaves its audit row (app/core/audit.py) in that same transaction.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from app.campaigns.errors import CampaignError
 from app.campaigns.models import Campaign, CampaignStatus
 from app.extensions import db
 from app.models_base import utcnow
-from app.review.audit import record_audit
+from app.core.audit import record_audit
 from app.review.models import (
     REASON_LABELS,
     CampaignDocument,

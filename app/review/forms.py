@@ -1,5 +1,5 @@
 """Forms of the organizer's documents page and the report form. Files are checked by content in
-app/review/uploads.py; these forms only carry fields and the CSRF token."""
+app/core/uploads.py; these forms only carry fields and the CSRF token."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm

@@ -1,7 +1,7 @@
 """Verification state: medical documents, review rounds and per-document decisions, the real-name
 record of organizer and patient, the payee, and what the public may see of it (badges).
 
-Document files live in the private store (app/review/storage.py); rows hold only a random key.
+Document files live in the private store (app/core/storage.py); rows hold only a random key.
 ID numbers, real names and account numbers are Fernet-encrypted (app/core/crypto.py); a keyed
 blind index of the patient's ID number finds the same patient across organizers.
 """

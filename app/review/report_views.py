@@ -8,7 +8,7 @@ from app.campaigns import queries as campaign_queries
 from app.review import reports
 from app.review.forms import ReportForm
 from app.review.services import ReviewError
-from app.review.uploads import UploadError, check_uploads
+from app.core.uploads import UploadError, check_uploads
 from app.review.views import bp
 
 

@@ -16,10 +16,10 @@ from app.campaigns.models import Campaign, CampaignStatus
 from app.core.enums import LabelledEnum
 from app.extensions import db
 from app.models_base import created_at_column, utcnow
-from app.review.audit import record_audit
+from app.core.audit import record_audit
 from app.review.services import ReviewError
-from app.review.storage import delete_all, put_all
-from app.review.uploads import CheckedFile
+from app.core.storage import delete_all, put_all
+from app.core.uploads import CheckedFile
 
 REPORTS_PER_DAY = 3
 MAX_EVIDENCE = 6

@@ -28,8 +28,8 @@ from app.review.models import (
     ReviewRound,
     RoundOutcome,
 )
-from app.review.storage import delete_all, get_storage, put_all
-from app.review.uploads import CheckedFile
+from app.core.storage import delete_all, get_storage, put_all
+from app.core.uploads import CheckedFile
 
 S = CampaignStatus
 UPLOAD_STATUSES = frozenset({S.draft, S.rejected, S.live, S.frozen})

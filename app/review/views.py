@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.auth.decorators import organizer_required
 from app.campaigns import queries as campaign_queries
+from app.campaigns.errors import CampaignError
 from app.campaigns.forms import ActionForm
 from app.campaigns.models import Campaign
 from app.core.errors import error_response
@@ -15,8 +17,8 @@ from app.review.forms import DocumentUploadForm, IdentityForm, PayeeForm
 from app.review.models import REJECT_REASONS, CampaignDocument, DocumentKind
 from app.review.queries import documents_by_kind, rounds_of
 from app.review.services import ReviewError
-from app.review.storage import StorageError, StorageFull
-from app.review.uploads import UploadError, check_uploads
+from app.core.storage import StorageError, StorageFull
+from app.core.uploads import UploadError, check_uploads
 
 bp = Blueprint("review", __name__)
 
@@ -161,6 +163,23 @@ def submit(campaign_id: int):
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
 
+@bp.post("/c/<id:campaign_id>/submit")
+@organizer_required
+def submit_from_campaign(campaign_id: int):
+    """The 提交审核 button of the campaign page and 我的筹款: errors go back to that page, except
+    missing documents or real names, which send the organizer to the documents page."""
+    campaign = _own_campaign(campaign_id)
+    try:
+        services.submit_for_review(campaign, current_user._get_current_object())
+    except CampaignError as error:
+        flash(error.message, "error")
+        if error.code in ("documents_missing", "identity_missing"):
+            return redirect(url_for(".documents", campaign_id=campaign_id))
+    else:
+        flash("已提交审核。工作人员会尽快核实，结果会在“我的筹款”中显示。", "success")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
+
+
 def _back(campaign: Campaign, *messages: str):
     """Post/redirect/get: the messages are shown on the documents page."""
     for message in messages:
@@ -192,7 +211,7 @@ def evidence_file(evidence_id: int):
                 and evidence.report.reporter_id == current_user.id)
     if not (reporter or campaign_queries.is_staff(current_user)):
         abort(404)
-    from app.review.storage import get_storage
+    from app.core.storage import get_storage
 
     return private_file(lambda e: get_storage().get(e.storage_key), evidence,
                         f"evidence-{evidence.id}")

@@ -2,7 +2,7 @@
 
 Jobs take ids and are idempotent: a poster's file is named by the digest of its content, so a
 job that runs twice (rq runs jobs at least once) finds its file and stops. With Redis they run
-in `python worker.py` with retries and a time limit; without, in-process (app/jobs.py).
+in `python worker.py` with retries and a time limit; without, in-process (app/core/jobs.py).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from app.campaigns.models import Campaign
 from app.donations.signals import donation_paid
 from app.core.plugins import PeriodicJob
 from app.extensions import db, jobs
-from app.jobs import InlineJob
+from app.core.jobs import InlineJob
 from app.sharing import poster_store as store
 from app.sharing.models import ShareLink
 from app.sharing.posters import PosterContent, renderer

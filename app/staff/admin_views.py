@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from app.auth.decorators import staff_required
 from app.core.chinatime import CHINA
 from app.core.params import id_arg, page_arg_or_first
-from app.review import audit
+from app.core import audit
 from app.core.plugins import audit_labels
 from app.staff import services
 from app.staff.forms import EmptyForm, StaffCreateForm, StaffPasswordForm, StaffRoleForm

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.auth.models import StaffAccount, StaffRole
 from app.auth.services import MIN_PASSWORD_LENGTH, normalize_username
 from app.extensions import db
-from app.review.audit import record_audit
+from app.core.audit import record_audit
 
 
 class StaffAdminError(Exception):

@@ -18,7 +18,8 @@ from app.auth.models import StaffAccount, StaffRole
 from app.campaigns import moderation
 from app.campaigns import queries as campaign_queries
 from app.campaigns.errors import CampaignError
-from app.review import audit, decisions, reports, services
+from app.core import audit
+from app.review import decisions, reports, services
 from app.extensions import db
 from app.review.models import CampaignDocument, IdentityStatus, Payee
 from app.review.queries import documents_by_kind, removed_documents, review_queue, rounds_of

@@ -33,7 +33,7 @@ from wechatpy.session import SessionStorage
 from wechatpy.session.redisstorage import RedisStorage
 
 from app.extensions import db, jobs
-from app.jobs import REDIS_DOWN_ERRORS
+from app.core.jobs import REDIS_DOWN_ERRORS
 from app.models_base import as_utc, utcnow
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from app.auth.models import StaffRole
 from app.campaigns.services import end_campaign
 from app.payouts import distribution, documents, pledges, withdrawals
 from app.payouts.pledge_models import Repayment
-from app.review.uploads import check_bytes
+from app.core.uploads import check_bytes
 from tests.browser.conftest import SCREENSHOTS, phone_context
 from tests.browser.documents import paper_jpeg
 from tests.clock import days_ahead

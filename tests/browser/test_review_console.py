@@ -7,7 +7,7 @@ from app.campaigns import trust
 from app.campaigns.photos import process_image
 from app.review import decisions, services
 from app.review.models import DocumentKind
-from app.review.uploads import check_bytes
+from app.core.uploads import check_bytes
 from tests.browser.conftest import DESKTOP, phone_context
 from tests.browser.documents import paper_jpeg
 from tests.factories import CampaignFactory, StaffFactory, UserFactory

@@ -13,7 +13,8 @@ from app.ledger.verify import verify
 from app.models_base import utcnow
 from app.mutual_aid import claims, rounds, wallet
 from app.mutual_aid.accounts import PAYOUT_CLEARING
-from app.mutual_aid.models import (AuditRecord, Claim, ClaimStatus, MembershipStatus,
+from app.core.audit import AuditEntry
+from app.mutual_aid.models import (Claim, ClaimStatus, MembershipStatus,
                                    ObjectionStatus)
 from app.mutual_aid.money_models import ItemKind, RoundItem, ShareCharge
 from app.mutual_aid.services import MutualAidError, china_today
@@ -131,13 +132,14 @@ def test_through_public_notice_to_payout(app, plan, submitted, staff, run_jobs, 
     assert item.granted_fen + round_.fee_fen == 5 * 188_00
     report = client.get(f"/mutual-aid/rounds/{round_.id}").get_data(as_text=True)
     assert "已触及年度分摊上限" in report and "按同一比例降低" in report
-    actions = [r.action for r in db.session.scalars(select(AuditRecord).order_by(AuditRecord.id))]
+    actions = [r.action.removeprefix("mutual_aid.")
+               for r in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     for expected in ("claim_submitted", "claim_approved", "objection_filed",
                      "objection_dismissed", "claim_confirmed", "round_announced",
                      "round_computed", "round_closed"):
         assert expected in actions
-    approved = db.session.scalars(select(AuditRecord).where(
-        AuditRecord.action == "claim_approved")).one()
+    approved = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "mutual_aid.claim_approved")).one()
     assert approved.actor_staff_id == staff.id and approved.reason == "诊断证明与病理报告一致"
     assert verify() == []
 

@@ -11,7 +11,8 @@ from app.extensions import db
 from app.ledger.verify import verify
 from app.models_base import utcnow
 from app.mutual_aid import rounds, services, wallet
-from app.mutual_aid.models import AuditRecord, MemberNotice, Membership, MembershipStatus
+from app.core.audit import AuditEntry
+from app.mutual_aid.models import MemberNotice, Membership, MembershipStatus
 from app.mutual_aid.money_models import ChargeStatus, ShareCharge
 from app.mutual_aid.services import JoinRequest, MutualAidError
 from tests.factories import UserFactory
@@ -37,8 +38,8 @@ def test_joining_stores_the_id_encrypted_and_starts_the_waiting_period(plan, don
     assert membership.id_masked == number[:4] + "*" * 10 + number[-4:]
     assert (membership.waiting_until - membership.joined_at) == timedelta(days=180)
     assert membership.declaration["answers"] == [False] * 4
-    record = db.session.scalars(select(AuditRecord)).one()
-    assert (record.action, record.actor_user_id) == ("join", donor.id)
+    record = db.session.scalars(select(AuditEntry)).one()
+    assert (record.action, record.actor_user_id) == ("mutual_aid.join", donor.id)
 
 
 @pytest.mark.parametrize("overrides, code", [

@@ -12,7 +12,7 @@ from app.config import standin_credentials
 from app.extensions import db
 from app.ledger.models import LedgerTransaction
 from app.review import decisions, services
-from app.review.uploads import check_bytes
+from app.core.uploads import check_bytes
 from app.wechat_standin.pay import refund_notice_xml
 from tests.payments.helpers import acknowledged, notice_for, post_notice, start
 from tests.review.files import jpeg_bytes, pdf_bytes

@@ -13,7 +13,7 @@ from app.payouts.accounts import PAYOUT_CLEARING
 from app.payouts.errors import PayoutError
 from app.payouts.models import PayoutNotice, Withdrawal, WithdrawalStatus
 from app.review import decisions
-from app.review.audit import AuditEntry
+from app.core.audit import AuditEntry
 from app.review.models import CampaignDocument
 from tests.payouts.helpers import FUNDED_NET_FEN, donate, invoice, ledger_count
 

@@ -9,8 +9,8 @@ from app.core.idcard import make_number
 from app.extensions import db
 from app.review import decisions, services
 from app.review.models import CampaignDocument, DocumentKind
-from app.review.storage import get_storage
-from app.review.uploads import check_bytes
+from app.core.storage import get_storage
+from app.core.uploads import check_bytes
 from tests.factories import CampaignFactory
 from tests.factories_plugin import add_cover
 from tests.review.files import jpeg_bytes, pdf_bytes

@@ -137,7 +137,7 @@ def test_a_windows_path_is_refused_however_werkzeug_unescapes_it(db, patient_cli
 @pytest.mark.parametrize("name", ["C:\\Users\\a\\scan.jpg", "C:Usersascan.jpg",
                                   "scan.jpg:Zone.Identifier", "..\\..\\scan.jpg"])
 def test_every_spelling_of_a_path_is_refused(name):
-    from app.review.uploads import UploadError, check_filename
+    from app.core.uploads import UploadError, check_filename
 
     with pytest.raises(UploadError, match="文件名不合法"):
         check_filename(name)
@@ -145,6 +145,6 @@ def test_every_spelling_of_a_path_is_refused(name):
 
 @pytest.mark.parametrize("name", ["我的诊断证明.jpg", "scan (1).JPG", "出院小结 第2页.pdf"])
 def test_ordinary_names_pass(name):
-    from app.review.uploads import check_filename
+    from app.core.uploads import check_filename
 
     check_filename(name)

@@ -3,7 +3,7 @@ be changed; staff search it."""
 import pytest
 
 from app.auth.models import StaffRole
-from app.review.audit import AuditEntry, record_audit
+from app.core.audit import AuditEntry, record_audit
 from app.review.reports import Report
 from tests.factories import StaffFactory
 from tests.review.helpers import approve_all, patient_id, ready_campaign, submitted_ready

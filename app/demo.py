@@ -107,7 +107,7 @@ def _submit_with_documents(campaign, organizer: User, *, patient_birth: date,
     """Sample documents (drawn, clearly marked 示例), real names and a hospital payee."""
     from app.core.idcard import make_number
     from app.review import services as review
-    from app.review.uploads import check_bytes
+    from app.core.uploads import check_bytes
 
     for kind in review.required_kinds(campaign):
         review.upload_documents(campaign, organizer, kind,

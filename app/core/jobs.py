@@ -20,12 +20,16 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from flask import current_app
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from app.core.logging import current_request_id
 
 log = logging.getLogger(__name__)
 
 INLINE_JOBS_KEPT = 1000
+OUTBOX_KEY = "xiangzhu.jobs_outbox"
 QUEUE_NAMES = ("default", "payments", "posters", "notifications")
 # Options that steer rq itself (retries, time limits, lifetimes); an in-process run has no use for
 # them, so they are dropped there rather than passed on to the job function.
@@ -75,7 +79,6 @@ class JobQueue:
         else:
             self.redis = None
         app.extensions["jobs"] = self
-        from app.core import outbox  # noqa: F401  (the deferred_jobs table)
 
     @property
     def inline(self) -> bool:
@@ -117,8 +120,6 @@ class JobQueue:
         if kwargs.get("retry") is None:
             kwargs["retry"] = Retry(max=len(DEFAULT_RETRY_INTERVALS),
                                     interval=list(DEFAULT_RETRY_INTERVALS))
-        from app.core.logging import current_request_id
-
         request_id = current_request_id()
         if request_id:  # the worker logs the job under the request that asked for it
             kwargs["meta"] = {"request_id": request_id, **(kwargs.get("meta") or {})}
@@ -131,8 +132,7 @@ class JobQueue:
 
     def _defer(self, func, args: tuple, kwargs: dict, queue: str, job_id: str,
                error: Exception) -> InlineJob:
-        from app.core import outbox
-
+        outbox = _outbox()
         options = {name: kwargs.pop(name) for name in RQ_ONLY_KWARGS & kwargs.keys()}
         try:
             outbox.defer(func, args, kwargs, queue, job_id, options)
@@ -155,9 +155,7 @@ class JobQueue:
             pass
         except REDIS_DOWN_ERRORS:
             log.warning("Redis unreachable: job %s looked up in the outbox only", job_id)
-        from app.core import outbox
-
-        if outbox.find(job_id) is not None:
+        if _outbox().find(job_id) is not None:
             return InlineJob(id=job_id, status="deferred")
         return None
 
@@ -229,6 +227,10 @@ class JobQueue:
 
 def requeue_abandoned_jobs() -> int:
     """Periodic job (registered by app/core): retry jobs whose worker died mid-run."""
-    from app.extensions import jobs
+    return current_app.extensions["jobs"].requeue_abandoned()
 
-    return jobs.requeue_abandoned()
+
+def _outbox():
+    """Where jobs wait while Redis is down: app/core/outbox.py, handed over by app/core's
+    register(app) (the outbox's table lives on `db`, which this module must not import)."""
+    return current_app.extensions[OUTBOX_KEY]

@@ -1,8 +1,10 @@
-"""The append-only audit log of staff actions: who, when, what, before and after, why.
+"""The platform's one append-only audit log: who (staff, a member or the system), when, what,
+before and after, why.
 
-Every feature records its staff decisions here, inside its own transaction:
+Every feature records its decisions here, inside its own transaction, and contributes the
+Chinese labels of its actions through its manifest (register_audit_labels):
 
-    from app.review.audit import record_audit
+    from app.core.audit import record_audit
     record_audit(staff, "withdrawal.approve", "withdrawal", w.id, before={"status": "pending"},
                  after={"status": "approved"}, reason=reason, campaign_id=w.campaign_id)
     db.session.commit()   # the caller's service commits; the row rides on that transaction
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, event, or_, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.plugins import audit_labels
@@ -28,12 +30,15 @@ REASON_MAX = 1000
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_target", "target_type", "target_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"),
                                                         index=True)
     # A snapshot: the log still says who it was if the account is renamed.
     actor_name: Mapped[str] = mapped_column(String(64))
+    # A member acting on their own behalf (a mutual-aid claim, a wallet refund request).
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(64), index=True)
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[int | None] = mapped_column(Integer)
@@ -67,43 +72,32 @@ def _refuse_delete(mapper, connection, target) -> None:
     raise RuntimeError("audit entries are append-only")
 
 
-REVIEW_AUDIT_LABELS = {
-    "document.approve": "材料通过",
-    "document.reject": "材料驳回",
-    "identity.verify": "实名核实通过",
-    "identity.reject": "实名核实不通过",
-    "payee.verify": "收款人核实通过",
-    "payee.reject": "收款人核实不通过",
-    "campaign.approve": "筹款审核通过",
-    "campaign.reject": "筹款审核驳回",
-    "campaign.freeze": "冻结筹款",
-    "campaign.unfreeze": "解除冻结",
-    "campaign.terminate": "终止筹款",
-    "report.dismiss": "举报不成立",
-    "report.request_documents": "要求补充材料",
-    "report.freeze": "举报处理：冻结",
-    "report.terminate": "举报处理：终止",
-}
-
-
 def record_audit(actor_staff, action: str, target_type: str, target_id: int | None,
                  before: dict | None = None, after: dict | None = None, reason: str = "",
-                 *, campaign_id: int | None = None) -> AuditEntry:
+                 *, campaign_id: int | None = None,
+                 actor_user_id: int | None = None) -> AuditEntry:
     """Add one row to the current transaction; the calling service commits.
 
-    actor_staff is a StaffAccount (None for the system). campaign_id links the row to a
-    campaign's log; it defaults to target_id when the target is a campaign.
+    actor_staff is a StaffAccount, actor_user_id a member acting for themselves; with neither
+    the system acted. campaign_id links the row to a campaign's log; it defaults to target_id
+    when the target is a campaign.
     """
     if campaign_id is None and target_type == "campaign":
         campaign_id = target_id
     entry = AuditEntry(
         actor_staff_id=actor_staff.id if actor_staff is not None else None,
-        actor_name=(actor_staff.display_name if actor_staff is not None else "系统")[:64],
+        actor_name=_actor_name(actor_staff, actor_user_id), actor_user_id=actor_user_id,
         action=action[:64], target_type=target_type[:32], target_id=target_id,
         campaign_id=campaign_id, before=_plain(before), after=_plain(after),
         reason=(reason or "")[:REASON_MAX])
     db.session.add(entry)
     return entry
+
+
+def _actor_name(actor_staff, actor_user_id: int | None) -> str:
+    if actor_staff is not None:
+        return actor_staff.display_name[:64]
+    return "会员本人" if actor_user_id is not None else "系统"
 
 
 def _plain(value: dict | None) -> dict | None:
