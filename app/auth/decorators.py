@@ -7,7 +7,7 @@ from typing import Callable, TypeVar
 from flask import abort, flash, redirect, url_for
 from flask_login import LoginManager, current_user, login_required
 
-from app.auth.models import StaffRole
+from app.auth.models import StaffRole, load_principal
 from app.auth.redirects import current_path
 from app.core.errors import wants_json
 
@@ -42,8 +42,6 @@ def staff_required(*roles: StaffRole | str) -> Callable[[F], F]:
 
 
 def configure_login_manager(manager: LoginManager) -> None:
-    from app.auth.models import load_principal
-
     manager.user_loader(load_principal)
     manager.login_view = "auth.login"
     manager.login_message = "请先登录"

@@ -2,6 +2,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.core.key_rotation import rotate
+
 crypto_cli = AppGroup("crypto", help="Encryption keys of stored private data.")
 
 
@@ -15,8 +17,6 @@ def rotate_command(check_only: bool, batch_size: int) -> None:
 
     Safe to rerun; exits 1 when a value no configured key opens is found (and, with --check,
     when anything is not yet under the first key or a blind index does not match)."""
-    from app.core.key_rotation import rotate
-
     summary = rotate(check_only=check_only, batch_size=batch_size, report=click.echo)
     values, files = summary.values, summary.files
     undecryptable = values.undecryptable + files.undecryptable

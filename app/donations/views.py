@@ -17,6 +17,7 @@ from app.core.signals import announce_funnel_step
 from app.extensions import db, limiter
 from app.ledger.views import AccountPage, describe_campaign_accounts
 from app.models_base import format_yuan
+from app.payments.models import Payment
 from app.payments.provider import ProviderError
 
 bp = Blueprint("donations", __name__)
@@ -106,8 +107,6 @@ def thanks(donation_id: int):
         abort(404)
     campaign = db.session.get(Campaign, donation.campaign_id)
     if donation.paid_at is None:
-        from app.payments.models import Payment
-
         payment = db.session.get(Payment, donation.payment_id) if donation.payment_id else None
         if payment is None:
             abort(404)

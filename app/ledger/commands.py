@@ -1,14 +1,14 @@
 import click
 from flask.cli import AppGroup
 
+from app.ledger.verify import verify
+
 ledger_cli = AppGroup("ledger", help="The custodial ledger.")
 
 
 @ledger_cli.command("verify")
 def verify_command():
     """Exit 0 when the ledger is consistent; otherwise print what is wrong and exit 1."""
-    from app.ledger.verify import verify
-
     problems = verify()
     if problems:
         for line in problems:

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from app.core.plugins import registry
 from app.extensions import db
 from app.ledger.models import Account, AccountTotal, Entry, LedgerTransaction
+from app.ledger.services import TOTALS_PREFIXES, keeps_totals
 
 Check = Callable[[], list[str]]
 
@@ -50,8 +51,6 @@ def ledger_problems() -> list[str]:
 
 def cached_total_problems() -> list[str]:
     """ledger_account_totals (the cache public pages read balances from) equals the entries."""
-    from app.ledger.services import TOTALS_PREFIXES, keeps_totals
-
     kept = [Account.code.startswith(prefix) for prefix in TOTALS_PREFIXES]
     actual = {(code, source): (int(total), int(count)) for code, source, total, count in
               db.session.execute(

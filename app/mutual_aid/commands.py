@@ -2,14 +2,16 @@
 import click
 from flask.cli import AppGroup
 
+from app.mutual_aid.rounds import announce_round
+from app.mutual_aid.services import get_plan, seed_demo_plan
+from app.mutual_aid.tasks import tick
+
 mutual_aid_cli = AppGroup("mutual-aid", help="The mutual-aid plan.")
 
 
 @mutual_aid_cli.command("seed-demo")
 def seed_demo_command():
     """Create the demo plan (idempotent)."""
-    from app.mutual_aid.services import seed_demo_plan
-
     plan = seed_demo_plan()
     click.echo(f"plan {plan.slug} (id {plan.id})")
 
@@ -17,8 +19,6 @@ def seed_demo_command():
 @mutual_aid_cli.command("tick")
 def tick_command():
     """Run the plan's calendar once (what the periodic job does)."""
-    from app.mutual_aid.tasks import tick
-
     click.echo(tick())
 
 
@@ -26,9 +26,6 @@ def tick_command():
 @click.argument("slug")
 def announce_command(slug: str):
     """Announce a round today for the plan SLUG, whatever the calendar says."""
-    from app.mutual_aid.rounds import announce_round
-    from app.mutual_aid.services import get_plan
-
     plan = get_plan(slug)
     if plan is None:
         raise click.ClickException(f"no plan {slug}")

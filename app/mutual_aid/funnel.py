@@ -23,10 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.chinatime import china_today
 from app.donations.signals import donation_paid
-from app.extensions import db
+from app.extensions import db, jobs
 from app.models_base import utcnow
 from app.mutual_aid import view_buffer
 from app.mutual_aid.models import FunnelEvent
+from app.sharing.models import ShareVisit
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,6 @@ def _insert_step_statement():
     """One INSERT for every step, built once: when the caller does not know the channel, the
     person's latest share visit to the campaign up to the event's time gives it, else 'direct'.
     (A NULL id compares as unknown, so a visitor without an account matches on the cookie only.)"""
-    from app.sharing.models import ShareVisit
-
     latest_channel = (
         select(cast(ShareVisit.__table__.c.channel, String))
         .where(ShareVisit.campaign_id == bindparam("campaign_id"),
@@ -126,8 +125,6 @@ def flush_buffered_views(batch_size: int = 5000) -> int:
 def on_donation_paid(sender, campaign_id: int, user_id: int | None = None, **extra) -> None:
     """Receiver of app.donations.signals.donation_paid (sent after the payment committed).
     Enqueued, so the notify request that paid does not wait for a second commit."""
-    from app.extensions import jobs
-
     jobs.enqueue(record_step, "donation_paid", campaign_id, None, user_id, None)
 
 

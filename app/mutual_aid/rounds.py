@@ -19,6 +19,7 @@ from app.mutual_aid.models import SHARING_STATUSES, Claim, ClaimStatus, Membersh
 from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, DistributionLine,
                                          ItemKind, Round, RoundItem, RoundStatus, ShareCharge)
 from app.mutual_aid.services import MutualAidError, suspend_overdue
+from app.mutual_aid.tasks import apportion_round_job
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 50_000
@@ -91,8 +92,6 @@ def announce_round(plan_id: int, today: date | None = None, staff=None) -> Round
     audit.record("round_announced", "round", round_.id,
                  f"第 {number} 期：{len(items)} 项，缴费截止 {due_on}", staff=staff)
     db.session.commit()
-    from app.mutual_aid.tasks import apportion_round_job
-
     jobs.enqueue(apportion_round_job, round_.id, queue="default", job_id=round_.job_id,
                  job_timeout=900)
     return round_

@@ -24,8 +24,8 @@ from app.extensions import db
 from app.models_base import as_utc, format_yuan
 from app.mutual_aid import claims, forms, queries, services, wallet
 from app.mutual_aid import verify as _verify  # noqa: F401  (registers its ledger verify check)
-from app.mutual_aid.documents import StorageFull
-from app.mutual_aid.documents import load as load_document
+from app.mutual_aid.documents import StorageFull, load as load_document
+from app.mutual_aid.funnel import record_step
 from app.mutual_aid.hooks import current_person
 from app.mutual_aid.models import Claim, ClaimDocument, Membership
 from app.mutual_aid.money_models import COMPUTED, Round
@@ -61,8 +61,6 @@ def _source() -> int | None:
 
 def _track(step: str) -> None:
     user_id, visitor_id = current_person()
-    from app.mutual_aid.funnel import record_step
-
     if not current_user.is_authenticated or not current_user.is_staff:
         record_step(step, _source(), None, user_id, visitor_id)
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.extensions import db
+from app.ledger.models import Account, Entry
 from app.ledger.services import Leg, balance, post
 from app.models_base import format_yuan, utcnow
 from app.mutual_aid import audit
@@ -170,8 +171,6 @@ def mark_refund_paid(refund_id: int, staff, note: str) -> WalletRefund:
 
 
 def users_with_balance() -> list[int]:
-    from app.ledger.models import Account, Entry
-
     rows = db.session.execute(
         select(Account.code).join(Entry, Entry.account_id == Account.id)
         .where(Account.code.startswith("plan_wallet:")).group_by(Account.code)

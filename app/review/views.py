@@ -11,6 +11,7 @@ from app.campaigns.errors import CampaignError
 from app.campaigns.forms import ActionForm
 from app.campaigns.models import Campaign
 from app.core.errors import error_response
+from app.core.storage import get_storage
 from app.extensions import db
 from app.review import reports, services
 from app.review.forms import DocumentUploadForm, IdentityForm, PayeeForm
@@ -211,8 +212,6 @@ def evidence_file(evidence_id: int):
                 and evidence.report.reporter_id == current_user.id)
     if not (reporter or campaign_queries.is_staff(current_user)):
         abort(404)
-    from app.core.storage import get_storage
-
     return private_file(lambda e: get_storage().get(e.storage_key), evidence,
                         f"evidence-{evidence.id}")
 

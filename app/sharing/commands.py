@@ -5,6 +5,8 @@ import click
 from flask.cli import AppGroup
 
 from app.extensions import jobs
+from app.sharing import tasks
+from app.sharing.services import attribute_donation, recent_paid_donation_ids
 
 sharing_cli = AppGroup("sharing", help="Share links and posters.")
 
@@ -14,8 +16,6 @@ sharing_cli = AppGroup("sharing", help="Share links and posters.")
               help="Queue one job per campaign for the workers instead of drawing here.")
 def prerender_posters(enqueue: bool) -> None:
     """Draw the organizer's poster of every live campaign (and warm the cover layers)."""
-    from app.sharing import tasks
-
     ids = tasks.live_campaign_ids()
     if not ids:
         click.echo("没有进行中的筹款 (no live campaigns)")
@@ -38,8 +38,6 @@ def prerender_posters(enqueue: bool) -> None:
 @click.option("--days", default=7, show_default=True, help="Donations paid in the last N days.")
 def attribute_donations(days: int) -> None:
     """Credit shares for paid donations (idempotent: already credited ones are skipped)."""
-    from app.sharing.services import attribute_donation, recent_paid_donation_ids
-
     ids = recent_paid_donation_ids(days)
     credited = 0
     with click.progressbar(ids, label="捐款 donations", show_pos=True) as bar:

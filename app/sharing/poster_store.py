@@ -23,6 +23,7 @@ from flask import current_app
 from PIL import Image, UnidentifiedImageError
 
 from app.campaigns.models import Campaign
+from app.campaigns.photos import photo_path
 from app.core.templating import local_time
 from app.sharing.models import ShareChannel, ShareLink
 from app.sharing.posters import PosterContent, poster_progress, prepare_avatar
@@ -95,8 +96,6 @@ def load_cover(campaign: Campaign) -> Image.Image | None:
     cover = campaign.cover
     if cover is None:
         return None
-    from app.campaigns.photos import photo_path
-
     try:
         data = photo_path(cover.storage_key).read_bytes()
     except (OSError, ValueError):

@@ -20,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.campaigns.models import Campaign
 from app.core.chinatime import china_today
+from app.donations.models import Donation
+from app.donations.models import Donation   # sharing depends on donations, not the reverse
 from app.extensions import db
 from app.models_base import utcnow
 from app.sharing.models import (MAX_DEPTH, ShareAttribution, ShareChannel, ShareLink,
@@ -201,8 +203,6 @@ def attribute_donation(donation_id: int, visitor_id: str | None = None) -> int:
     """Credit a paid donation to the share link its donor last arrived through, and to every
     ancestor of that link. Idempotent (run it again and nothing changes); returns how many
     links were credited now. Call it after the donation's transaction has committed."""
-    from app.donations.models import Donation   # sharing depends on donations, not the reverse
-
     donation = db.session.get(Donation, donation_id)
     if donation is None or donation.paid_at is None:
         return 0
@@ -243,8 +243,6 @@ def attribute_donation(donation_id: int, visitor_id: str | None = None) -> int:
 def recent_paid_donation_ids(days: int) -> list[int]:
     """Paid donations of the last `days` days that no share has been credited with yet."""
     from datetime import timedelta
-
-    from app.donations.models import Donation
 
     since = utcnow() - timedelta(days=days)
     credited = select(ShareAttribution.donation_id)

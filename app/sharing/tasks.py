@@ -15,7 +15,9 @@ from flask import Flask
 from redis.exceptions import RedisError
 from rq import Retry
 
-from app.campaigns.models import Campaign
+from app.auth.models import User
+from app.campaigns.models import Campaign, CampaignStatus
+from app.donations.models import Donation
 from app.donations.signals import donation_paid
 from app.core.plugins import PeriodicJob
 from app.extensions import db, jobs
@@ -23,6 +25,7 @@ from app.core.jobs import InlineJob
 from app.sharing import poster_store as store
 from app.sharing.models import ShareLink
 from app.sharing.posters import PosterContent, renderer
+from app.sharing.services import SharingError, attribute_donation, share_link_for
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +69,6 @@ def render_certificate(donation_id: int) -> str | None:
 
 def attribute_donation_job(donation_id: int) -> int:
     """Enqueued after a donation's payment commits: credit the shares that brought it."""
-    from app.sharing.services import attribute_donation
-
     return attribute_donation(donation_id)
 
 
@@ -106,10 +107,6 @@ def _render(content: PosterContent, campaign: Campaign) -> str:
 
 
 def _certificate_content(donation_id: int) -> tuple[PosterContent, Campaign] | None:
-    from app.auth.models import User
-    from app.donations.models import Donation
-    from app.sharing.services import SharingError, share_link_for
-
     donation = db.session.get(Donation, donation_id)
     if donation is None or donation.paid_at is None or donation.user_id is None:
         return None
@@ -202,16 +199,12 @@ PERIODIC_JOBS = [PeriodicJob(prune_posters, 24 * 3600, "posters")]
 def live_campaign_ids() -> list[int]:
     from sqlalchemy import select
 
-    from app.campaigns.models import CampaignStatus
-
     return list(db.session.scalars(select(Campaign.id).where(
         Campaign.status == CampaignStatus.live).order_by(Campaign.id)))
 
 
 def prerender_campaign(campaign_id: int) -> str | None:
     """The organizer's poster of a live campaign (what most shares start from)."""
-    from app.sharing.services import SharingError, share_link_for
-
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         return None

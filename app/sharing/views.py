@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 
 from app.campaigns.models import Campaign
 from app.campaigns.queries import can_view, is_organizer, is_staff
+from app.donations.models import Donation
 from app.extensions import db, limiter
 from app.sharing import services, stats, tasks
 from app.sharing.models import ShareChannel
@@ -228,8 +229,6 @@ def poster(campaign_id: int):
 @limiter.limit("20/minute", key_func=_limit_key)
 @login_required
 def certificate(donation_id: int):
-    from app.donations.models import Donation
-
     donation = db.session.get(Donation, donation_id)
     if donation is None or _user_id() is None or donation.user_id != _user_id():
         abort(404)
