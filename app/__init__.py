@@ -27,7 +27,7 @@ def register_features(app: Flask) -> None:
     handlers, ledger checks, providers, encrypted stores, signal receivers, termination hooks,
     audit labels, periodic jobs. The kernel first; a feature after those it builds on."""
     from app import (api, auth, campaigns, core, donations, ledger, mutual_aid, payments,
-                     payouts, review, sharing, staff, wechat)
+                     payouts, pledges, review, sharing, staff, wechat)
 
     core.register(app)        # errors, ids and inputs, templates, /healthz, crypto, job upkeep
     auth.register(app)        # WeChat and staff sign-in
@@ -39,7 +39,8 @@ def register_features(app: Flask) -> None:
     donations.register(app)   # the donation payable and donate form
     sharing.register(app)     # share links, attribution, posters
     mutual_aid.register(app)  # the plan, claims, apportionment, the donor funnel
-    payouts.register(app)     # withdrawals, refunds, disclosure, pledges
+    payouts.register(app)     # withdrawals, payout documents, refunds, disclosure
+    pledges.register(app)     # 诺言 pledges, reminders, the pay-it-forward fund
     staff.register(app)       # the staff console
     api.register(app)         # /api/v1
 

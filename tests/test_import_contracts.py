@@ -16,7 +16,8 @@ from importlinter import configuration
 from importlinter.contracts.forbidden import ForbiddenContract
 
 FEATURES = ("app.api", "app.auth", "app.campaigns", "app.donations", "app.mutual_aid",
-            "app.payments", "app.payouts", "app.review", "app.sharing", "app.staff", "app.wechat")
+            "app.payments", "app.payouts", "app.pledges", "app.review", "app.sharing",
+            "app.staff", "app.wechat")
 
 # The cashier pages sign the payer in; payments knows nothing else of auth.
 CASHIER_SIGN_IN = (
@@ -60,6 +61,11 @@ def test_payments_knows_payables_only_by_type(graph):
     others = [f for f in FEATURES if f not in ("app.payments", "app.wechat")]
     assert broken_chains(graph, "payments", ["app.payments"], others,
                          ignore=CASHIER_SIGN_IN) == []
+
+
+def test_payouts_imports_nothing_of_pledges(graph):
+    # pledges builds on payouts; payouts takes what it needs through its own registrations.
+    assert broken_chains(graph, "payouts", ["app.payouts"], ["app.pledges"]) == []
 
 
 def test_only_the_wiring_reaches_the_wechat_standin(graph):

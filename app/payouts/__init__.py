@@ -1,9 +1,11 @@
-"""Money out and promises kept: withdrawals (提现) through a payout provider, fund disclosure
-(资金公示), refunds after termination, and 诺言 pledges with the pay-it-forward fund.
+"""Money out: withdrawals (提现) through a payout provider, payout documents (receipts, the
+leftover statement), refunds after termination and the fund disclosure (资金公示).
 
 Plugs in: its public and finance blueprints, `flask payouts`, the stand-in custodian, the
-pledge-repayment payable, the refund-notice handler, its `ledger verify` checks, the refunds
-that follow a termination, its audit labels and its periodic jobs."""
+refund-notice handler, its `ledger verify` checks, the refunds that follow a termination, its
+audit labels and its periodic job (reconcile_money_out). It offers other features three plugs
+of its own: register_leftover_receiver (refunds), register_grant_source (disclosure) and
+register_reconciler (tasks); pledges uses them, and payouts imports no pledges module."""
 from flask import Flask
 
 PAYOUTS_AUDIT_LABELS = {
@@ -20,12 +22,10 @@ def register(app: Flask) -> None:
     from app.campaigns.moderation import register_termination_hook
     from app.core.plugins import register_audit_labels, register_periodic_jobs
     from app.ledger.verify import register_check
-    from app.payments.payables import register_payable
     from app.payments.refunds import register_refund_handler
     from app.payouts import refunds
     from app.payouts.commands import payouts_cli
     from app.payouts.hooks import enqueue_refunds
-    from app.payouts.pledges import PledgeRepaymentPayable
     from app.payouts.provider import register_payout_provider
     from app.payouts.staff_views import bp as staff_bp
     from app.payouts.standin_custodian import StandinCustodian
@@ -37,7 +37,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(staff_bp)
     app.cli.add_command(payouts_cli)
     register_payout_provider(app, "standin", StandinCustodian)
-    register_payable(app, PledgeRepaymentPayable())
     register_refund_handler(app, refunds.PREFIX, refunds.on_refund_notice)
     register_check(app, "payouts", payouts_problems)
     register_check(app, "channel_fee_returns", refunds.channel_fee_return_problems)

@@ -1,26 +1,28 @@
-"""What the public sees of money going out (资金公示) and of pledges. Read-only: nothing commits.
+"""What the public sees of money going out (资金公示). Read-only: nothing commits.
 
 Every paid withdrawal is shown with its date, amount, payee type (a hospital by name, a person
 masked), purpose and the receipts finance approved; the totals come from the ledger; after the
 campaign ends, the organizer's statement on leftover money; after termination, how the refunds
-are going (amounts only, no donor).
+are going (amounts only, no donor). Money granted to the campaign by another feature (the
+pay-it-forward fund) is shown as the grant sources it registered say.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import Flask
 from sqlalchemy import func, select
 
 from app.campaigns.models import Campaign, CampaignStatus
+from app.core.plugins import registry
 from app.extensions import db
 from app.ledger.services import (SOURCE_CHANNEL_FEE, SOURCE_CHANNEL_FEE_RETURN, campaign_custody,
                                  source_total)
-from app.payouts.distribution import granted_to
 from app.payouts.funds import custody_balance, paid_out_fen
 from app.payouts.models import (DonationRefund, LeftoverStatement, PayoutDocument, RefundStatus,
                                 Withdrawal, WithdrawalStatus)
-from app.payouts.pledges import STANDING_LABELS, pledge_of, record_of, standing
 from app.review.models import Payee, PayeeKind
 
 PAYEE_LABELS = {PayeeKind.hospital: "医院对公账户", PayeeKind.patient: "患者本人账户",
@@ -61,6 +63,15 @@ class Disclosure:
         return self.campaign.status in (CampaignStatus.ended, CampaignStatus.terminated)
 
 
+def register_grant_source(app: Flask, granted_to: Callable[[int], int]) -> None:
+    """`granted_to(campaign_id)`: fen a feature granted the campaign, shown in its disclosure."""
+    registry("disclosure_grant_sources", list, app).append(granted_to)
+
+
+def granted_fen(campaign_id: int) -> int:
+    return sum(source(campaign_id) for source in registry("disclosure_grant_sources", list))
+
+
 def payee_label(payee: Payee | None) -> str:
     if payee is None:
         return "收款账户"
@@ -80,7 +91,7 @@ def disclosure(campaign: Campaign) -> Disclosure:
             for w in withdrawals]
     result = Disclosure(campaign=campaign, balance_fen=custody_balance(campaign.id),
                         paid_out_fen=paid_out_fen(campaign.id),
-                        granted_fen=granted_to(campaign.id),
+                        granted_fen=granted_fen(campaign.id),
                         channel_fee_fen=-source_total(campaign_custody(campaign.id), (
                             SOURCE_CHANNEL_FEE, SOURCE_CHANNEL_FEE_RETURN)),
                         payouts=rows)
@@ -103,29 +114,6 @@ def refund_progress(campaign_id: int) -> RefundProgress:
                DonationRefund.status != RefundStatus.none)).one()
     return RefundProgress(count=row[0], amount_fen=int(row[1]), settled=row[2],
                           settled_fen=int(row[3]), fee_returned_fen=int(row[4]))
-
-
-@dataclass(frozen=True)
-class PledgeBadge:
-    pledge: object | None
-    standing: str | None
-    record: list[tuple[object, str]]
-
-    @property
-    def label(self) -> str:
-        return STANDING_LABELS.get(self.standing or "", "")
-
-    @property
-    def shown(self) -> bool:
-        return self.pledge is not None or bool(self.record)
-
-
-def pledge_badge(campaign: Campaign) -> PledgeBadge:
-    """This campaign's pledge, and the organizer's record of pledges on other campaigns."""
-    pledge = pledge_of(campaign.id)
-    record = [(p, standing(p)) for p in record_of(campaign.organizer_id, campaign.id)]
-    return PledgeBadge(pledge=pledge, standing=standing(pledge) if pledge else None,
-                       record=record)
 
 
 def my_refunds(user_id: int) -> list[DonationRefund]:

@@ -5,8 +5,9 @@ each gave, exact in fen (largest remainder), through WeChat Pay's refund API.
   under the campaign's lock, cancels withdrawals still waiting for a decision, waits for
   transfers in flight, and gives every paid donation not yet planned one DonationRefund with
   one `out_refund_no` — its share of the balance not already promised to earlier refunds.
-  Anything beyond what the donations could take back (money the pay-it-forward fund granted)
-  returns to the fund. Planning again finds nothing new: a donation is refunded at most once.
+  Anything beyond what the donations could take back (money another feature granted: the
+  pay-it-forward fund) goes to the leftover receiver that feature registered. Planning again
+  finds nothing new: a donation is refunded at most once.
 - `submit(refund_id)` (a job with rq Retry): asks WeChat to refund, idempotent by out_refund_no.
 - `on_refund_notice(notice)`: WeChat's refund notice (via app/payments/refunds.py) settles it:
   the ledger moves custody → refund clearing, once per out_refund_no, whatever the replays.
@@ -21,30 +22,30 @@ returned fee is booked as its own transaction (channel fees → custody) with th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
+from flask import Flask
 from sqlalchemy import func, select, update
 
 from app.auth.models import StaffAccount, StaffRole
 from app.campaigns.models import CampaignStatus
 from app.donations.models import Donation
 from app.extensions import db
-from app.ledger.services import (CHANNEL_FEES, SOURCE_CHANNEL_FEE_RETURN, Leg, Posting, post,
-                                 post_many)
+from app.ledger.services import CHANNEL_FEES, SOURCE_CHANNEL_FEE_RETURN, Leg, Posting, post_many
 from app.models_base import format_yuan, utcnow
 from app.payments.fees import fee_returned, refund_for_net
 from app.payments.models import NoticeVerdict, Payment, PaymentState
-from app.payments.provider import ProviderError, get_provider
+from app.payments.provider import REFUND_SUCCEEDED, ProviderError, get_provider
 from app.payments.refunds import RefundNotice, refund_notify_url
-from app.payouts.accounts import (FORWARD_FUND, REFUND_CLEARING, SOURCE_FORWARD, SOURCE_REFUND,
-                                  campaign_custody)
+from app.payouts.accounts import REFUND_CLEARING, SOURCE_REFUND, campaign_custody
 from app.payouts.allocation import pro_rata
 from app.payouts.errors import PayoutError, RetryLater
 from app.payouts.funds import custody_balance, lock_campaign, unsettled_refunds
 from app.payouts.models import (DonationRefund, RefundStatus, Withdrawal, WithdrawalStatus,
                                 add_notice)
-from app.payouts.pledge_models import FundEntry, FundEntryKind
 from app.core.audit import record_audit
+from app.core.plugins import registry
 
 log = logging.getLogger(__name__)
 R = RefundStatus
@@ -52,8 +53,17 @@ PREFIX = "XZRF"
 REASON = "筹款已终止，剩余善款按捐款比例原路退还"
 # WeChat's answers that will not change by asking again: staff must look.
 PERMANENT_ERRORS = ("NOTENOUGH", "ORDERNOTEXIST", "INVALID_REQUEST", "PARAM_ERROR",
-                    "USER_ACCOUNT_ABNORMAL", "INVALID_TRANSACTIONID", "REFUND_FEE_MISMATCH")
+                    "USER_ACCOUNT_ABNORMAL", "INVALID_TRANSACTIONID", "REFUND_FEE_MISMATCH",
+                    "NOT_ENOUGH", "RESOURCE_NOT_EXISTS")  # the last two: APIv3's names
 RECONCILE_AFTER = timedelta(minutes=10)
+LeftoverReceiver = Callable[[int, int], object]
+
+
+def register_leftover_receiver(app: Flask, receive: LeftoverReceiver) -> None:
+    """`receive(campaign_id, amount_fen)` takes what a terminated campaign's custody holds
+    beyond what its donations can take back (money its feature granted), inside the refund
+    plan's transaction and without committing. One per app."""
+    registry("refund_leftover", dict, app)["receiver"] = receive
 
 
 def out_refund_no_of(out_trade_no: str) -> str:
@@ -106,14 +116,13 @@ def plan(campaign_id: int, by_staff: StaffAccount | None = None) -> list[int]:
             status=R.pending if gross > 0 else R.none))
     db.session.add_all(refunds)
     leftover = remaining - to_refund
-    if leftover > 0:  # money the fund granted, beyond what the donations can take back
-        entry = FundEntry(kind=FundEntryKind.leftover, amount_fen=leftover,
-                          campaign_id=campaign_id)
-        db.session.add(entry)
-        db.session.flush()
-        post(SOURCE_FORWARD, str(entry.id), [Leg(campaign_custody(campaign_id), -leftover),
-                                             Leg(FORWARD_FUND, leftover)],
-             memo="终止筹款超出捐款的剩余资金，退回诺言基金")
+    if leftover > 0:  # money granted, beyond what the donations can take back
+        receive = registry("refund_leftover", dict).get("receiver")
+        if receive is None:
+            log.warning("campaign %s: %s fen beyond its donations and no receiver",
+                        campaign_id, leftover)
+        else:
+            receive(campaign_id, leftover)
     db.session.flush()
     if by_staff is not None:
         record_audit(by_staff, "refund.plan", "campaign", campaign_id,
@@ -146,10 +155,11 @@ def submit(refund_id: int) -> str:
         return refund.status.value if refund else "missing"
     payment = db.session.get(Payment, refund.payment_id)
     args = (refund.out_trade_no, refund.out_refund_no, payment.amount_fen, refund.amount_fen)
+    provider_name = payment.provider  # refunded through the API that took the payment
     db.session.rollback()  # no transaction held while WeChat works
     try:
-        result = get_provider("wechat").refund(*args, reason=REASON,
-                                               notify_url=refund_notify_url())
+        result = get_provider(provider_name).refund(
+            *args, reason=REASON, notify_url=refund_notify_url(provider_name))
     except ProviderError as error:
         permanent = error.code in PERMANENT_ERRORS
         db.session.execute(update(DonationRefund).where(
@@ -180,8 +190,9 @@ def on_refund_notice(notice: RefundNotice) -> NoticeVerdict:
     if notice.out_trade_no != refund.out_trade_no or notice.refund_fee != refund.amount_fen:
         return NoticeVerdict.amount_mismatch
     if refund.status == R.succeeded:
-        return NoticeVerdict.duplicate if notice.status == "SUCCESS" else NoticeVerdict.conflict
-    if notice.status != "SUCCESS":
+        return (NoticeVerdict.duplicate if notice.status == REFUND_SUCCEEDED
+                else NoticeVerdict.conflict)
+    if notice.status != REFUND_SUCCEEDED:
         refund.status = R.failed
         refund.last_error = f"微信退款状态 {notice.status}"
         return NoticeVerdict.not_success

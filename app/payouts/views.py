@@ -1,9 +1,7 @@
-"""The organizer's withdrawal page, receipts and leftover statement; pledges (make, read, repay,
-pass on); the pay-it-forward fund; a donor's refunds; in-app notices. Thin: parse, call a
-service, render. Files of withdrawals are served from the private store."""
+"""The organizer's withdrawal page, receipts and leftover statement; a donor's refunds; in-app
+notices. Thin: parse, call a service, render. Files of withdrawals are served from the private
+store."""
 from __future__ import annotations
-
-import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,22 +9,12 @@ from sqlalchemy import select
 
 from app.auth.decorators import organizer_required
 from app.campaigns.forms import ActionForm
-from app.campaigns.models import Campaign, CampaignStatus
-from app.core.chinatime import china_today
+from app.campaigns.models import Campaign
 from app.extensions import db
-from app.payments.provider import ProviderError
 from app.payouts import disclosure as queries
-from app.payouts import distribution, documents, pledges, withdrawals
+from app.payouts import documents, withdrawals
 from app.payouts.errors import PayoutError
-from app.payouts.forms import (
-    PledgeForm,
-    ReceiptForm,
-    RepayForm,
-    StatementForm,
-    WithdrawalForm,
-    checked_files,
-    fen_of,
-)
+from app.payouts.forms import ReceiptForm, StatementForm, WithdrawalForm, checked_files, fen_of
 from app.payouts.funds import available_fen, custody_balance
 from app.payouts.models import (
     DocKind,
@@ -36,7 +24,6 @@ from app.payouts.models import (
     Withdrawal,
 )
 from app.payouts.notices import read_notices
-from app.payouts.pledge_models import Pledge, Share
 from app.review.models import IdentityStatus, Payee
 from app.core.storage import StorageError
 
@@ -53,8 +40,7 @@ def _own_campaign(campaign_id: int) -> Campaign:
 
 @bp.app_context_processor
 def payout_helpers():
-    return {"payout_disclosure": queries.disclosure, "pledge_badge": queries.pledge_badge,
-            "pledge_standing_labels": pledges.STANDING_LABELS}
+    return {"payout_disclosure": queries.disclosure}
 
 
 # --- withdrawals --------------------------------------------------------------------------
@@ -95,7 +81,7 @@ def _withdraw_context(campaign: Campaign, form: WithdrawalForm) -> dict:
             "balance_fen": custody_balance(campaign.id), "history": history,
             "batch_threshold_fen": withdrawals.BATCH_THRESHOLD_FEN, "action_form": ActionForm(), "receipt_form": ReceiptForm(),
             "statement_form": StatementForm(body=statement.body if statement else None),
-            "statement": statement, "pledge": pledges.pledge_of(campaign.id),
+            "statement": statement,
             "first_withdrawal": not any(w.status.value in ("approved", "paid") for w in history)}
 
 
@@ -166,102 +152,6 @@ def document_file(document_id: int):
         return private_file(documents.read, document, f"payout-{document.id}")
     except StorageError:
         abort(404)
-
-
-# --- pledges ------------------------------------------------------------------------------
-
-@bp.route("/c/<id:campaign_id>/pledge", methods=["GET", "POST"])
-@organizer_required
-def new_pledge(campaign_id: int):
-    campaign = _own_campaign(campaign_id)
-    existing = pledges.pledge_of(campaign.id)
-    if existing is not None:
-        return redirect(url_for(".pledge_page", pledge_id=existing.id))
-    form = PledgeForm()
-    if form.validate_on_submit():
-        total = fen_of(form.total)
-        if total is not None:
-            try:
-                pledge = pledges.create_pledge(
-                    campaign.id, current_user, total_fen=total, schedule=form.schedule.data,
-                    instalments=form.instalments.data or 1, first_due=form.first_due.data,
-                    destination=form.destination.data, words=form.words.data)
-            except PayoutError as error:
-                form.form_errors.append(error.message)
-            else:
-                flash("诺言已公开。每期到期前三天，我们会通过微信提醒您。", "success")
-                return redirect(url_for(".pledge_page", pledge_id=pledge.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("payouts/pledge_form.html", campaign=campaign, form=form,
-                           ended=campaign.status == CampaignStatus.ended), status
-
-
-@bp.get("/pledges/<id:pledge_id>")
-def pledge_page(pledge_id: int):
-    pledge = db.session.get(Pledge, pledge_id)
-    if pledge is None:
-        abort(404)
-    viewer = current_user if current_user.is_authenticated and not current_user.is_staff else None
-    donated = pledges.donated_to(pledge, viewer.id) if viewer else 0
-    shares = db.session.scalars(select(Share).where(Share.pledge_id == pledge.id)).all()
-    return render_template(
-        "payouts/pledge.html", pledge=pledge, campaign=pledge.campaign,
-        standing=pledges.standing(pledge), labels=pledges.STANDING_LABELS,
-        record=[(p, pledges.standing(p)) for p in pledges.record_of(pledge.user_id, pledge.campaign_id)],
-        is_pledger=viewer is not None and viewer.id == pledge.user_id, donated_fen=donated,
-        passes_on=pledges.passes_on(pledge.id, viewer.id) if viewer else False,
-        next_instalment=pledges.next_instalment(pledge), rules=distribution.FUND_RULES,
-        returned_fen=sum(s.amount_fen for s in shares if s.route.value == "back"
-                         and s.status.value == "paid"),
-        returning_fen=sum(s.amount_fen for s in shares if s.route.value == "back"
-                          and s.status.value != "paid"),
-        forwarded_fen=sum(s.amount_fen for s in shares if s.route.value == "forward"),
-        repay_form=RepayForm(checkout_key=secrets.token_urlsafe(16)), action_form=ActionForm(),
-        paid=request.args.get("paid") == "1", today=china_today())
-
-
-@bp.post("/pledges/<id:pledge_id>/repay")
-@organizer_required
-def repay(pledge_id: int):
-    form = RepayForm()
-    if not form.validate_on_submit():
-        abort(400)
-    amount = fen_of(form.amount, required=False) if (form.amount.data or "").strip() else None
-    if form.amount.errors:
-        flash(form.amount.errors[0], "error")
-        return redirect(url_for(".pledge_page", pledge_id=pledge_id))
-    in_wechat = "MicroMessenger" in (request.user_agent.string or "")
-    try:
-        payment = pledges.start_repayment(pledge_id, current_user, amount,
-                                          form.checkout_key.data, "JSAPI" if in_wechat else "NATIVE",
-                                          request.remote_addr or "127.0.0.1")
-    except PayoutError as error:
-        flash(error.message, "error")
-        return redirect(url_for(".pledge_page", pledge_id=pledge_id))
-    except ProviderError as error:
-        flash(f"微信支付下单失败：{error.message}", "error")
-        return redirect(url_for(".pledge_page", pledge_id=pledge_id))
-    return redirect(url_for("payments.order", out_trade_no=payment.out_trade_no))
-
-
-@bp.post("/pledges/<id:pledge_id>/pass-on")
-@organizer_required
-def pass_on(pledge_id: int):
-    if ActionForm().validate_on_submit():
-        wanted = request.form.get("pass_on") == "1"
-        try:
-            pledges.set_pass_on(pledge_id, current_user, wanted)
-            flash("已选择把您的部分转入诺言基金，帮助下一位患者。" if wanted
-                  else "已改为把您的部分还给您。", "success")
-        except PayoutError as error:
-            flash(error.message, "error")
-    return redirect(url_for(".pledge_page", pledge_id=pledge_id))
-
-
-@bp.get("/pledges/fund")
-def fund():
-    return render_template("payouts/fund.html", balance_fen=distribution.fund_balance(),
-                           entries=distribution.fund_entries(), rules=distribution.FUND_RULES)
 
 
 # --- a person's own -----------------------------------------------------------------------

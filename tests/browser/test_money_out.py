@@ -10,8 +10,10 @@ from sqlalchemy import select
 
 from app.auth.models import StaffRole
 from app.campaigns.services import end_campaign
-from app.payouts import distribution, documents, pledges, withdrawals
-from app.payouts.pledge_models import Repayment
+from app.payouts import documents, withdrawals
+from app.pledges import distribution
+from app.pledges import services as pledges
+from app.pledges.models import Repayment
 from app.core.uploads import check_bytes
 from tests.browser.conftest import SCREENSHOTS, phone_context
 from tests.browser.documents import paper_jpeg

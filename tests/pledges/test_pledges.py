@@ -6,22 +6,21 @@ import secrets
 from datetime import timedelta
 
 import pytest
-import requests
-from flask import current_app
 from sqlalchemy import select
 
 from app.campaigns.services import end_campaign
 from app.extensions import db
 from app.ledger.services import balance, campaign_custody
-from app.payouts import distribution, pledges
-from app.payouts.accounts import FORWARD_FUND, pledge_custody
 from app.payouts.errors import PayoutError
-from app.payouts.pledge_models import (FundEntryKind, Pledge, Repayment, Share,
-                                       ShareRoute, ShareStatus)
-from app.payouts.tasks import pledge_tick
+from app.pledges import distribution
+from app.pledges import services as pledges
+from app.pledges.accounts import FORWARD_FUND, pledge_custody
+from app.pledges.models import (FundEntryKind, Pledge, Repayment, Share, ShareRoute,
+                                ShareStatus)
+from app.pledges.tasks import pledge_tick
 from tests.clock import china_today, days_ahead, month_end, next_date, travel_to
-from tests.payments.helpers import acknowledged, notice_for, post_notice
 from tests.payouts.helpers import donate, ledger_count
+from tests.pledges.helpers import repay
 
 
 def _pledge(campaign, organizer, total=1_000_00, schedule="monthly", count=2,
@@ -29,16 +28,6 @@ def _pledge(campaign, organizer, total=1_000_00, schedule="monthly", count=2,
     return pledges.create_pledge(campaign.id, organizer, total_fen=total, schedule=schedule,
                                  instalments=count, first_due=first_due or days_ahead(44),
                                  destination=destination, words="谢谢大家，我会努力回报。")
-
-
-def repay(client, pledge, organizer, amount=None):
-    payment = pledges.start_repayment(pledge.id, organizer, amount, secrets.token_hex(12),
-                                      "NATIVE", "127.0.0.1")
-    paid = requests.post(f"{current_app.config['WECHAT_API_BASE']}standin/pay/"
-                         f"{payment.out_trade_no}/pay", timeout=5).json()
-    assert acknowledged(post_notice(client, notice_for(
-        payment, transaction_id=paid["transaction_id"])))
-    return payment
 
 
 @pytest.fixture()

@@ -20,14 +20,15 @@ from app.donations.models import Donation
 from app.extensions import db
 from app.ledger.services import Leg, balance, post
 from app.models_base import format_yuan, utcnow
-from app.payouts.accounts import (FORWARD_FUND, PAYOUT_CLEARING, SOURCE_FORWARD,
-                                  SOURCE_PLEDGE_RETURN, campaign_custody, pledge_custody)
+from app.payouts.accounts import PAYOUT_CLEARING, campaign_custody
 from app.payouts.allocation import pro_rata
 from app.payouts.funds import lock_account
 from app.payouts.models import add_notice
-from app.payouts.pledge_models import (Destination, DonorChoice, FundEntry, FundEntryKind,
-                                       Pledge, Repayment, Share, ShareRoute, ShareStatus)
 from app.payouts.provider import TransferRequest, TransferResult, get_payout_provider
+from app.pledges.accounts import (FORWARD_FUND, SOURCE_FORWARD, SOURCE_PLEDGE_RETURN,
+                                  pledge_custody)
+from app.pledges.models import (Destination, DonorChoice, FundEntry, FundEntryKind, Pledge,
+                                Repayment, Share, ShareRoute, ShareStatus)
 
 log = logging.getLogger(__name__)
 MIN_RETURN_FEN = 1_00
@@ -223,3 +224,15 @@ def granted_to(campaign_id: int) -> int:
     return int(db.session.scalar(select(func.coalesce(func.sum(FundEntry.amount_fen), 0)).where(
         FundEntry.kind == FundEntryKind.campaign, FundEntry.campaign_id == campaign_id)))
 
+
+
+def receive_leftover(campaign_id: int, amount: int) -> FundEntry:
+    """A terminated campaign held more than its donations can take back (what the fund had
+    granted it): it returns to the fund. In the refund plan's transaction; does not commit."""
+    entry = FundEntry(kind=FundEntryKind.leftover, amount_fen=amount, campaign_id=campaign_id)
+    db.session.add(entry)
+    db.session.flush()
+    post(SOURCE_FORWARD, str(entry.id), [Leg(campaign_custody(campaign_id), -amount),
+                                         Leg(FORWARD_FUND, amount)],
+         memo="终止筹款超出捐款的剩余资金，退回诺言基金")
+    return entry

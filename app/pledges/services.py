@@ -1,8 +1,8 @@
 """诺言 pledges: made after a campaign ends, repaid by WeChat Pay on a schedule, kept or broken.
 
-A repayment is a payable (`pledge_repayment`): payments records it through the same confirm path
-as donations, crediting the pledge's own custody account in the ledger; the distribution job
-(app/payouts/distribution.py) then passes it on exactly.
+A repayment is a payable (`pledge_repayment`, app/pledges/payable.py): payments records it
+through the same confirm path as donations, crediting the pledge's own custody account in the
+ledger; the distribution job (app/pledges/distribution.py) then passes it on exactly.
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import re
 from calendar import monthrange
 from datetime import date, datetime, timedelta
 
-from flask import url_for
 from sqlalchemy import select
 
 from app.auth.models import User
@@ -21,14 +20,13 @@ from app.extensions import db
 from app.models_base import format_yuan, utcnow
 from app.payments import services as payments
 from app.payments.models import Payment
-from app.payments.payables import PaidOutcome, PaidPayment, PayableHandler
-from app.payouts.accounts import pledge_custody
 from app.payouts.allocation import even_parts
 from app.payouts.errors import PayoutError
 from app.payouts.funds import lock_campaign
 from app.payouts.models import add_notice
-from app.payouts.pledge_models import (Destination, DonorChoice, Instalment, Pledge,
-                                       PledgeStatus, Repayment, Schedule)
+from app.pledges import reminders
+from app.pledges.models import (Destination, DonorChoice, Instalment, Pledge, PledgeStatus,
+                                Repayment, Schedule)
 
 PAYABLE_TYPE = "pledge_repayment"
 MIN_TOTAL_FEN = 1_00
@@ -91,9 +89,7 @@ def create_pledge(campaign_id: int, user: User, *, total_fen: int, schedule: Sch
                                             even_parts(total_fen, count)), start=1):
         db.session.add(Instalment(pledge_id=pledge.id, seq=seq, due_on=due, amount_fen=amount))
     db.session.commit()
-    from app.payouts.reminders import schedule
-
-    schedule(pledge.id, now=now)
+    reminders.schedule(pledge.id, now=now)
     return pledge
 
 
@@ -194,55 +190,6 @@ def start_repayment(pledge_id: int, user: User, amount_fen: int | None, form_key
             user_id=user.id, openid=user.openid, trade_type=trade_type, client_ip=client_ip))
     except payments.CheckoutConflict as error:
         raise PayoutError(str(error), "checkout_conflict") from error
-
-
-def _allocate(pledge: Pledge, amount: int, paid_at: datetime) -> None:
-    """Fill the instalments in due order with a paid amount (what exceeds them is recorded on
-    the pledge only)."""
-    left = amount
-    for instalment in db.session.scalars(select(Instalment).where(
-            Instalment.pledge_id == pledge.id).order_by(Instalment.seq).with_for_update()):
-        if left <= 0:
-            break
-        take = min(left, instalment.amount_fen - instalment.paid_fen)
-        if take > 0:
-            instalment.paid_fen += take
-            left -= take
-            if instalment.paid_fen == instalment.amount_fen:
-                instalment.paid_at = paid_at
-
-
-class PledgeRepaymentPayable(PayableHandler):
-    type = PAYABLE_TYPE
-    payable_table = Repayment.__table__
-    platform_bears_channel_fee = True  # the whole amount is owed: see PayableHandler
-
-    def on_paid(self, payment: PaidPayment) -> PaidOutcome:
-        repayment = db.session.get(Repayment, payment.payable_id, with_for_update=True)
-        pledge = db.session.get(Pledge, repayment.pledge_id, with_for_update=True)
-        repayment.paid_at = payment.paid_at
-        repayment.late = pledge.is_closed
-        pledge.repaid_fen += payment.amount_fen
-        _allocate(pledge, payment.amount_fen, payment.paid_at)
-        db.session.flush()
-        if pledge.status == PledgeStatus.active and pledge.repaid_fen >= pledge.total_fen:
-            pledge.status, pledge.closed_at = PledgeStatus.kept, payment.paid_at
-            add_notice(pledge.user_id, "pledge", "诺言已兑现",
-                       f"您已还清诺言的全部 ¥{format_yuan(pledge.total_fen)}，感谢您的善意传递。",
-                       f"/pledges/{pledge.id}")
-        repayment_id = repayment.id
-
-        def distribute() -> None:
-            from app.payouts.tasks import enqueue_distribution
-
-            enqueue_distribution(repayment_id)
-
-        return PaidOutcome(account=pledge_custody(pledge.id), memo="诺言还款 · 微信支付",
-                           late=repayment.late, after_commit=distribute)
-
-    def success_url(self, payable_id: int) -> str:
-        repayment = db.session.get(Repayment, payable_id)
-        return url_for("payouts.pledge_page", pledge_id=repayment.pledge_id, paid=1)
 
 
 def mark_broken(now: datetime | None = None) -> int:

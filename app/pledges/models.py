@@ -4,7 +4,7 @@ pay-it-forward fund (诺言基金) with every movement in and out of it.
 
 A pledge is `active` until it is `kept` (every instalment paid) or `broken` (an instalment left
 unpaid BROKEN_AFTER_DAYS past its due date); kept and broken pledges are closed. What the public
-sees is its standing: on track, late, kept or broken (see pledges.standing).
+sees is its standing: on track, late, kept or broken (see services.standing).
 """
 from __future__ import annotations
 

@@ -10,11 +10,12 @@ from wechatpy.exceptions import WeChatClientException
 
 from app.campaigns.services import end_campaign
 from app.extensions import db, jobs
-from app.payouts import pledges, reminders
 from app.payouts.errors import RetryLater
 from app.payouts.models import PayoutNotice
-from app.payouts.pledge_models import Instalment, Reminder
-from app.payouts.tasks import pledge_tick
+from app.pledges import reminders
+from app.pledges import services as pledges
+from app.pledges.models import Instalment, Reminder
+from app.pledges.tasks import pledge_tick
 from app.wechat_standin.messages import sent_messages
 from tests.clock import china_time, days_ahead, now, travel_to
 

@@ -24,7 +24,7 @@ from app.extensions import db, jobs
 from app.models_base import as_utc, format_yuan, utcnow
 from app.payouts.errors import RetryLater
 from app.payouts.models import add_notice
-from app.payouts.pledge_models import Instalment, Pledge, PledgeStatus, Reminder
+from app.pledges.models import Instalment, Pledge, PledgeStatus, Reminder
 
 log = logging.getLogger(__name__)
 REMIND_DAYS_BEFORE = 3
@@ -49,8 +49,6 @@ def schedule(pledge_id: int, now: datetime | None = None) -> int:
         return 0
     from rq import Retry
 
-    from app.payouts.tasks import send_reminder_job
-
     now = now or utcnow()
     queue = jobs.queue("notifications")
     count = 0
@@ -60,9 +58,9 @@ def schedule(pledge_id: int, now: datetime | None = None) -> int:
         when = remind_at(due_on)
         options = {"job_id": job_id(instalment_id), "retry": Retry(max=3, interval=[60, 300, 900])}
         if when <= now:
-            queue.enqueue(send_reminder_job, instalment_id, **options)
+            queue.enqueue(send, instalment_id, **options)
         else:
-            queue.enqueue_at(when, send_reminder_job, instalment_id, **options)
+            queue.enqueue_at(when, send, instalment_id, **options)
         count += 1
     return count
 
@@ -81,7 +79,8 @@ def due(now: datetime | None = None) -> list[int]:
 
 
 def send(instalment_id: int, now: datetime | None = None) -> str:
-    """Remind once: the in-app notice, then the WeChat template message."""
+    """Remind once: the in-app notice, then the WeChat template message. Also the scheduled
+    rq job (it takes an id and is idempotent)."""
     now = now or utcnow()
     instalment = db.session.get(Instalment, instalment_id)
     if instalment is None:

@@ -1,0 +1,36 @@
+"""诺言 pledges: a recipient's promise to give back after their campaign ends, repaid by WeChat
+Pay on a schedule, distributed exactly to the donors or forward into the pay-it-forward fund
+(诺言基金), reminded before each due date, kept or broken in public.
+
+Built on payouts (registered after it): the payout provider sends donors their shares, and
+payouts' refunds and disclosure take what pledges lend them. Plugs in: its blueprint (the pledge
+and fund pages, and the badge and link helpers of the campaign and withdrawal pages),
+`flask pledges`, the `pledge_repayment` payable, its `ledger verify` check, the fund as the
+receiver of what a terminated campaign holds beyond its donations, the fund's grants in a
+campaign's disclosure, its part of payouts' money-out reconciliation, and its periodic jobs
+(reminders and broken pledges, the fund's daily grants)."""
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from app.core.plugins import register_periodic_jobs
+    from app.ledger.verify import register_check
+    from app.payments.payables import register_payable
+    from app.payouts.disclosure import register_grant_source
+    from app.payouts.refunds import register_leftover_receiver
+    from app.payouts.tasks import register_reconciler
+    from app.pledges import distribution
+    from app.pledges.commands import pledges_cli
+    from app.pledges.payable import PledgeRepaymentPayable
+    from app.pledges.tasks import PERIODIC_JOBS, reconcile_repayments
+    from app.pledges.verify import pledges_problems
+    from app.pledges.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(pledges_cli)
+    register_payable(app, PledgeRepaymentPayable())
+    register_check(app, "pledges", pledges_problems)
+    register_leftover_receiver(app, distribution.receive_leftover)
+    register_grant_source(app, distribution.granted_to)
+    register_reconciler(app, "repayments", reconcile_repayments)
+    register_periodic_jobs(app, *PERIODIC_JOBS)
