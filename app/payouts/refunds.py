@@ -36,7 +36,7 @@ from app.ledger.services import CHANNEL_FEES, SOURCE_CHANNEL_FEE_RETURN, Leg, Po
 from app.models_base import format_yuan, utcnow
 from app.payments.fees import fee_returned, refund_for_net
 from app.payments.models import NoticeVerdict, Payment, PaymentState
-from app.payments.provider import REFUND_SUCCEEDED, ProviderError, get_provider
+from app.payments.provider import ProviderError, get_provider
 from app.payments.refunds import RefundNotice, refund_notify_url
 from app.payouts.accounts import REFUND_CLEARING, SOURCE_REFUND, campaign_custody
 from app.payouts.allocation import pro_rata
@@ -190,9 +190,9 @@ def on_refund_notice(notice: RefundNotice) -> NoticeVerdict:
     if notice.out_trade_no != refund.out_trade_no or notice.refund_fee != refund.amount_fen:
         return NoticeVerdict.amount_mismatch
     if refund.status == R.succeeded:
-        return (NoticeVerdict.duplicate if notice.status == REFUND_SUCCEEDED
+        return (NoticeVerdict.duplicate if notice.status == "SUCCESS"
                 else NoticeVerdict.conflict)
-    if notice.status != REFUND_SUCCEEDED:
+    if notice.status != "SUCCESS":
         refund.status = R.failed
         refund.last_error = f"微信退款状态 {notice.status}"
         return NoticeVerdict.not_success
