@@ -155,11 +155,10 @@ def submit(refund_id: int) -> str:
         return refund.status.value if refund else "missing"
     payment = db.session.get(Payment, refund.payment_id)
     args = (refund.out_trade_no, refund.out_refund_no, payment.amount_fen, refund.amount_fen)
-    provider_name = payment.provider  # refunded through the API that took the payment
     db.session.rollback()  # no transaction held while WeChat works
     try:
-        result = get_provider(provider_name).refund(
-            *args, reason=REASON, notify_url=refund_notify_url(provider_name))
+        result = get_provider("wechat").refund(*args, reason=REASON,
+                                               notify_url=refund_notify_url())
     except ProviderError as error:
         permanent = error.code in PERMANENT_ERRORS
         db.session.execute(update(DonationRefund).where(
