@@ -5,7 +5,8 @@ and imports no feature.
 
 Plugs in (first, before any feature): the error handlers, the id converter and input checks,
 the template helpers, /healthz, `flask crypto`, the private store's files for `flask crypto
-rotate`, and the periodic upkeep of the job queues."""
+rotate`, and the periodic upkeep of the job queues; and it resolves psycopg's dumpers before
+request threads can race for them."""
 from flask import Flask
 
 JOB_UPKEEP_SECONDS = 30
@@ -18,6 +19,7 @@ def register(app: Flask) -> None:
     from app.core.outbox import flush_deferred_jobs
     from app.core.params import register_request_inputs
     from app.core.plugins import PeriodicJob, register_periodic_jobs
+    from app.core.psycopg_adapters import resolve_named_dumpers
     from app.core.templating import register_template_helpers
     from app.core.storage import encrypted_files
     from app.core.views import bp
@@ -25,6 +27,7 @@ def register(app: Flask) -> None:
     from app.core.jobs import OUTBOX_KEY, requeue_abandoned_jobs
 
     app.extensions[OUTBOX_KEY] = outbox
+    resolve_named_dumpers()
     register_request_inputs(app)
     register_error_handlers(app)
     register_template_helpers(app)
