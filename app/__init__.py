@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.config import REAL_WECHAT_API_BASE, EmbeddedConfig, ProductionConfig, standin_credentials
+from app.config import (REAL_WECHAT_API_BASE, EmbeddedConfig, ProductionConfig,
+                        standin_credentials, standin_v3_credentials)
 from app.extensions import csrf, db, jobs, limiter, login_manager, migrate
 
 
@@ -26,8 +27,8 @@ def register_features(app: Flask) -> None:
     __init__.py) is the only place it plugs in: blueprints, commands, payables, refund
     handlers, ledger checks, providers, encrypted stores, signal receivers, termination hooks,
     audit labels, periodic jobs. The kernel first; a feature after those it builds on."""
-    from app import (api, auth, campaigns, core, donations, ledger, mutual_aid, payments,
-                     payouts, pledges, review, sharing, staff, wechat)
+    from app import (api, auth, bills, campaigns, core, donations, ledger, mutual_aid,
+                     payments, payouts, pledges, review, sharing, staff, wechat)
 
     core.register(app)        # errors, ids and inputs, templates, /healthz, crypto, job upkeep
     auth.register(app)        # WeChat and staff sign-in
@@ -41,6 +42,7 @@ def register_features(app: Flask) -> None:
     mutual_aid.register(app)  # the plan, claims, apportionment, the donor funnel
     payouts.register(app)     # withdrawals, payout documents, refunds, disclosure
     pledges.register(app)     # 诺言 pledges, reminders, the pay-it-forward fund
+    bills.register(app)       # reconciliation against WeChat Pay's bills
     staff.register(app)       # the staff console
     api.register(app)         # /api/v1
 
@@ -84,12 +86,19 @@ def configure_wechat(app: Flask) -> None:
     WECHAT_API_BASE names the single base URL the stand-in answers every WeChat path on. It is
     filled in by the embedded runner or the tests once they have started a stand-in.
     """
+    pay_key = "WECHAT_API_KEY" if app.config.get("WECHAT_PAY_API") == "v2" else \
+        "WECHAT_PAY_APIV3_KEY"  # a v3 merchant need not hold a v2 key, nor the reverse
     real = all(app.config.get(k) for k in ("WECHAT_APPID", "WECHAT_SECRET", "WECHAT_MCH_ID",
-                                            "WECHAT_API_KEY"))
+                                            pay_key))
     base = app.config.get("WECHAT_API_BASE")
     if not real:
         for key, value in standin_credentials().items():
             app.config[key] = app.config.get(key) or value
+        if not app.config.get("WECHAT_PAY_V3_PRIVATE_KEY"):
+            v3 = standin_v3_credentials()
+            for key in ("WECHAT_PAY_V3_PRIVATE_KEY_PEM", "WECHAT_PAY_V3_CERT_SERIAL",
+                        "WECHAT_PAY_APIV3_KEY"):
+                app.config[key] = app.config.get(key) or v3[key]
     app.config["WECHAT_STANDIN"] = not real or (base is not None and base != REAL_WECHAT_API_BASE)
 
 

@@ -4,7 +4,9 @@ Three shapes: `ProductionConfig` (gunicorn and `python worker.py`; refuses to st
 SECRET_KEY), `EmbeddedConfig` (`python wsgi.py`: SQLite in instance/, jobs in-process, the WeChat
 stand-in) and `TestConfig` (built by tests/conftest.py).
 """
+import functools
 import os
+import secrets
 from pathlib import Path
 
 REAL_WECHAT_API_BASE = "https://api.weixin.qq.com/"
@@ -51,6 +53,22 @@ class Config:
     # The merchant's API certificate and key (PEM files): WeChat Pay v2 refunds need them.
     WECHAT_MCH_CERT = _env("WECHAT_MCH_CERT")
     WECHAT_MCH_KEY = _env("WECHAT_MCH_KEY")
+    # WeChat Pay's API for new orders: v3 (APIv3, JSON, RSA; the current one) or v2 (legacy).
+    # Notices and refunds of older orders still go through the API that made them.
+    WECHAT_PAY_API = _env("WECHAT_PAY_API", "v3")
+    # APIv3: the merchant's API private key (PEM file, apiclient_key.pem) and its certificate's
+    # serial number, the APIv3 key (32 characters), and how we verify WeChat: its platform
+    # public key (PEM file) with its id (PUB_KEY_ID_…), or else platform certificates, kept in
+    # WECHAT_PAY_CERT_DIR and downloaded from /v3/certificates when missing.
+    WECHAT_PAY_V3_PRIVATE_KEY = _env("WECHAT_PAY_V3_PRIVATE_KEY")
+    WECHAT_PAY_V3_CERT_SERIAL = _env("WECHAT_PAY_V3_CERT_SERIAL")
+    WECHAT_PAY_APIV3_KEY = _env("WECHAT_PAY_APIV3_KEY")
+    WECHAT_PAY_PUBLIC_KEY = _env("WECHAT_PAY_PUBLIC_KEY")
+    WECHAT_PAY_PUBLIC_KEY_ID = _env("WECHAT_PAY_PUBLIC_KEY_ID")
+    WECHAT_PAY_CERT_DIR = _env("WECHAT_PAY_CERT_DIR")
+    # The same keys as PEM text instead of files: set by the wiring for the stand-in only.
+    WECHAT_PAY_V3_PRIVATE_KEY_PEM: str | None = None
+    WECHAT_PAY_PUBLIC_KEY_PEM: str | None = None
     # Which custodian pays out withdrawals; only the stand-in exists so far (payouts/provider.py).
     PAYOUT_PROVIDER = _env("PAYOUT_PROVIDER", "standin")
     DATA_ENCRYPTION_KEY = _env("DATA_ENCRYPTION_KEY")
@@ -111,7 +129,22 @@ class ProductionConfig(Config):
                 "DATA_ENCRYPTION_KEY is not set. Production refuses to start without the key that "
                 "encrypts ID numbers and names (see app/core/crypto.py for how to make one)."
             )
-        if cls.WECHAT_MCH_ID and not (cls.WECHAT_MCH_CERT and cls.WECHAT_MCH_KEY):
+        if cls.WECHAT_PAY_API not in ("v3", "v2"):
+            raise RuntimeError(f"WECHAT_PAY_API={cls.WECHAT_PAY_API!r}: use v3 or v2.")
+        v3_keys = (cls.WECHAT_PAY_V3_PRIVATE_KEY, cls.WECHAT_PAY_V3_CERT_SERIAL,
+                   cls.WECHAT_PAY_APIV3_KEY)
+        if cls.WECHAT_MCH_ID and cls.WECHAT_PAY_API == "v3" and not all(v3_keys):
+            raise RuntimeError(
+                "WECHAT_PAY_API is v3 but WECHAT_PAY_V3_PRIVATE_KEY / WECHAT_PAY_V3_CERT_SERIAL / "
+                "WECHAT_PAY_APIV3_KEY are not all set (README.md, Configuration)."
+            )
+        if bool(cls.WECHAT_PAY_PUBLIC_KEY) != bool(cls.WECHAT_PAY_PUBLIC_KEY_ID):
+            raise RuntimeError(
+                "Set WECHAT_PAY_PUBLIC_KEY and WECHAT_PAY_PUBLIC_KEY_ID together (微信支付公钥 "
+                "mode), or neither (platform certificates)."
+            )
+        if (cls.WECHAT_MCH_ID and cls.WECHAT_PAY_API == "v2"
+                and not (cls.WECHAT_MCH_CERT and cls.WECHAT_MCH_KEY)):
             raise RuntimeError(
                 "WECHAT_MCH_ID is set but WECHAT_MCH_CERT / WECHAT_MCH_KEY are not: WeChat Pay "
                 "refunds (termination refunds to donors) need the merchant's API certificate."
@@ -153,4 +186,24 @@ def standin_credentials() -> dict[str, str]:
         "WECHAT_SECRET": "standin-app-secret",
         "WECHAT_MCH_ID": "1900000109",
         "WECHAT_API_KEY": "standinapikey0123456789abcdefABC",
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def standin_v3_credentials() -> dict[str, str]:
+    """The merchant's APIv3 keys for the stand-in: an RSA key pair made once per process (RSA
+    generation is slow) and handed to both the app and the stand-in."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return {
+        "WECHAT_PAY_V3_PRIVATE_KEY_PEM": key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()).decode(),
+        "WECHAT_PAY_V3_PUBLIC_KEY_PEM": key.public_key().public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+        "WECHAT_PAY_V3_CERT_SERIAL": secrets.token_hex(20).upper(),
+        "WECHAT_PAY_APIV3_KEY": "standinAPIv3key0123456789abcdefX",
     }

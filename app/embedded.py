@@ -33,6 +33,7 @@ def serve_embedded() -> None:
     if not EmbeddedConfig.WECHAT_APPID:
         standin = start_standin()
         overrides["WECHAT_API_BASE"] = standin.base_url
+        overrides.update(standin_platform_config(standin))
     from app import create_app
 
     app = create_app(overrides)
@@ -43,7 +44,8 @@ def serve_embedded() -> None:
         register_demo_users_with_standin(standin.wsgi_app)
     start_periodic_jobs(app)
     server = make_server(HOST, EmbeddedConfig.PORT, app, threaded=True)
-    write_marker(server.server_port, standin.port if standin else None)
+    write_marker(server.server_port, standin.port if standin else None,
+                 standin_platform_config(standin) if standin else {})
     print(f"相助 is running on http://{HOST}:{server.server_port}  (WeChat stand-in: "
           f"{standin.base_url if standin else 'off, real WeChat configured'})", flush=True)
     try:
@@ -54,13 +56,30 @@ def serve_embedded() -> None:
         server.server_close()
 
 
-def write_marker(port: int, standin_port: int | None) -> None:
+def standin_platform_config(standin) -> dict[str, str]:
+    """The stand-in's 微信支付公钥 and its id, so APIv3 runs in public-key mode against it, and
+    the development merchant key this process made and handed to it (a flask command, in
+    another process, signs with the same one)."""
+    from app.config import standin_v3_credentials
+    from app.wechat_standin.app import platform_keys_of
+
+    platform = platform_keys_of(standin.wsgi_app)
+    merchant = standin_v3_credentials()
+    return {"WECHAT_PAY_PUBLIC_KEY_PEM": platform.public_key_pem,
+            "WECHAT_PAY_PUBLIC_KEY_ID": platform.public_key.serial,
+            **{key: merchant[key] for key in ("WECHAT_PAY_V3_PRIVATE_KEY_PEM",
+                                              "WECHAT_PAY_V3_CERT_SERIAL",
+                                              "WECHAT_PAY_APIV3_KEY")}}
+
+
+def write_marker(port: int, standin_port: int | None, platform: dict | None = None) -> None:
     MARKER.write_text(json.dumps({
         "about": "Written by `python wsgi.py`: this instance directory holds the embedded "
                  "development default, so `flask --app wsgi …` runs on it with nothing set. "
                  "Never copy it to a production machine.",
         "port": port,
         "standin_port": standin_port,
+        "standin_platform": platform or {},
     }, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
@@ -88,6 +107,7 @@ def commands_config() -> dict | None:
     if (served.get("standin_port") and not os.environ.get("WECHAT_API_BASE")
             and not EmbeddedConfig.WECHAT_APPID):
         overrides["WECHAT_API_BASE"] = f"http://{HOST}:{served['standin_port']}/"
+        overrides.update(served.get("standin_platform") or {})
     return overrides
 
 
@@ -101,14 +121,17 @@ def _loaded_by_flask_command() -> bool:
 
 
 def start_standin():
-    from app.config import standin_credentials
+    from app.config import standin_credentials, standin_v3_credentials
     from app.wechat_standin.app import create_standin
     from app.wechat_standin.server import StandinServer
 
-    creds = standin_credentials()
+    creds, v3 = standin_credentials(), standin_v3_credentials()
     wsgi = create_standin(creds["WECHAT_APPID"], creds["WECHAT_SECRET"], creds["WECHAT_MCH_ID"],
                           creds["WECHAT_API_KEY"],
-                          resend_schedule=EmbeddedConfig.STANDIN_RESEND_SCHEDULE)
+                          resend_schedule=EmbeddedConfig.STANDIN_RESEND_SCHEDULE,
+                          merchant_public_key=v3["WECHAT_PAY_V3_PUBLIC_KEY_PEM"],
+                          merchant_serial=v3["WECHAT_PAY_V3_CERT_SERIAL"],
+                          apiv3_key=v3["WECHAT_PAY_APIV3_KEY"])
     return StandinServer(wsgi, HOST, EmbeddedConfig.STANDIN_PORT).start()
 
 

@@ -17,10 +17,10 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.config import standin_credentials
+from app.config import standin_credentials, standin_v3_credentials
 from app.extensions import db as _db
 from app.extensions import jobs, limiter
-from app.wechat_standin.app import create_standin, state_of
+from app.wechat_standin.app import create_standin, platform_keys_of, state_of
 from app.wechat_standin.server import StandinServer
 
 pytest_plugins = ["tests.clock_plugin", "tests.factories_plugin"]
@@ -28,12 +28,16 @@ pytest_plugins = ["tests.clock_plugin", "tests.factories_plugin"]
 
 @pytest.fixture(scope="session")
 def standin():
-    """A real stand-in server over HTTP; wechatpy reaches it by base URL."""
-    creds = standin_credentials()
+    """A real stand-in server over HTTP; wechatpy and wechatpayv3 reach it by base URL."""
+    creds, v3 = standin_credentials(), standin_v3_credentials()
     wsgi = create_standin(creds["WECHAT_APPID"], creds["WECHAT_SECRET"], creds["WECHAT_MCH_ID"],
-                          creds["WECHAT_API_KEY"], resend_schedule=(0.2, 0.2, 0.5, 1, 2))
+                          creds["WECHAT_API_KEY"], resend_schedule=(0.2, 0.2, 0.5, 1, 2),
+                          merchant_public_key=v3["WECHAT_PAY_V3_PUBLIC_KEY_PEM"],
+                          merchant_serial=v3["WECHAT_PAY_V3_CERT_SERIAL"],
+                          apiv3_key=v3["WECHAT_PAY_APIV3_KEY"])
     server = StandinServer(wsgi).start()
     server.state = state_of(wsgi)
+    server.platform = platform_keys_of(wsgi)
     yield server
     server.stop()
 
@@ -100,6 +104,9 @@ def app(standin, tmp_path_factory, database_url, redis_url):
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "WECHAT_API_BASE": standin.base_url,
+        # APIv3 in public-key mode against the stand-in's 微信支付公钥
+        "WECHAT_PAY_PUBLIC_KEY_PEM": standin.platform.public_key_pem,
+        "WECHAT_PAY_PUBLIC_KEY_ID": standin.platform.public_key.serial,
         "WTF_CSRF_ENABLED": False,
         "UPLOAD_DIR": str(upload_dir),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
@@ -176,7 +183,8 @@ def _truncate_all() -> None:
 
 
 APP_SHARED_KEYS = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RATELIMIT_STORAGE_URI",
-                   "WECHAT_API_BASE", "WTF_CSRF_ENABLED", "UPLOAD_DIR", "PUBLIC_BASE_URL")
+                   "WECHAT_API_BASE", "WTF_CSRF_ENABLED", "UPLOAD_DIR", "PUBLIC_BASE_URL",
+                   "WECHAT_PAY_PUBLIC_KEY_PEM", "WECHAT_PAY_PUBLIC_KEY_ID")
 
 
 @pytest.fixture()

@@ -49,5 +49,19 @@ def test_production_refuses_real_merchant_without_refund_certificate(monkeypatch
     monkeypatch.setattr(ProductionConfig, "DATA_ENCRYPTION_KEY", "set")
     monkeypatch.setattr(ProductionConfig, "WECHAT_MCH_ID", "1230000109")
     monkeypatch.setattr(ProductionConfig, "WECHAT_MCH_CERT", None)
+    monkeypatch.setattr(ProductionConfig, "WECHAT_PAY_API", "v2")
     with pytest.raises(RuntimeError, match="WECHAT_MCH_CERT"):
+        create_app(ProductionConfig)
+
+
+def test_production_refuses_a_v3_merchant_without_its_apiv3_keys(monkeypatch):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "set")
+    monkeypatch.setattr(ProductionConfig, "DATA_ENCRYPTION_KEY", "set")
+    monkeypatch.setattr(ProductionConfig, "WECHAT_MCH_ID", "1230000109")
+    monkeypatch.setattr(ProductionConfig, "WECHAT_PAY_API", "v3")
+    monkeypatch.setattr(ProductionConfig, "WECHAT_PAY_APIV3_KEY", None)
+    with pytest.raises(RuntimeError, match="WECHAT_PAY_APIV3_KEY"):
+        create_app(ProductionConfig)
+    monkeypatch.setattr(ProductionConfig, "WECHAT_PAY_API", "v4")
+    with pytest.raises(RuntimeError, match="WECHAT_PAY_API"):
         create_app(ProductionConfig)

@@ -2,10 +2,12 @@
 
 The ledger imports no feature. A feature whose state mirrors the ledger (payments ↔ their
 transactions, a campaign's cached raised total) registers a check in its `register(app)`;
-the command runs them all.
+the command runs them all. `--against-bills` runs the checks registered with
+`register_bill_check` (the bills feature: the ledger against WeChat Pay's own bills of a day).
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Callable
 
 from flask import Flask
@@ -17,6 +19,7 @@ from app.ledger.models import Account, AccountTotal, Entry, LedgerTransaction
 from app.ledger.services import TOTALS_PREFIXES, keeps_totals
 
 Check = Callable[[], list[str]]
+BillCheck = Callable[[date | None], list[str]]  # the day (None: the previous China day)
 
 
 def _checks(app: Flask | None = None) -> dict[str, Check]:
@@ -25,6 +28,18 @@ def _checks(app: Flask | None = None) -> dict[str, Check]:
 
 def register_check(app: Flask, name: str, check: Check) -> None:
     _checks(app)[name] = check
+
+
+def register_bill_check(app: Flask, check: BillCheck) -> None:
+    registry("ledger_bill_checks", list, app).append(check)
+
+
+def against_bills(day: date | None = None) -> list[str]:
+    """Every difference between the ledger and the payment channel's bills of `day`."""
+    checks = registry("ledger_bill_checks", list)
+    if not checks:
+        return ["no bill check is registered: the bills feature is not installed"]
+    return [line for check in checks for line in check(day)]
 
 
 def ledger_problems() -> list[str]:

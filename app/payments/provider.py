@@ -2,15 +2,18 @@
 
 A provider turns our orders into the channel's orders and the channel's messages into plain
 values. It never touches the database: services do, with what a provider returns.
+
+Providers are registered by name (a payment row keeps the name of the one that made it) and
+for a configured API: `WECHAT_PAY_API` (v3 or v2) picks the provider new orders go through.
 """
 from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Mapping
 
-from flask import Flask
+from flask import Flask, current_app
 
 from app.core.plugins import registry
 
@@ -84,6 +87,9 @@ class RefundResult:
     refund_fee: int
 
 
+REFUND_SUCCEEDED, REFUND_FAILED, REFUND_CLOSED = "succeeded", "failed", "closed"
+
+
 @dataclass(frozen=True)
 class RefundNotice:
     out_refund_no: str
@@ -91,27 +97,38 @@ class RefundNotice:
     refund_id: str
     refund_fee: int
     total_fee: int
-    status: str                      # SUCCESS / CHANGE / REFUNDCLOSE
+    status: str                      # REFUND_SUCCEEDED / REFUND_FAILED / REFUND_CLOSED
     success_time: str | None = None
     raw: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class NotificationReply:
+    """The HTTP answer to a notice: v2 always 200 with XML; v3 204 empty or 4xx/5xx JSON."""
+
+    status: int
+    body: bytes
+    content_type: str | None = None
+
+
 class PaymentProvider(abc.ABC):
     name: str
+    notify_path: str           # where the channel sends payment notices (our URL path)
+    refund_notify_path: str    # and refund notices
 
     @abc.abstractmethod
     def create_payment(self, order: OrderRequest) -> OrderCreated: ...
 
     @abc.abstractmethod
-    def parse_notification(self, body: bytes) -> PaymentNoticeData:
+    def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> PaymentNoticeData:
         """Verify and parse; raise NoticeRejected for anything we must not act on."""
 
     @abc.abstractmethod
-    def notification_reply(self, ok: bool, message: str = "") -> tuple[bytes, str]:
-        """(body, content type) telling the channel we took the notice — or to resend it."""
+    def notification_reply(self, ok: bool, message: str = "") -> NotificationReply:
+        """Telling the channel we took the notice — or to resend it."""
 
     @abc.abstractmethod
-    def parse_refund_notice(self, body: bytes) -> RefundNotice:
+    def parse_refund_notice(self, body: bytes, headers: Mapping[str, str]) -> RefundNotice:
         """Verify, decrypt and read a refund notice; NoticeRejected for anything else."""
 
     @abc.abstractmethod
@@ -137,9 +154,26 @@ def _factories(app: Flask | None = None) -> dict[str, Callable[[], PaymentProvid
     return registry("payment_providers", dict, app)
 
 
-def register_provider(app: Flask, name: str, factory: Callable[[], PaymentProvider]) -> None:
+def _apis(app: Flask | None = None) -> dict[str, str]:
+    return registry("payment_provider_apis", dict, app)
+
+
+def register_provider(app: Flask, name: str, factory: Callable[[], PaymentProvider],
+                      api: str | None = None) -> None:
+    """`api`: the WECHAT_PAY_API value for which this provider takes new orders."""
     _factories(app)[name] = factory
+    if api is not None:
+        _apis(app)[api] = name
 
 
-def get_provider(name: str = "wechat") -> PaymentProvider:
-    return _factories()[name]()
+def active_provider_name() -> str:
+    api = current_app.config.get("WECHAT_PAY_API") or "v3"
+    try:
+        return _apis()[api]
+    except KeyError:
+        raise RuntimeError(f"WECHAT_PAY_API={api!r}: no payment provider for it") from None
+
+
+def get_provider(name: str | None = None) -> PaymentProvider:
+    """The provider of that name; without one, the provider new orders go through."""
+    return _factories()[name or active_provider_name()]()

@@ -1,9 +1,9 @@
 """Refund notices (退款结果通知) from WeChat Pay, handed to whichever feature asked for the refund.
 
-WeChat does not sign refund notices: it encrypts their content in `req_info` (AES-256-ECB, key
-md5(api_key)), and only someone with our API key can make one that decrypts. The outer appid and
-mch_id must be ours. The refund itself belongs to a feature (payouts refunds donations of a
-terminated campaign); that feature registers a handler for the prefix of its `out_refund_no`,
+The provider verifies and reads them (APIv3: signed by the platform key, the resource AES-GCM
+encrypted; v2: unsigned, `req_info` encrypted with our API key) into a RefundNotice whose status
+is neutral (succeeded / failed / closed). The refund itself belongs to a feature (payouts
+refunds donations of a terminated campaign); that feature registers a handler for the prefix of its `out_refund_no`,
 the same way payables register for payments, so payments imports no feature.
 
 A handler runs inside the notice's transaction and must not commit; it returns a NoticeVerdict
@@ -14,7 +14,7 @@ commit. Replays are acknowledged as duplicates and change nothing.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Callable, Mapping
 
 from flask import Flask, current_app
 from sqlalchemy import insert, select
@@ -24,9 +24,11 @@ from app.core.plugins import registry
 from app.extensions import db
 from app.models_base import utcnow
 from app.payments.models import NoticeVerdict, Payment, PaymentNotice
-from app.payments.provider import NoticeRejected, PaymentProvider, RefundNotice
+from app.payments.provider import NoticeRejected, PaymentProvider, RefundNotice, get_provider
 
 log = logging.getLogger(__name__)
+REPLY_MESSAGES = {"bad_signature": "签名失败", "wrong_merchant": "商户号不符",
+                  "malformed": "参数格式校验错误"}
 
 __all__ = ["RefundNotice", "register_refund_handler", "refund_notify_url",
            "handle_refund_notification"]
@@ -41,20 +43,23 @@ def register_refund_handler(app: Flask, prefix: str, handler: RefundHandler) -> 
     _handlers(app)[prefix] = handler
 
 
-def refund_notify_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/wechat/pay/refund_notify"
+def refund_notify_url(provider_name: str | None = None) -> str:
+    """Where the provider of that name (the one that took the payment) sends refund notices."""
+    path = get_provider(provider_name).refund_notify_path
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
 def handle_refund_notification(body: bytes, remote_addr: str | None,
-                               provider: PaymentProvider) -> tuple[bool, str]:
+                               provider: PaymentProvider,
+                               headers: Mapping[str, str] | None = None) -> tuple[bool, str]:
     """The refund notify view's work: (acknowledge?, message for the reply)."""
     raw = body[:8000].decode("utf-8", "replace")
     try:
-        notice = provider.parse_refund_notice(body)
+        notice = provider.parse_refund_notice(body, headers or {})
     except NoticeRejected as rejected:
         _record(NoticeVerdict(rejected.verdict), rejected.out_trade_no, rejected.detail, raw,
                 remote_addr)
-        return False, ""
+        return False, REPLY_MESSAGES.get(rejected.verdict, "")
     handler = next((h for prefix, h in _handlers().items()
                     if notice.out_refund_no.startswith(prefix)), None)
     if handler is None:

@@ -12,6 +12,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Mapping
 
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
@@ -67,8 +68,9 @@ def new_out_trade_no(now: datetime | None = None) -> str:
     return f"XZ{stamp}{secrets.randbelow(10 ** 12):012d}"
 
 
-def notify_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/wechat/pay/notify"
+def notify_url(provider: PaymentProvider | None = None) -> str:
+    path = (provider or get_provider()).notify_path
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
 def find_by_key(idempotency_key: str) -> Payment | None:
@@ -100,7 +102,9 @@ def start_checkout(checkout: Checkout, provider: PaymentProvider | None = None) 
     now = utcnow()
     minutes = current_app.config.get("PAYMENT_EXPIRE_MINUTES", DEFAULT_EXPIRE_MINUTES)
     rate_bp = configured_rate_bp()
+    provider = provider or get_provider()
     payment = Payment(
+        provider=provider.name,
         out_trade_no=new_out_trade_no(now), idempotency_key=checkout.idempotency_key,
         payable_type=checkout.payable_type, payable_id=checkout.payable_id,
         amount_fen=checkout.amount_fen, description=checkout.description[:128],
@@ -115,12 +119,11 @@ def start_checkout(checkout: Checkout, provider: PaymentProvider | None = None) 
         db.session.rollback()
         return _existing_checkout(checkout)
     payable_handler(checkout.payable_type).on_created(checkout.payable_id, payment.id)
-    provider = provider or get_provider(payment.provider)
     try:
         created = provider.create_payment(OrderRequest(
             out_trade_no=payment.out_trade_no, amount_fen=payment.amount_fen,
             description=payment.description, trade_type=payment.trade_type,
-            client_ip=payment.client_ip, notify_url=notify_url(),
+            client_ip=payment.client_ip, notify_url=notify_url(provider),
             expires_at=payment.expires_at, openid=payment.openid))
     except ProviderError:
         db.session.rollback()
@@ -148,12 +151,13 @@ def _existing_checkout(checkout: Checkout) -> Payment:
 # --- notices and confirmation ---------------------------------------------------------------
 
 def handle_notification(body: bytes, remote_addr: str | None = None,
-                        provider: PaymentProvider | None = None) -> tuple[bool, str]:
+                        provider: PaymentProvider | None = None,
+                        headers: Mapping[str, str] | None = None) -> tuple[bool, str]:
     """The notify view's whole job: (acknowledge?, message for the reply)."""
-    provider = provider or get_provider("wechat")
+    provider = provider or get_provider()
     raw = body[:RAW_LIMIT].decode("utf-8", errors="replace")
     try:
-        notice = provider.parse_notification(body)
+        notice = provider.parse_notification(body, headers or {})
     except NoticeRejected as rejected:
         verdict = NoticeVerdict(rejected.verdict)
         _log_rejection(verdict, rejected.detail, rejected.out_trade_no, None, "notify", raw,

@@ -40,26 +40,59 @@ def _rate_label(rate_bp: int | None = None) -> str:
     return f"{(Decimal(rate) / 100).normalize():f}%"
 
 
+NOTICE_BODY_LIMIT = 65536
+
+
+def _notice_body() -> bytes:
+    """The body of a notice, or nothing when it is larger than any notice (refused as such)."""
+    if (request.content_length or 0) > NOTICE_BODY_LIMIT:
+        return b""
+    return request.get_data(cache=False)
+
+
+def _reply(provider, ok: bool, message: str) -> Response:
+    reply = provider.notification_reply(ok, message)
+    return Response(reply.body, status=reply.status, content_type=reply.content_type)
+
+
+def _payment_notice(provider_name: str):
+    provider = get_provider(provider_name)
+    ok, message = services.handle_notification(_notice_body(), request.remote_addr, provider,
+                                               request.headers)
+    return _reply(provider, ok, message)
+
+
+def _refund_notice(provider_name: str):
+    from app.payments.refunds import handle_refund_notification
+
+    provider = get_provider(provider_name)
+    ok, message = handle_refund_notification(_notice_body(), request.remote_addr, provider,
+                                             request.headers)
+    return _reply(provider, ok, message)
+
+
 @bp.post("/wechat/pay/notify")
 @csrf.exempt  # WeChat signs its notices; there is no session to forge
 def wechat_notify():
-    provider = get_provider("wechat")
-    body = request.get_data(cache=False) if (request.content_length or 0) <= 65536 else b""
-    ok, message = services.handle_notification(body, request.remote_addr, provider)
-    reply, content_type = provider.notification_reply(ok, message)
-    return Response(reply, status=200, content_type=content_type)
+    return _payment_notice("wechat")
 
 
 @bp.post("/wechat/pay/refund_notify")
 @csrf.exempt  # WeChat encrypts refund notices with our API key; there is no session to forge
 def wechat_refund_notify():
-    from app.payments.refunds import handle_refund_notification
+    return _refund_notice("wechat")
 
-    provider = get_provider("wechat")
-    body = request.get_data(cache=False) if (request.content_length or 0) <= 65536 else b""
-    ok, message = handle_refund_notification(body, request.remote_addr, provider)
-    reply, content_type = provider.notification_reply(ok, message)
-    return Response(reply, status=200, content_type=content_type)
+
+@bp.post("/wechat/pay/v3/notify")
+@csrf.exempt  # APIv3 notices are signed by WeChat's platform key; there is no session to forge
+def wechat_v3_notify():
+    return _payment_notice("wechat_v3")
+
+
+@bp.post("/wechat/pay/v3/refund_notify")
+@csrf.exempt  # signed by WeChat's platform key, as payment notices are
+def wechat_v3_refund_notify():
+    return _refund_notice("wechat_v3")
 
 
 def _own_payment(out_trade_no: str) -> Payment:

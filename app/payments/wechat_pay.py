@@ -19,16 +19,18 @@ from wechatpy.pay.utils import calculate_signature, calculate_signature_hmac
 
 from app.core.chinatime import CHINA
 from app.models_base import utcnow
-from app.payments.provider import (NoticeRejected, OrderCreated, OrderRequest, OrderStatus,
-                                   PaymentNoticeData, PaymentProvider, ProviderError,
-                                   RefundNotice, RefundResult)
+from app.payments.provider import (REFUND_CLOSED, REFUND_FAILED, REFUND_SUCCEEDED,
+                                   NoticeRejected, NotificationReply, OrderCreated,
+                                   OrderRequest, OrderStatus, PaymentNoticeData,
+                                   PaymentProvider, ProviderError, RefundNotice, RefundResult)
 from app.wechat.clients import pay_client
 
 MAX_NOTICE_BYTES = 16 * 1024
 TRADE_STATES = {"SUCCESS": "paid", "REFUND": "refunded", "NOTPAY": "pending",
                 "USERPAYING": "pending", "CLOSED": "closed", "REVOKED": "closed",
                 "PAYERROR": "failed"}
-REFUND_STATUSES = ("SUCCESS", "CHANGE", "REFUNDCLOSE")
+REFUND_STATUSES = {"SUCCESS": REFUND_SUCCEEDED, "CHANGE": REFUND_FAILED,
+                   "REFUNDCLOSE": REFUND_CLOSED}
 DECRYPT_ERRORS = (ExpatError, ValueError, KeyError, IndexError, TypeError, AttributeError,
                   WeChatException)
 REPLY = ("<xml><return_code><![CDATA[{code}]]></return_code>"
@@ -72,12 +74,14 @@ def parse_xml(body: bytes | str) -> dict[str, str]:
 
 class WeChatPayProvider(PaymentProvider):
     name = "wechat"
+    notify_path = "/wechat/pay/notify"
+    refund_notify_path = "/wechat/pay/refund_notify"
 
     def __init__(self, client: WeChatPay | None = None):
         cfg = current_app.config
         self.appid: str = cfg["WECHAT_APPID"]
         self.mch_id: str = cfg["WECHAT_MCH_ID"]
-        self.api_key: str = cfg["WECHAT_API_KEY"]
+        self.api_key: str | None = cfg.get("WECHAT_API_KEY")
         self._client = client
 
     @property
@@ -88,9 +92,12 @@ class WeChatPayProvider(PaymentProvider):
 
     # --- notices ----------------------------------------------------------------------------
 
-    def parse_notification(self, body: bytes) -> PaymentNoticeData:
+    def parse_notification(self, body: bytes, headers=None) -> PaymentNoticeData:
+        """v2 notices carry everything in the body; headers are not looked at."""
         if len(body) > MAX_NOTICE_BYTES:
             raise NoticeRejected("malformed", f"notice of {len(body)} bytes is too large")
+        if not self.api_key:  # an APIv3-only merchant: nothing can verify a v2 notice
+            raise NoticeRejected("bad_signature", "no v2 API key is configured")
         try:
             data = parse_xml(body)
         except ValueError as error:
@@ -114,16 +121,19 @@ class WeChatPayProvider(PaymentProvider):
                                  openid=data.get("openid"), trade_type=data.get("trade_type"),
                                  time_end=data.get("time_end"), raw=data)
 
-    def notification_reply(self, ok: bool, message: str = "") -> tuple[bytes, str]:
+    def notification_reply(self, ok: bool, message: str = "") -> NotificationReply:
         code = "SUCCESS" if ok else "FAIL"
         msg = (message or ("OK" if ok else "FAIL")).replace("]]>", "")
-        return REPLY.format(code=code, msg=msg).encode(), "application/xml"
+        return NotificationReply(200, REPLY.format(code=code, msg=msg).encode(),
+                                 "application/xml")
 
-    def parse_refund_notice(self, body: bytes) -> RefundNotice:
+    def parse_refund_notice(self, body: bytes, headers=None) -> RefundNotice:
         """WeChat does not sign refund notices: only someone with our API key can make a
         `req_info` that decrypts, so a refusal to decrypt is a bad signature."""
         if len(body) > MAX_NOTICE_BYTES:
             raise NoticeRejected("malformed", f"notice of {len(body)} bytes is too large")
+        if not self.api_key:
+            raise NoticeRejected("bad_signature", "no v2 API key is configured")
         try:
             envelope = parse_xml(body)
         except ValueError as error:
@@ -152,7 +162,8 @@ class WeChatPayProvider(PaymentProvider):
         return RefundNotice(out_refund_no=out_refund_no, out_trade_no=out_trade_no,
                             refund_id=str(data.get("refund_id") or ""),
                             refund_fee=data["refund_fee"], total_fee=data["total_fee"],
-                            status=status, success_time=data.get("success_time"), raw=data)
+                            status=REFUND_STATUSES[status], success_time=data.get("success_time"),
+                            raw=data)
 
     def parse_refund_notification(self, body: bytes | dict) -> dict:
         """The decrypted `req_info` (AES-256-ECB, key md5(api_key)), amounts as int; wechatpy

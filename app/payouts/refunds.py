@@ -36,7 +36,7 @@ from app.ledger.services import CHANNEL_FEES, SOURCE_CHANNEL_FEE_RETURN, Leg, Po
 from app.models_base import format_yuan, utcnow
 from app.payments.fees import fee_returned, refund_for_net
 from app.payments.models import NoticeVerdict, Payment, PaymentState
-from app.payments.provider import ProviderError, get_provider
+from app.payments.provider import REFUND_SUCCEEDED, ProviderError, get_provider
 from app.payments.refunds import RefundNotice, refund_notify_url
 from app.payouts.accounts import REFUND_CLEARING, SOURCE_REFUND, campaign_custody
 from app.payouts.allocation import pro_rata
@@ -155,10 +155,11 @@ def submit(refund_id: int) -> str:
         return refund.status.value if refund else "missing"
     payment = db.session.get(Payment, refund.payment_id)
     args = (refund.out_trade_no, refund.out_refund_no, payment.amount_fen, refund.amount_fen)
+    provider_name = payment.provider  # refunded through the API that took the payment
     db.session.rollback()  # no transaction held while WeChat works
     try:
-        result = get_provider("wechat").refund(*args, reason=REASON,
-                                               notify_url=refund_notify_url())
+        result = get_provider(provider_name).refund(
+            *args, reason=REASON, notify_url=refund_notify_url(provider_name))
     except ProviderError as error:
         permanent = error.code in PERMANENT_ERRORS
         db.session.execute(update(DonationRefund).where(
@@ -189,9 +190,9 @@ def on_refund_notice(notice: RefundNotice) -> NoticeVerdict:
     if notice.out_trade_no != refund.out_trade_no or notice.refund_fee != refund.amount_fen:
         return NoticeVerdict.amount_mismatch
     if refund.status == R.succeeded:
-        return (NoticeVerdict.duplicate if notice.status == "SUCCESS"
+        return (NoticeVerdict.duplicate if notice.status == REFUND_SUCCEEDED
                 else NoticeVerdict.conflict)
-    if notice.status != "SUCCESS":
+    if notice.status != REFUND_SUCCEEDED:
         refund.status = R.failed
         refund.last_error = f"微信退款状态 {notice.status}"
         return NoticeVerdict.not_success

@@ -66,6 +66,28 @@ STANDS_IN_FOR = (
             "重发，直到对方回复 SUCCESS。 Payment and refund notifications are POSTed, signed XML, "
             "to the order's notify_url and resent on WeChat's schedule (compressed) until the "
             "reply says SUCCESS."),
+    Service("微信支付 APIv3", "WeChat Pay APIv3", (
+        Endpoint("POST", "/v3/pay/transactions/jsapi", "JSAPI下单", "JSAPI order"),
+        Endpoint("POST", "/v3/pay/transactions/native", "Native下单", "Native order"),
+        Endpoint("GET", "/v3/pay/transactions/out-trade-no/<out_trade_no>", "商户订单号查询订单",
+                 "query by out_trade_no"),
+        Endpoint("POST", "/v3/pay/transactions/out-trade-no/<out_trade_no>/close", "关闭订单",
+                 "close order"),
+        Endpoint("POST", "/v3/refund/domestic/refunds", "退款申请", "refund"),
+        Endpoint("GET", "/v3/refund/domestic/refunds/<out_refund_no>", "查询单笔退款",
+                 "refund query"),
+        Endpoint("GET", "/v3/certificates", "下载平台证书（AES-GCM 加密）",
+                 "platform certificates (AES-GCM sealed)"),
+        Endpoint("GET", "/standin/v3/platform", "微信支付公钥及其 ID（公钥模式配置用）",
+                 "the platform public key and its id (for public-key mode)"),
+        Endpoint("POST", "/standin/v3/refund/<out_refund_no>/notify",
+                 "测试钩子：发送退款通知（?status=SUCCESS|ABNORMAL|CLOSED）",
+                 "test hook: send a refund notice"),
+    ), note="请求须带商户私钥的 WECHATPAY2-SHA256-RSA2048 签名；应答与通知由替身的平台密钥签名，"
+            "通知的 resource 以 APIv3 密钥 AEAD_AES_256_GCM 加密，按微信的重发节奏重发，直到对方回复 "
+            "200/204。收银台与测试钩子与 v2 共用。 Requests must be signed with the merchant's key; "
+            "responses and notices are signed with the stand-in's platform keys, notices are "
+            "resent until answered 200/204. The cashier and hooks are shared with v2."),
     Service("模板消息（服务通知）", "Template (service) messages", (
         Endpoint("POST", "/cgi-bin/message/template/send", "发送模板消息",
                  "send a template message"),

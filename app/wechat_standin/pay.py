@@ -14,7 +14,9 @@
                                and returned with refunds, as WeChat does (see billing.py)
 
 After a payment the notice is POSTed to the order's notify_url and resent on RESEND_SCHEDULE
-(WeChat's schedule, compressed) until the reply's return_code is SUCCESS.
+(WeChat's schedule, compressed) until the reply's return_code is SUCCESS. Orders made through
+APIv3 (v3/pay.py) share this state, the cashier and the hooks; their notices are v3's
+(`v3.protocol.Notice`), delivered by the same deliver / resend / fire_copies machinery.
 """
 from __future__ import annotations
 
@@ -22,13 +24,10 @@ import base64
 import hashlib
 import hmac
 import secrets
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 from xml.parsers.expat import ExpatError
 
-import requests
 import xmltodict
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -36,6 +35,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from wechatpy.pay.utils import calculate_signature, dict_to_xml
 
 from app.wechat_standin.billing import bill, fee_of, fee_rate_bp, return_fee
+from app.wechat_standin.delivery import XmlNotice, fire_copies, send_async
 from app.wechat_standin.state import StandinState
 
 bp = Blueprint("standin_pay", __name__)
@@ -224,9 +224,9 @@ def refund():
             if existing["notify_url"]:
                 notice = refund_notice_xml(existing, appid, mch_id, api_key)
                 # WeChat resends refund notices until acknowledged, as it does payments.
-                _send_async(_state(), existing["notify_url"], notice,
-                            tuple(current_app.config["RESEND_SCHEDULE"]), "refund",
-                            out_refund_no)
+                send_async(_state(), existing["notify_url"], notice,
+                           tuple(current_app.config["RESEND_SCHEDULE"]), "refund",
+                           out_refund_no)
     return _reply({k: existing[k] for k in ("transaction_id", "out_trade_no", "out_refund_no",
                                             "refund_id", "refund_fee", "total_fee")}
                   | {"cash_fee": existing["total_fee"]})
@@ -278,57 +278,14 @@ def payment_notice_xml(order: dict, appid: str, mch_id: str, api_key: str) -> st
         "attach": order.get("attach"), "time_end": order["time_end"]}, api_key)
 
 
-def deliver(state: StandinState, url: str, xml: str, kind: str = "payment",
-            ref: str = "") -> bool:
-    """POST one notice; True when the merchant answered return_code SUCCESS."""
-    record = {"kind": kind, "ref": ref, "url": url, "at": state.clock(), "status": None,
-              "reply": ""}
-    try:
-        response = requests.post(url, data=xml.encode(), timeout=5,
-                                 headers={"Content-Type": "text/xml"})
-        record.update(status=response.status_code, reply=response.text[:500])
-        reply = xmltodict.parse(response.content, disable_entities=True).get("xml") or {}
-        ok = response.status_code == 200 and reply.get("return_code") == "SUCCESS"
-    except (requests.RequestException, ExpatError, ValueError, AttributeError) as error:
-        record["reply"] = f"{type(error).__name__}: {error}"[:500]
-        ok = False
-    record["ok"] = ok
-    with state.lock:
-        state.notifications.append(record)
-    return ok
+def payment_notice(order: dict):
+    """The notice of a paid order, in the protocol the order was made with."""
+    if order.get("api") == "v3":
+        from app.wechat_standin.v3.pay import transaction_notice
 
-
-def _send_async(state: StandinState, url: str, xml: str, schedule: tuple[float, ...],
-                kind: str = "payment", ref: str = "") -> threading.Thread:
-    def run() -> None:
-        if deliver(state, url, xml, kind, ref):
-            return
-        for delay in schedule:
-            time.sleep(delay)
-            if deliver(state, url, xml, kind, ref):
-                return
-
-    thread = threading.Thread(target=run, daemon=True, name=f"standin-notify:{kind}")
-    thread.start()
-    return thread
-
-
-def fire_copies(state: StandinState, url: str, xml: str, copies: int,
-                ref: str = "") -> list[bool]:
-    """The same notice `copies` times at once, as from several WeChat servers."""
-    barrier = threading.Barrier(copies)
-    results: list[bool] = [False] * copies
-
-    def one(i: int) -> None:
-        barrier.wait()
-        results[i] = deliver(state, url, xml, ref=ref)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(copies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+        return transaction_notice(order)
+    appid, mch_id, api_key = _keys()
+    return XmlNotice(payment_notice_xml(order, appid, mch_id, api_key))
 
 
 # --- the cashier and the test hooks ---------------------------------------------------------
@@ -363,10 +320,8 @@ def cashier_action(key: str, action: str):
         paid = mark_paid(_state(), order["out_trade_no"])
         if paid is None:
             return render_template("standin/pay_error.html", message="订单已关闭，无法支付"), 409
-        appid, mch_id, api_key = _keys()
-        _send_async(_state(), paid["notify_url"],
-                    payment_notice_xml(paid, appid, mch_id, api_key),
-                    tuple(current_app.config["RESEND_SCHEDULE"]), ref=paid["out_trade_no"])
+        send_async(_state(), paid["notify_url"], payment_notice(paid),
+                   tuple(current_app.config["RESEND_SCHEDULE"]), ref=paid["out_trade_no"])
         order = paid
     return render_template("standin/paid.html", order=order, paid=action == "confirm",
                            return_url=_return_url())
@@ -378,13 +333,12 @@ def notify_hook(out_trade_no: str):
     paid = mark_paid(_state(), out_trade_no)
     if paid is None:
         return jsonify(error="no such payable order"), 404
-    appid, mch_id, api_key = _keys()
-    xml = payment_notice_xml(paid, appid, mch_id, api_key)
+    notice = payment_notice(paid)
     if request.args.get("resend") == "1":
-        _send_async(_state(), paid["notify_url"], xml,
-                    tuple(current_app.config["RESEND_SCHEDULE"]), ref=out_trade_no)
+        send_async(_state(), paid["notify_url"], notice,
+                   tuple(current_app.config["RESEND_SCHEDULE"]), ref=out_trade_no)
         return jsonify(out_trade_no=out_trade_no, queued=True)
-    results = fire_copies(_state(), paid["notify_url"], xml, copies, ref=out_trade_no)
+    results = fire_copies(_state(), paid["notify_url"], notice, copies, ref=out_trade_no)
     return jsonify(out_trade_no=out_trade_no, transaction_id=paid["transaction_id"],
                    acknowledged=results)
 

@@ -12,6 +12,7 @@ from app.ledger.services import CHANNEL_FEES, CLEARING_WECHAT, balance, campaign
 from app.ledger.verify import verify
 from app.models_base import utcnow
 from app.payments.models import Payment, PaymentState
+from app.payments.provider import get_provider
 from app.payments.services import handle_notification, settle_by_query
 from app.wechat_standin.pay import mark_paid
 from tests.factories import CampaignFactory
@@ -65,7 +66,7 @@ def test_ledger_invariants_hold_for_any_sequence(db, standin, donor, ops):
                 tid = paid.get(no) or f"4200{pid:08d}{len(paid):016d}"
                 body = notice_xml(no, fen, transaction_id=tid)
                 for _ in range(op[2]):
-                    assert handle_notification(body)[0]
+                    assert handle_notification(body, provider=get_provider("wechat"))[0]
                 paid[no] = tid
             elif op[0] == "query":
                 order = mark_paid(standin.state, no)
@@ -82,7 +83,7 @@ def test_ledger_invariants_hold_for_any_sequence(db, standin, donor, ops):
                           "merchant": notice_xml(no, fen, mch_id="1000000001"),
                           "unknown": notice_xml(no + "X", fen),
                           "transaction": notice_xml(no, fen, transaction_id=other_tid)}[op[2]]
-                accepted = handle_notification(forged)[0]
+                accepted = handle_notification(forged, provider=get_provider("wechat"))[0]
                 if op[2] == "transaction" and no not in paid:
                     paid[no] = other_tid  # another transaction for an unpaid order: genuine
                     assert accepted

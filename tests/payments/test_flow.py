@@ -3,6 +3,7 @@ to our live server → paid → ledger → campaign page, donations list and led
 import re
 import time
 
+import pytest
 import requests
 from sqlalchemy import select
 
@@ -12,6 +13,9 @@ from app.ledger.verify import verify
 from app.payments.models import Payment, PaymentState
 from app.payments.wechat_pay import signature_ok
 from tests.payments.helpers import CREDS, DESKTOP_UA, WECHAT_UA, fresh
+
+# WeChat Pay v2 (the legacy provider), explicitly: the default is APIv3.
+pytestmark = pytest.mark.usefixtures("pay_api_v2")
 
 
 def wait_until_paid(payment_id: int, timeout: float = 10) -> Payment:

@@ -11,6 +11,9 @@ from app.payments.models import NoticeVerdict, Payment, PaymentNotice, PaymentSt
 from tests.payments.helpers import (acknowledged, fee_count, fee_of, fresh, ledger_count,
                                     notice_for, notice_xml, post_notice, start)
 
+# WeChat Pay v2 (the legacy provider), explicitly: the default is APIv3.
+pytestmark = pytest.mark.usefixtures("pay_api_v2")
+
 
 def verdicts(out_trade_no=None):
     query = select(PaymentNotice.verdict).order_by(PaymentNotice.id)

@@ -13,6 +13,9 @@ from app.payments.wechat_pay import WeChatPayProvider, parse_xml, signature_ok
 from app.wechat_standin.pay import mark_paid
 from tests.payments.helpers import CREDS
 
+# WeChat Pay v2 (the legacy provider), explicitly: the default is APIv3.
+pytestmark = pytest.mark.usefixtures("pay_api_v2")
+
 
 def order(trade_type="NATIVE", amount=50_00, openid=None, out_trade_no=None):
     return OrderRequest(out_trade_no=out_trade_no or new_out_trade_no(), amount_fen=amount,

@@ -9,6 +9,9 @@ from app.wechat.clients import pay_client
 from app.wechat_standin.pay import refund_notice_xml
 from tests.payments.helpers import CREDS, notice_xml
 
+# WeChat Pay v2 (the legacy provider), explicitly: the default is APIv3.
+pytestmark = pytest.mark.usefixtures("pay_api_v2")
+
 EXAMPLE = {"appid": "wxd930ea5d5a258f4f", "mch_id": "10000100", "device_info": "1000",
            "body": "test", "nonce_str": "ibuaiVcKdpRxkhJA"}
 EXAMPLE_KEY = "192006250b4c09247ec02edce69f6a2d"
@@ -79,8 +82,10 @@ def test_a_failed_payment_notice_parses_as_not_successful(app):
 
 def test_replies_are_wechats_xml(app):
     with app.app_context():
-        ok, content_type = WeChatPayProvider().notification_reply(True)
-        fail, _ = WeChatPayProvider().notification_reply(False, "签名失败")
+        reply = WeChatPayProvider().notification_reply(True)
+        fail = WeChatPayProvider().notification_reply(False, "签名失败").body
+    ok, content_type = reply.body, reply.content_type
+    assert reply.status == 200
     assert ok == (b"<xml><return_code><![CDATA[SUCCESS]]></return_code>"
                   b"<return_msg><![CDATA[OK]]></return_msg></xml>")
     assert parse_xml(fail) == {"return_code": "FAIL", "return_msg": "签名失败"}

@@ -170,11 +170,11 @@ def test_refunding_twice_is_refused_and_moves_nothing(app, client, funded, admin
 
 def test_wechat_unreachable_is_retried_until_accepted(app, funded, admin, run_jobs, monkeypatch):
     from app.payments.provider import ProviderError
-    from app.payments.wechat_pay import WeChatPayProvider
+    from app.payments.wechat_pay_v3 import WeChatPayV3Provider
 
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setitem(app.config, "PAYOUT_RETRY_INTERVALS", [0, 0, 0])
-    real, failures = WeChatPayProvider.refund, {"left": 2}
+    real, failures = WeChatPayV3Provider.refund, {"left": 2}
 
     def flaky(self, *args, **kwargs):
         if failures["left"]:
@@ -182,7 +182,7 @@ def test_wechat_unreachable_is_retried_until_accepted(app, funded, admin, run_jo
             raise ProviderError("暂时无法连接微信支付，请稍后再试", "unreachable")
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(WeChatPayProvider, "refund", flaky)
+    monkeypatch.setattr(WeChatPayV3Provider, "refund", flaky)
     terminate_campaign(funded, admin, "患者不幸离世，家属申请终止")
     run_jobs()  # with Redis: rq retries at once (interval 0) in the same worker run
     if not jobs.inline:
