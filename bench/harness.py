@@ -6,6 +6,7 @@ Loopback only; every process started here runs in its own session so `stop` take
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -103,15 +104,16 @@ def update_jar(jar: dict[str, str], set_cookies: list[str]) -> None:
 
 async def fire(host: str, port: int, requests: list[tuple[str, str, bytes]],
                connections: int) -> tuple[float, list[float], list[bytes]]:
-    """Send every (method, path, body) over `connections` keep-alive connections."""
+    """Send every (method, path, body[, headers]) over `connections` keep-alive connections."""
     queue = iter(enumerate(requests))
     latencies: list[float] = [0.0] * len(requests)
     replies: list[bytes] = [b""] * len(requests)
 
     async def worker() -> None:
         conn = Connection(host, port)
-        for index, (method, path, body) in queue:
-            reply = await conn.request(method, path, body, {"Content-Type": "text/xml"})
+        for index, (method, path, body, *headers) in queue:
+            reply = await conn.request(method, path, body,
+                                       headers[0] if headers else {"Content-Type": "text/xml"})
             latencies[index] = reply.seconds
             replies[index] = reply.status_line + reply.body
         await conn.close()
@@ -202,6 +204,62 @@ def signed_notice(out_trade_no: str, fen: int, transaction_id: str | None = None
             "transaction_id": transaction_id or f"4200{secrets.randbelow(10 ** 24):024d}",
             "out_trade_no": out_trade_no, "time_end": "20261128120000"}
     return dict_to_xml(data, calculate_signature(data, creds["WECHAT_API_KEY"])).encode()
+
+
+class V3NoticeSigner:
+    """APIv3 payment notices as WeChat sends them: the transaction AES-256-GCM encrypted under
+    the stand-in's APIv3 key, the body signed with a platform key made for this run, whose
+    public half the server is given (WECHAT_PAY_PUBLIC_KEY + _ID, `server_env`)."""
+
+    def __init__(self, directory: Path):
+        from app.config import standin_credentials, standin_v3_credentials
+        from app.wechat_standin.v3 import crypto
+
+        self.crypto = crypto
+        self.creds = standin_credentials()
+        self.apiv3_key = standin_v3_credentials()["WECHAT_PAY_APIV3_KEY"]
+        self.key = crypto.new_rsa_key()
+        self.key_id = "PUB_KEY_ID_0000000000000000000000000000BENCH"
+        self.public_key_file = directory / "wechatpay_public_key.pem"
+        self.public_key_file.write_text(crypto.public_pem(self.key.public_key()))
+
+    def server_env(self) -> dict[str, str]:
+        return {"WECHAT_PAY_API": "v3", "WECHAT_PAY_PUBLIC_KEY": str(self.public_key_file),
+                "WECHAT_PAY_PUBLIC_KEY_ID": self.key_id, "WECHAT_PAY_APIV3_KEY": self.apiv3_key}
+
+    @staticmethod
+    def now() -> str:
+        from datetime import datetime
+
+        from app.core.chinatime import CHINA
+
+        return datetime.now(CHINA).isoformat(timespec="seconds")
+
+    def notice(self, out_trade_no: str, fen: int) -> tuple[bytes, dict]:
+        import secrets
+
+        transaction = {
+            "appid": self.creds["WECHAT_APPID"], "mchid": self.creds["WECHAT_MCH_ID"],
+            "out_trade_no": out_trade_no,
+            "transaction_id": f"4200{secrets.randbelow(10 ** 24):024d}",
+            "trade_type": "NATIVE", "trade_state": "SUCCESS", "trade_state_desc": "支付成功",
+            "bank_type": "OTHERS", "success_time": self.now(),
+            "payer": {"openid": "o_bench_payer"},
+            "amount": {"total": fen, "payer_total": fen, "currency": "CNY",
+                       "payer_currency": "CNY"}}
+        sealed = self.crypto.aes_gcm_encrypt(
+            self.apiv3_key, json.dumps(transaction, ensure_ascii=False), "transaction")
+        event = {"id": f"EV-{secrets.token_hex(8)}", "create_time": transaction["success_time"],
+                 "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS",
+                 "summary": "支付成功", "resource": {"original_type": "transaction", **sealed}}
+        body = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+        stamp, nonce = str(int(time.time())), self.crypto.nonce()
+        return body.encode(), {
+            "Content-Type": "application/json", "Wechatpay-Timestamp": stamp,
+            "Wechatpay-Nonce": nonce, "Wechatpay-Serial": self.key_id,
+            "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
+            "Wechatpay-Signature": self.crypto.sign(
+                self.key, self.crypto.response_message(stamp, nonce, body))}
 
 
 def wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: float = 30) -> None:

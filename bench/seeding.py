@@ -172,7 +172,8 @@ FEE_BP = 60  # WeChat Pay's standard rate, as PAYMENT_CHANNEL_FEE_BP defaults to
 
 
 def pending_orders(amounts: list[int], campaign_count: int, donor_count: int,
-                   prefix: str = "o_bench") -> tuple[list[int], list[tuple[str, int]]]:
+                   prefix: str = "o_bench", provider: str = "wechat",
+                   ) -> tuple[list[int], list[tuple[str, int]]]:
     """Live campaigns and one order per amount, as the donate form leaves them: a donation and
     its pending payment (with WeChat's fee fixed on it), waiting for the notice. Returns
     (campaign ids, [(out_trade_no, fen)]); the caller commits."""
@@ -185,7 +186,7 @@ def pending_orders(amounts: list[int], campaign_count: int, donor_count: int,
         for i, fen in enumerate(amounts)]).scalars())
     numbers = [new_out_trade_no(now) for _ in amounts]
     db.session.execute(insert(Payment), [
-        {"out_trade_no": numbers[i], "idempotency_key": f"bench:{numbers[i]}",
+        {"provider": provider, "out_trade_no": numbers[i], "idempotency_key": f"bench:{numbers[i]}",
          "payable_type": "donation", "payable_id": donation_ids[i], "amount_fen": fen,
          "description": "相助大病筹款-爱心捐款", "channel_fee_bp": FEE_BP,
          "channel_fee_fen": channel_fee(fen, FEE_BP), "state": PaymentState.pending,

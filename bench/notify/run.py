@@ -2,6 +2,7 @@
 
     python bench/notify/run.py                  # 5,000 orders, 6,250 notices, 32 connections
     python bench/notify/run.py -n 2000 --json   # smaller, machine-readable
+    python bench/notify/run.py --api v3         # APIv3 notices (RSA-signed, AES-GCM) instead of v2's
 
 Creates its own database (`xiangzhu_bench` on 127.0.0.1:5432 as postgres; dropped afterwards
 unless --keep), builds the schema with db.create_all, seeds live campaigns and one pending
@@ -25,6 +26,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,15 +35,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from cryptography.fernet import Fernet  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from bench.harness import (PG, ROOT, fire, free_port, recreate_database,  # noqa: E402
-                           signed_notice, start_gunicorn, start_redis, stop, summary)
+from bench.harness import (PG, ROOT, V3NoticeSigner, fire, free_port,  # noqa: E402
+                           recreate_database, signed_notice, start_gunicorn, start_redis, stop,
+                           summary)
 
 CAMPAIGNS = 20
 
 
 # --- database ---------------------------------------------------------------------------------
 
-def seed(url: str, orders: int) -> list[tuple[str, int]]:
+def seed(url: str, orders: int, provider: str) -> list[tuple[str, int]]:
     """Schema, campaigns, one pending payment + donation per order → [(out_trade_no, fen)]."""
     from app import create_app
     from app.extensions import db
@@ -53,15 +56,18 @@ def seed(url: str, orders: int) -> list[tuple[str, int]]:
         db.create_all()
         amounts = [rng.choice([10_00, 20_00, 50_00, 100_00, 200_00, rng.randint(100, 500_00)])
                    for _ in range(orders)]
-        _, made = seeding.pending_orders(amounts, CAMPAIGNS, donor_count=200)
+        _, made = seeding.pending_orders(amounts, CAMPAIGNS, donor_count=200, provider=provider)
         db.session.commit()
         db.engine.dispose()
     return made
 
 
-def notices(orders: list[tuple[str, int]], rng: random.Random) -> tuple[list[bytes], int]:
-    """Signed notices in firing order: 20% of all notices are duplicates of another."""
-    bodies = [signed_notice(out_trade_no, fen) for out_trade_no, fen in orders]
+def notices(orders: list[tuple[str, int]], rng: random.Random,
+            v3: V3NoticeSigner | None = None) -> tuple[list, int]:
+    """Signed notices in firing order: 20% of all notices are duplicates of another. A v3
+    notice is (body, headers); its timestamp is now, well inside the 5 minutes a notice lives."""
+    bodies = [v3.notice(out_trade_no, fen) if v3 else signed_notice(out_trade_no, fen)
+              for out_trade_no, fen in orders]
     duplicates = len(bodies) // 4  # 25% of the orders twice → 20% of all notices
     sequence = list(bodies)
     for i, index in enumerate(rng.sample(range(len(bodies)), duplicates)):
@@ -103,13 +109,26 @@ def double_counts(url: str, orders: list[tuple[str, int]]) -> dict:
             "raised_fen": raised, "expected_fen": expected}
 
 
-def measure(port: int, sequence: list[bytes], connections: int, rounds: int) -> dict:
+def notice_request(notice, api: str) -> tuple:
+    if api == "v3":
+        body, headers = notice
+        return ("POST", "/wechat/pay/v3/notify", body, headers)
+    return ("POST", "/wechat/pay/notify", notice)
+
+
+def acknowledged(reply: bytes, api: str) -> bool:
+    if api == "v3":  # success is 200 or 204 with no body; a failure is 4xx/5xx with FAIL
+        return reply.split(b"\r\n", 1)[0].split(b" ")[1:2] in ([b"200"], [b"204"])
+    return b"<![CDATA[SUCCESS]]>" in reply
+
+
+def measure(port: int, sequence: list, connections: int, rounds: int, api: str) -> dict:
     """Notices and /healthz in alternating rounds, so whatever else the machine is doing
     weighs on both sides of the ratio alike."""
     chunks = [sequence[i::rounds] for i in range(rounds)]
     totals = {"notify": [0.0, [], []], "healthz": [0.0, [], []]}
     for chunk in chunks:
-        for name, batch in (("notify", [("POST", "/wechat/pay/notify", b) for b in chunk]),
+        for name, batch in (("notify", [notice_request(n, api) for n in chunk]),
                             ("healthz", [("GET", "/healthz", b"")] * len(chunk))):
             cpu = time.process_time()
             elapsed, latencies, replies = asyncio.run(fire("127.0.0.1", port, batch,
@@ -134,6 +153,8 @@ def main() -> None:
                         help="without other features' donation_paid listeners")
     parser.add_argument("--database", default="xiangzhu_bench")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--api", choices=("v2", "v3"), default="v2",
+                        help="WeChat Pay API of the notices (the server is configured to match)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -151,14 +172,19 @@ def main() -> None:
             redis_port = free_port()
             redis = start_redis(redis_port)
             env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
-        orders = seed(url, args.orders)
-        sequence, duplicates = notices(orders, random.Random(7))
+        signer = None
+        if args.api == "v3":
+            signer = V3NoticeSigner(Path(tempfile.mkdtemp(prefix="bench-notify-")))
+            env.update(signer.server_env())
+            os.environ.update(signer.server_env())
+        orders = seed(url, args.orders, "wechat_v3" if signer else "wechat")
         port = free_port()
         server = start_gunicorn(env, port, args.workers, args.threads,
                                 "bench.notify.bare_wsgi:app" if args.bare else "wsgi:app")
         asyncio.run(fire("127.0.0.1", port, [("GET", "/healthz", b"")] * 500,
                          args.connections))
-        totals = measure(port, sequence, args.connections, args.rounds)
+        sequence, duplicates = notices(orders, random.Random(7), signer)
+        totals = measure(port, sequence, args.connections, args.rounds, args.api)
         stop(server)
         server = None
         verify = subprocess.run(
@@ -173,7 +199,7 @@ def main() -> None:
 
     notify = summary(totals["notify"][0], totals["notify"][1])
     healthz = summary(totals["healthz"][0], totals["healthz"][1])
-    acked = sum(b"<![CDATA[SUCCESS]]>" in reply for reply in totals["notify"][2])
+    acked = sum(acknowledged(reply, args.api) for reply in totals["notify"][2])
     healthy = sum(b'"status":"ok"' in reply.replace(b" ", b"")
                   for reply in totals["healthz"][2])
     result = {"notify": notify | {"notices": len(sequence), "duplicates": duplicates,
@@ -183,6 +209,7 @@ def main() -> None:
               "ledger_verify_exit": verify.returncode,
               "ledger_verify": (verify.stdout + verify.stderr).strip().splitlines()[-1:],
               **counts,
+              "api": args.api,
               "server": f"gunicorn gthread -w {args.workers} --threads {args.threads}"
                         + (", jobs in-process" if args.no_redis else ", jobs on Redis")
                         + (", no donation_paid listeners" if args.bare else ""),
@@ -201,7 +228,7 @@ def main() -> None:
     print(f"ledger verify exit {verify.returncode}: {' '.join(result['ledger_verify'])}")
     print(f"paid {counts['paid']}/{counts['orders']} orders, {counts['ledger_transactions']} "
           f"ledger transactions, double counts: {counts['double_counts']}")
-    print(f"({result['server']}, {args.connections} connections, {os.cpu_count()} CPUs; "
+    print(f"(WeChat Pay {args.api} notices, {result['server']}, {args.connections} connections, {os.cpu_count()} CPUs; "
           f"the load generator itself used {result['client_cpu_share']:.0%} of one CPU)")
 
 
