@@ -88,6 +88,7 @@ class RefundResult:
 
 
 REFUND_SUCCEEDED, REFUND_FAILED, REFUND_CLOSED = "succeeded", "failed", "closed"
+REFUND_PROCESSING = "processing"  # only a query says so: a notice comes once it is over
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,12 @@ class PaymentProvider(abc.ABC):
     @abc.abstractmethod
     def parse_refund_notice(self, body: bytes, headers: Mapping[str, str]) -> RefundNotice:
         """Verify, decrypt and read a refund notice; NoticeRejected for anything else."""
+
+    @abc.abstractmethod
+    def query_refund(self, out_refund_no: str) -> RefundNotice | None:
+        """What the channel says of one of our refunds, in the shape of its notice (status
+        REFUND_PROCESSING while under way), so the notice's handler can settle a refund whose
+        notice never came; None when the channel does not know the refund."""
 
     @abc.abstractmethod
     def cashier_url(self, prepay_id: str, return_url: str) -> str | None:

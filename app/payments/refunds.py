@@ -9,10 +9,12 @@ the same way payables register for payments, so payments imports no feature.
 A handler runs inside the notice's transaction and must not commit; it returns a NoticeVerdict
 (processed / duplicate / not_success / unknown_order / amount_mismatch / conflict). The notice
 is logged with `source="refund"` among the payment notices staff read, and the whole is one
-commit. Replays are acknowledged as duplicates and change nothing.
+commit. Replays are acknowledged as duplicates and change nothing. A refund whose notice never
+came is settled the same way from the channel's answer to a query (settle_refund_by_query).
 """
 from __future__ import annotations
 
+import json
 import logging
 from typing import Callable, Mapping
 
@@ -24,14 +26,15 @@ from app.core.plugins import registry
 from app.extensions import db
 from app.models_base import utcnow
 from app.payments.models import NoticeVerdict, Payment, PaymentNotice
-from app.payments.provider import NoticeRejected, PaymentProvider, RefundNotice, get_provider
+from app.payments.provider import (REFUND_PROCESSING, NoticeRejected, PaymentProvider,
+                                   RefundNotice, get_provider)
 
 log = logging.getLogger(__name__)
 REPLY_MESSAGES = {"bad_signature": "签名失败", "wrong_merchant": "商户号不符",
                   "malformed": "参数格式校验错误"}
 
 __all__ = ["RefundNotice", "register_refund_handler", "refund_notify_url",
-           "handle_refund_notification"]
+           "handle_refund_notification", "settle_refund_by_query"]
 
 RefundHandler = Callable[[RefundNotice], NoticeVerdict]
 def _handlers(app: Flask | None = None) -> dict[str, RefundHandler]:
@@ -60,24 +63,52 @@ def handle_refund_notification(body: bytes, remote_addr: str | None,
         _record(NoticeVerdict(rejected.verdict), rejected.out_trade_no, rejected.detail, raw,
                 remote_addr)
         return False, REPLY_MESSAGES.get(rejected.verdict, "")
+    verdict, message = _settle(notice, raw, remote_addr)
+    return verdict.accepted, message
+
+
+QUERY_UNKNOWN, QUERY_PROCESSING = "unknown", "processing"
+
+
+def settle_refund_by_query(out_refund_no: str, provider_name: str | None = None) -> str:
+    """For a refund whose notice never came: ask the channel, and when the refund is over
+    (succeeded, failed or closed) hand the answer to the same handler a notice would reach, in
+    one transaction, logged as a notice. Returns the verdict's value, or QUERY_PROCESSING while
+    WeChat is still refunding, or QUERY_UNKNOWN when it never saw the refund. Raises
+    ProviderError when the channel cannot be asked."""
+    notice = get_provider(provider_name).query_refund(out_refund_no)
+    db.session.rollback()  # no transaction held while WeChat answered
+    if notice is None:
+        return QUERY_UNKNOWN
+    if notice.status == REFUND_PROCESSING:
+        return QUERY_PROCESSING
+    raw = json.dumps({"queried": notice.raw}, ensure_ascii=False, default=str)[:8000]
+    verdict, _ = _settle(notice, raw, None, how="query")
+    return verdict.value
+
+
+def _settle(notice: RefundNotice, raw: str, remote_addr: str | None,
+            how: str = "notice") -> tuple[NoticeVerdict, str]:
+    """Hand a verified refund result to its feature's handler; log it and commit once."""
     handler = next((h for prefix, h in _handlers().items()
                     if notice.out_refund_no.startswith(prefix)), None)
     if handler is None:
         _record(NoticeVerdict.unknown_order, notice.out_trade_no,
                 f"no handler for refund {notice.out_refund_no}", raw, remote_addr)
-        return False, "退款单不存在"
+        return NoticeVerdict.unknown_order, "退款单不存在"
     try:
         verdict = handler(notice)
         _record(verdict, notice.out_trade_no, f"refund {notice.out_refund_no} "
-                f"{notice.status} {notice.refund_fee}", raw, remote_addr)
+                f"{notice.status} {notice.refund_fee}" + (" (by query)" if how == "query" else ""),
+                raw, remote_addr)
     except IntegrityError:  # a twin notice settled it first: the ledger refused a second posting
         db.session.rollback()
         verdict = NoticeVerdict.duplicate
         _record(verdict, notice.out_trade_no, f"refund {notice.out_refund_no} (concurrent)",
                 raw, remote_addr)
     if not verdict.accepted:
-        log.warning("refund notice %s: %s", notice.out_refund_no, verdict.value)
-    return verdict.accepted, ""
+        log.warning("refund %s %s: %s", how, notice.out_refund_no, verdict.value)
+    return verdict, ""
 
 
 def _record(verdict: NoticeVerdict, out_trade_no: str | None, detail: str, raw: str,

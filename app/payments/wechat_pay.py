@@ -19,7 +19,8 @@ from wechatpy.pay.utils import calculate_signature, calculate_signature_hmac
 
 from app.core.chinatime import CHINA
 from app.models_base import utcnow
-from app.payments.provider import (REFUND_CLOSED, REFUND_FAILED, REFUND_SUCCEEDED,
+from app.payments.provider import (REFUND_CLOSED, REFUND_FAILED, REFUND_PROCESSING,
+                                   REFUND_SUCCEEDED,
                                    NoticeRejected, NotificationReply, OrderCreated,
                                    OrderRequest, OrderStatus, PaymentNoticeData,
                                    PaymentProvider, ProviderError, RefundNotice, RefundResult)
@@ -31,6 +32,7 @@ TRADE_STATES = {"SUCCESS": "paid", "REFUND": "refunded", "NOTPAY": "pending",
                 "PAYERROR": "failed"}
 REFUND_STATUSES = {"SUCCESS": REFUND_SUCCEEDED, "CHANGE": REFUND_FAILED,
                    "REFUNDCLOSE": REFUND_CLOSED}
+QUERIED_REFUND_STATUSES = {**REFUND_STATUSES, "PROCESSING": REFUND_PROCESSING}
 DECRYPT_ERRORS = (ExpatError, ValueError, KeyError, IndexError, TypeError, AttributeError,
                   WeChatException)
 REPLY = ("<xml><return_code><![CDATA[{code}]]></return_code>"
@@ -243,6 +245,26 @@ class WeChatPayProvider(PaymentProvider):
             if error.code == "ORDERPAID":
                 raise ProviderError("订单已支付，不能关闭", "order_paid") from error
             raise
+
+    def query_refund(self, out_refund_no: str) -> RefundNotice | None:
+        """v2's refundquery lists an order's refunds as `<name>_<n>`; asked by out_refund_no,
+        WeChat answers with that one refund at index 0."""
+        try:
+            data = self._call(self.client.refund.query, out_refund_no=out_refund_no)
+        except ProviderError as error:
+            if error.code == "REFUNDNOTEXIST":
+                return None
+            raise
+        status = QUERIED_REFUND_STATUSES.get(data.get("refund_status_0", ""))
+        fee, total = data.get("refund_fee_0", ""), data.get("total_fee", "")
+        if (data.get("out_refund_no_0") != out_refund_no or status is None
+                or not isinstance(data.get("out_trade_no"), str)
+                or not str(fee).isdigit() or not str(total).isdigit()):
+            raise ProviderError("微信支付应答的退款单不完整", "bad_response")
+        return RefundNotice(out_refund_no=out_refund_no, out_trade_no=data["out_trade_no"],
+                            refund_id=str(data.get("refund_id_0") or ""), refund_fee=int(fee),
+                            total_fee=int(total), status=status,
+                            success_time=data.get("refund_success_time_0"), raw=dict(data))
 
     def refund(self, out_trade_no: str, out_refund_no: str, total_fee: int, refund_fee: int,
                reason: str = "", notify_url: str | None = None) -> RefundResult:

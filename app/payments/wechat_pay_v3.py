@@ -20,7 +20,8 @@ import requests
 from flask import current_app
 
 from app.core.chinatime import CHINA
-from app.payments.provider import (REFUND_CLOSED, REFUND_FAILED, REFUND_SUCCEEDED,
+from app.payments.provider import (REFUND_CLOSED, REFUND_FAILED, REFUND_PROCESSING,
+                                   REFUND_SUCCEEDED,
                                    NoticeRejected, NotificationReply, OrderCreated,
                                    OrderRequest, OrderStatus, PaymentNoticeData,
                                    PaymentProvider, ProviderError, RefundNotice, RefundResult)
@@ -37,6 +38,8 @@ TRADE_STATES = {"SUCCESS": "paid", "REFUND": "refunded", "NOTPAY": "pending",
                 "PAYERROR": "failed"}
 REFUND_STATUSES = {"SUCCESS": REFUND_SUCCEEDED, "ABNORMAL": REFUND_FAILED,
                    "CLOSED": REFUND_CLOSED}
+# The refund object's `status` (a query's answer); PROCESSING never reaches a notice.
+QUERIED_REFUND_STATUSES = {**REFUND_STATUSES, "PROCESSING": REFUND_PROCESSING}
 PAY_TYPES = {"JSAPI": WeChatPayType.JSAPI, "NATIVE": WeChatPayType.NATIVE}
 
 
@@ -266,6 +269,24 @@ class WeChatPayV3Provider(PaymentProvider):
         return RefundResult(refund_id=str(data.get("refund_id") or ""),
                             out_refund_no=out_refund_no,
                             refund_fee=refunded if type(refunded) is int else refund_fee)
+
+    def query_refund(self, out_refund_no: str) -> RefundNotice | None:
+        try:
+            data = self._call(self.client.query_refund, out_refund_no=out_refund_no) or {}
+        except ProviderError as error:
+            if error.code == "RESOURCE_NOT_EXISTS":
+                return None
+            raise
+        amount = data.get("amount") if isinstance(data.get("amount"), dict) else {}
+        status = QUERIED_REFUND_STATUSES.get(data.get("status", ""))
+        if (data.get("out_refund_no") != out_refund_no or status is None
+                or not isinstance(data.get("out_trade_no"), str)
+                or type(amount.get("refund")) is not int or type(amount.get("total")) is not int):
+            raise ProviderError("微信支付应答的退款单不完整", "bad_response")
+        return RefundNotice(out_refund_no=out_refund_no, out_trade_no=data["out_trade_no"],
+                            refund_id=str(data.get("refund_id") or ""),
+                            refund_fee=amount["refund"], total_fee=amount["total"],
+                            status=status, success_time=data.get("success_time"), raw=data)
 
     def client_params(self, prepay_id: str) -> dict:
         """WeixinJSBridge's getBrandWCPayRequest: paySign is SHA256withRSA over

@@ -37,7 +37,8 @@ from app.models_base import format_yuan, utcnow
 from app.payments.fees import fee_returned, refund_for_net
 from app.payments.models import NoticeVerdict, Payment, PaymentState
 from app.payments.provider import REFUND_SUCCEEDED, ProviderError, get_provider
-from app.payments.refunds import RefundNotice, refund_notify_url
+from app.payments.refunds import (QUERY_UNKNOWN, RefundNotice, refund_notify_url,
+                                  settle_refund_by_query)
 from app.payouts.accounts import REFUND_CLEARING, SOURCE_REFUND, campaign_custody
 from app.payouts.allocation import pro_rata
 from app.payouts.errors import PayoutError, RetryLater
@@ -147,8 +148,10 @@ def _cancel_requested_withdrawals(campaign_id: int) -> int:
 
 
 def submit(refund_id: int) -> str:
-    """Ask WeChat to refund (again: the same out_refund_no refunds once). Returns the status;
-    raises RetryLater when WeChat could not be reached, for rq to retry."""
+    """Ask WeChat to refund (again: the same out_refund_no refunds once). A refund already
+    submitted is first asked after (its notice may be lost) and settled from the answer; only
+    one WeChat never saw is sent again. Returns the status; raises RetryLater when WeChat could
+    not be reached, for rq to retry."""
     refund = db.session.get(DonationRefund, refund_id)
     if refund is None or refund.status not in (R.pending, R.submitted):
         db.session.rollback()
@@ -156,7 +159,16 @@ def submit(refund_id: int) -> str:
     payment = db.session.get(Payment, refund.payment_id)
     args = (refund.out_trade_no, refund.out_refund_no, payment.amount_fen, refund.amount_fen)
     provider_name = payment.provider  # refunded through the API that took the payment
+    submitted = refund.status == R.submitted
     db.session.rollback()  # no transaction held while WeChat works
+    if submitted:  # sent before, its notice never came: WeChat may have finished long ago
+        try:
+            answer = settle_refund_by_query(args[1], provider_name)
+        except ProviderError as error:
+            raise RetryLater(f"refund {refund_id}: {error.code} {error.message}") from error
+        if answer != QUERY_UNKNOWN:
+            return db.session.scalar(select(DonationRefund.status)
+                                     .where(DonationRefund.id == refund_id)).value
     try:
         result = get_provider(provider_name).refund(
             *args, reason=REASON, notify_url=refund_notify_url(provider_name))

@@ -232,6 +232,30 @@ def refund():
                   | {"cash_fee": existing["total_fee"]})
 
 
+@bp.post("/pay/refundquery")
+def refundquery():
+    """v2's 查询退款, asked by out_refund_no: the one refund at index 0."""
+    data = _signed_request()
+    if isinstance(data, Response):
+        return data
+    with _state().lock:
+        refund = _state().refunds.get(data.get("out_refund_no", ""))
+        refund = dict(refund) if refund else None
+    if refund is None:
+        return _reply(err_code="REFUNDNOTEXIST", err_des="退款订单查询失败")
+    status = {"SUCCESS": "SUCCESS", "CLOSED": "REFUNDCLOSE", "ABNORMAL": "CHANGE",
+              "PROCESSING": "PROCESSING"}.get(refund.get("status", "SUCCESS"), "SUCCESS")
+    answer = {"transaction_id": refund["transaction_id"], "out_trade_no": refund["out_trade_no"],
+              "total_fee": refund["total_fee"], "cash_fee": refund["total_fee"],
+              "refund_count": 1, "out_refund_no_0": refund["out_refund_no"],
+              "refund_id_0": refund["refund_id"], "refund_channel_0": "ORIGINAL",
+              "refund_fee_0": refund["refund_fee"], "refund_status_0": status,
+              "refund_recv_accout_0": "支付用户零钱"}
+    if status == "SUCCESS":
+        answer["refund_success_time_0"] = refund["success_time"]
+    return _reply(answer)
+
+
 def refund_notice_xml(refund: dict, appid: str, mch_id: str, api_key: str) -> str:
     inner = xmltodict.unparse({"root": {
         "out_refund_no": refund["out_refund_no"], "out_trade_no": refund["out_trade_no"],
