@@ -71,6 +71,13 @@ class Config:
     WECHAT_PAY_PUBLIC_KEY_PEM: str | None = None
     # Which custodian pays out withdrawals; only the stand-in exists so far (payouts/provider.py).
     PAYOUT_PROVIDER = _env("PAYOUT_PROVIDER", "standin")
+    # 商家转账 to people (app/payouts/transfers.py): on/off, the approved transfer scene with its
+    # 用户收款感知 text, and the per-person daily limit (20,000 yuan: docs in WECHAT.md); above it
+    # a payout to a person goes by bank.
+    WECHAT_TRANSFERS = _env("WECHAT_TRANSFERS", "1") not in ("0", "false", "no")
+    WECHAT_TRANSFER_SCENE_ID = _env("WECHAT_TRANSFER_SCENE_ID", "1000")
+    WECHAT_TRANSFER_RECV_PERCEPTION = _env("WECHAT_TRANSFER_RECV_PERCEPTION", "现金奖励")
+    WECHAT_TRANSFER_DAILY_LIMIT_FEN = int(_env("WECHAT_TRANSFER_DAILY_LIMIT_FEN", "2000000"))
     DATA_ENCRYPTION_KEY = _env("DATA_ENCRYPTION_KEY")
     # Keys the blind index of ID numbers (duplicate checks); never rotates (app/core/crypto.py).
     BLIND_INDEX_KEY = _env("BLIND_INDEX_KEY")

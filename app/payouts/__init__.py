@@ -2,7 +2,8 @@
 leftover statement), refunds after termination and the fund disclosure (资金公示).
 
 Plugs in: its public and finance blueprints, `flask payouts`, the stand-in custodian, the
-refund-notice handler, its `ledger verify` checks, the refunds that follow a termination, its
+refund-notice handler, WeChat's 商家转账 to people (the `wechat_transfer` provider, 我的 · 领取
+and its notice view, a `ledger verify` check, reconciled with money out), its `ledger verify` checks, the refunds that follow a termination, its
 audit labels and its periodic job (reconcile_money_out). It offers other features three plugs
 of its own: register_leftover_receiver (refunds), register_grant_source (disclosure) and
 register_reconciler (tasks); pledges uses them, and payouts imports no pledges module."""
@@ -30,13 +31,17 @@ def register(app: Flask) -> None:
     from app.payouts.staff_views import bp as staff_bp
     from app.payouts.standin_custodian import StandinCustodian
     from app.payouts.tasks import PERIODIC_JOBS
+    from app.payouts.transfer_views import bp as transfers_bp
+    from app.payouts.wechat_transfer import WeChatTransferProvider
     from app.payouts.verify import payouts_problems
     from app.payouts.views import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(transfers_bp)
     app.cli.add_command(payouts_cli)
     register_payout_provider(app, "standin", StandinCustodian)
+    register_payout_provider(app, WeChatTransferProvider.name, WeChatTransferProvider)
     register_refund_handler(app, refunds.PREFIX, refunds.on_refund_notice)
     register_check(app, "payouts", payouts_problems)
     register_check(app, "channel_fee_returns", refunds.channel_fee_return_problems)

@@ -7,6 +7,12 @@ stand-in custodian (app/payouts/standin_custodian.py). A real one implements the
   answers the same; it raises PayoutUnavailable when the outcome is unknown (timeout, no answer),
   in which case the caller must not assume anything and asks `query` later (reconciliation).
 - `query(transfer_id)` says what happened to a transfer, or None if the custodian never saw it.
+- `cancel(transfer_id)` withdraws a transfer the payee has not yet received, where the channel
+  allows it (WeChat's 商家转账 before the recipient confirms); a custodian's is final.
+
+A transfer to a person's WeChat (WeChatTransferProvider, app/payouts/wechat_transfer.py) waits
+for the recipient to confirm on WeChat's own page: its state is "waiting_user" and it carries
+the `package_info` that page needs.
 
 Like the payment provider, it never touches our database: services do, with what it returns.
 """
@@ -28,6 +34,14 @@ class PayoutUnavailable(Exception):
     """The custodian could not be reached or did not answer: the outcome is unknown."""
 
 
+class TransferNoticeRejected(Exception):
+    """A transfer notice that must change nothing (forged, stale, for another merchant)."""
+
+    def __init__(self, verdict: str, detail: str):
+        super().__init__(f"{verdict}: {detail}")
+        self.verdict, self.detail = verdict, detail
+
+
 @dataclass(frozen=True)
 class TransferRequest:
     transfer_id: str        # ours, unique, ≤ 32 characters; the idempotency key
@@ -42,10 +56,13 @@ class TransferRequest:
 @dataclass(frozen=True)
 class TransferResult:
     transfer_id: str
-    state: str              # succeeded / failed / processing
+    state: str              # succeeded / failed / processing / waiting_user
     amount_fen: int
     custodian_ref: str = ""
     message: str = ""
+    package_info: str = ""  # waiting_user: what wx.requestMerchantTransfer is given
+    wechat_state: str = ""  # the channel's own word for it (WAIT_USER_CONFIRM, FAIL, …)
+    fail_reason: str = ""
 
 
 class PayoutProvider(abc.ABC):
@@ -57,6 +74,10 @@ class PayoutProvider(abc.ABC):
     @abc.abstractmethod
     def query(self, transfer_id: str) -> TransferResult | None: ...
 
+    def cancel(self, transfer_id: str) -> TransferResult | None:
+        """A custodian's transfer cannot be withdrawn: this says where it stands."""
+        return self.query(transfer_id)
+
 
 def _factories(app: Flask | None = None) -> dict[str, Callable[[], PayoutProvider]]:
     return registry("payout_providers", dict, app)
@@ -67,8 +88,9 @@ def register_payout_provider(app: Flask, name: str,
     _factories(app)[name] = factory
 
 
-def get_payout_provider() -> PayoutProvider:
-    name = current_app.config.get("PAYOUT_PROVIDER", "standin")
+def get_payout_provider(name: str | None = None) -> PayoutProvider:
+    """The configured custodian, or the provider registered under `name`."""
+    name = name or current_app.config.get("PAYOUT_PROVIDER", "standin")
     if name == "standin":
         if not (current_app.config.get("TESTING") or current_app.config.get("EMBEDDED")):
             log.warning("payouts go to the stand-in custodian: no real custodian is configured")

@@ -2,7 +2,7 @@
 to WeChat or the custodian are enqueued with rq's Retry (enqueue_retried) and raise to be retried.
 
 Periodic (PERIODIC_JOBS, registered by app/payouts/__init__.py): `reconcile_money_out`
-(withdrawal transfers and refunds left unsettled, and whatever other features that move money
+(withdrawal transfers, WeChat transfers to people and refunds left unsettled, and whatever other features that move money
 out registered with register_reconciler: pledges' repayments).
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import Flask, current_app
 
 from app.core.plugins import PeriodicJob, registry
 from app.extensions import db, jobs
-from app.payouts import refunds, withdrawals
+from app.payouts import refunds, transfers, withdrawals
 from app.payouts.errors import RetryLater
 from app.payouts.provider import PayoutUnavailable
 
@@ -73,6 +73,15 @@ def execute_withdrawal_job(withdrawal_id: int) -> str:
         raise RetryLater(f"withdrawal {withdrawal_id}: {error}") from error
 
 
+def send_transfer_job(transfer_id: int) -> str:
+    """Ask WeChat for a person's transfer (商家转账), same out_bill_no on every retry."""
+    try:
+        return transfers.send(transfer_id)
+    except PayoutUnavailable as error:
+        db.session.rollback()
+        raise RetryLater(f"transfer {transfer_id}: {error}") from error
+
+
 # --- periodic ------------------------------------------------------------------------------
 
 def register_reconciler(app: Flask, name: str, reconcile: Callable[[], object]) -> None:
@@ -85,7 +94,8 @@ def reconcile_money_out() -> dict[str, object]:
     """Settle what was left in flight: transfers the custodian may have made, refunds WeChat
     has not answered, terminated campaigns not yet refunded, and the registered reconcilers'
     parts (pledges' repayments not yet passed on)."""
-    summary: dict[str, object] = {"withdrawals": withdrawals.reconcile()}
+    summary: dict[str, object] = {"withdrawals": withdrawals.reconcile(),
+                                  "person_transfers": transfers.reconcile()}
     planned = 0
     for campaign_id in refunds.terminated_without_refunds():
         try:

@@ -4,7 +4,10 @@
   and no other withdrawal has one;
 - a succeeded refund has its transaction of its amount, and no other refund has one; a refund
   never exceeds its donation; a campaign's refunds never exceed what remained;
-- no campaign custody is ever negative.
+- no campaign custody is ever negative;
+- a WeChat transfer to a person has its create posting of its amount, and exactly one of paid
+  (succeeded) or returned (returned), none while open; the transfer clearing holds exactly the
+  open transfers.
 """
 from __future__ import annotations
 
@@ -64,5 +67,32 @@ def negative_problems() -> list[str]:
     return [f"{code} is overdrawn ({total} fen)" for code, total in rows]
 
 
+def transfer_problems() -> list[str]:
+    from app.ledger.services import balance
+    from app.payouts import transfers as t
+    from app.payouts.transfer_models import OPEN_TRANSFERS, PersonTransfer, TransferStatus
+
+    made, paid = _moved(t.SOURCE_TRANSFER), _moved(t.SOURCE_TRANSFER_PAID)
+    back = _moved(t.SOURCE_TRANSFER_RETURN)
+    problems, open_total = [], 0
+    for no, amount, status in db.session.execute(
+            select(PersonTransfer.out_bill_no, PersonTransfer.amount_fen, PersonTransfer.status)):
+        expected = {t.SOURCE_TRANSFER: amount,
+                    t.SOURCE_TRANSFER_PAID: amount if status == TransferStatus.succeeded else None,
+                    t.SOURCE_TRANSFER_RETURN: amount if status == TransferStatus.returned else None}
+        for source, moved in ((t.SOURCE_TRANSFER, made), (t.SOURCE_TRANSFER_PAID, paid),
+                              (t.SOURCE_TRANSFER_RETURN, back)):
+            if moved.pop(no, None) != expected[source]:
+                problems.append(f"transfer {no} ({status.value}, {amount} fen): {source} "
+                                "posting wrong or missing")
+        open_total += amount if status in OPEN_TRANSFERS else 0
+    for moved in (made, paid, back):
+        problems += [f"ledger transfer {ref} has no person transfer" for ref in moved]
+    if balance(t.TRANSFER_CLEARING) != open_total:
+        problems.append(f"transfer clearing holds {balance(t.TRANSFER_CLEARING)} fen, open "
+                        f"transfers {open_total}")
+    return problems
+
+
 def payouts_problems() -> list[str]:
-    return withdrawal_problems() + refund_problems() + negative_problems()
+    return withdrawal_problems() + refund_problems() + negative_problems() + transfer_problems()

@@ -7,7 +7,7 @@ payouts' refunds and disclosure take what pledges lend them. Plugs in: its bluep
 and fund pages, and the badge and link helpers of the campaign and withdrawal pages),
 `flask pledges`, the `pledge_repayment` payable, its `ledger verify` check, the fund as the
 receiver of what a terminated campaign holds beyond its donations, the fund's grants in a
-campaign's disclosure, its part of payouts' money-out reconciliation, and its periodic jobs
+campaign's disclosure, donors' shares as a purpose of payouts' WeChat transfers (商家转账), its part of payouts' money-out reconciliation, and its periodic jobs
 (reminders and broken pledges, the fund's daily grants)."""
 from flask import Flask
 
@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
     from app.payouts.disclosure import register_grant_source
     from app.payouts.refunds import register_leftover_receiver
     from app.payouts.tasks import register_reconciler
+    from app.payouts.transfers import TransferPurpose, register_transfer_purpose
     from app.pledges import distribution
     from app.pledges.commands import pledges_cli
     from app.pledges.payable import PledgeRepaymentPayable
@@ -33,4 +34,6 @@ def register(app: Flask) -> None:
     register_leftover_receiver(app, distribution.receive_leftover)
     register_grant_source(app, distribution.granted_to)
     register_reconciler(app, "repayments", reconcile_repayments)
+    register_transfer_purpose(app, TransferPurpose(distribution.SHARE_PURPOSE, "诺言还款",
+                                                   distribution.on_share_transfer))
     register_periodic_jobs(app, *PERIODIC_JOBS)

@@ -21,10 +21,13 @@ from app.extensions import db
 from app.ledger.services import Leg, balance, post
 from app.models_base import format_yuan, utcnow
 from app.payouts.accounts import PAYOUT_CLEARING, campaign_custody
+from app.payouts import transfers
 from app.payouts.allocation import pro_rata
+from app.payouts.errors import PayoutError
 from app.payouts.funds import lock_account
 from app.payouts.models import add_notice
 from app.payouts.provider import TransferRequest, TransferResult, get_payout_provider
+from app.payouts.transfer_models import PersonTransfer
 from app.pledges.accounts import (FORWARD_FUND, SOURCE_FORWARD, SOURCE_PLEDGE_RETURN,
                                   pledge_custody)
 from app.pledges.models import (Destination, DonorChoice, FundEntry, FundEntryKind, Pledge,
@@ -41,6 +44,9 @@ FUND_RULES = (
     "没有可资助的筹款时，余额注入相助互助计划的资金池，用于减轻会员的分摊。",
     "基金的每一笔收入和支出都在本页公示。",
 )
+
+
+SHARE_PURPOSE = "pledge_share"
 
 
 def transfer_id_of(share_id: int) -> str:
@@ -104,12 +110,16 @@ def pending_shares(repayment_id: int | None = None) -> list[int]:
 
 
 def transfer_share(share_id: int) -> str:
-    """Send one donor's share to their WeChat (idempotent by transfer id) and book it.
+    """Send one donor's share to their WeChat (idempotent by transfer id) and book it: by
+    商家转账 (the donor confirms in 我的 · 领取) unless WeChat cannot take it (over the daily
+    limit, …), else through the payout provider. A share once given to either stays with it.
     PayoutUnavailable propagates: the job is retried and reconciliation asks again."""
     share = db.session.get(Share, share_id)
     if share is None or share.status != ShareStatus.pending:
         db.session.rollback()
         return share.status.value if share else "missing"
+    if transfers.enabled() and _by_wechat_transfer(share):
+        return "transferring"
     donor = db.session.get(User, share.user_id)
     request = TransferRequest(transfer_id=share.transfer_id, amount_fen=share.amount_fen,
                               payee_kind="wechat_user", account_name=donor.nickname or "捐款人",
@@ -119,6 +129,50 @@ def transfer_share(share_id: int) -> str:
     provider = get_payout_provider()
     result = provider.query(request.transfer_id) or provider.transfer(request)
     return settle_share(share_id, result)
+
+
+def _by_wechat_transfer(share: Share) -> bool:
+    """The share goes (or went) by 商家转账: its transfer is made, committed and sent."""
+    share_id, transfer_id = share.id, share.transfer_id
+    db.session.rollback()
+    known = db.session.scalar(select(PersonTransfer.id).where(
+        PersonTransfer.purpose == SHARE_PURPOSE, PersonTransfer.purpose_ref == str(share_id)))
+    if known is None:
+        if get_payout_provider().query(transfer_id) is not None:
+            return False  # the custodian has it already
+        lock_account(pledge_custody(share.pledge_id))
+        share = db.session.get(Share, share_id, with_for_update=True, populate_existing=True)
+        if share.status != ShareStatus.pending:
+            db.session.rollback()
+            return True
+        try:
+            known = transfers.start_transfer(
+                SHARE_PURPOSE, str(share.id), share.user_id, share.amount_fen,
+                pledge_custody(share.pledge_id), f"相助诺言{share.pledge_id}还款").id
+        except PayoutError as refused:
+            db.session.rollback()
+            log.info("pledge share %s by bank: %s", share_id, refused.message)
+            return False
+        db.session.commit()
+    transfers.enqueue_send(known)
+    return True
+
+
+def on_share_transfer(transfer: PersonTransfer, succeeded: bool) -> None:
+    """Payouts settled a share's 商家转账 (its money moved by the transfer's own postings); in
+    that transaction: the share is paid, or failed and its money, back in the pledge's custody,
+    goes forward to the fund."""
+    share = db.session.get(Share, int(transfer.purpose_ref), with_for_update=True,
+                           populate_existing=True)
+    if share.status != ShareStatus.pending:
+        return
+    if succeeded:
+        share.status, share.paid_at = ShareStatus.paid, utcnow()
+        return
+    share.status = ShareStatus.failed
+    share.failure = (transfer.fail_reason + "，已转入诺言基金")[:300]
+    _into_fund(share.pledge_id, share.repayment_id, share.amount_fen,
+               "未能转给捐款人的诺言还款，转入诺言基金")
 
 
 def settle_share(share_id: int, result: TransferResult) -> str:

@@ -2,7 +2,8 @@
 
 - no pledge custody and not the fund is ever negative;
 - a pledge's cached repaid total equals its paid repayments and the payments into its custody;
-  its custody holds exactly what is not yet distributed or still being transferred back;
+  its custody holds exactly what is not yet distributed or still being transferred back (less
+  what is on its way in a WeChat transfer);
 - a distributed repayment's shares sum exactly to it; a repayment is paid iff its payment is;
 - the fund holds exactly what came in less what it granted.
 """
@@ -14,6 +15,7 @@ from app.extensions import db
 from app.ledger.models import Account, Entry, LedgerTransaction
 from app.ledger.services import totals_by_account
 from app.payments.models import Payment, PaymentState
+from app.payouts.transfer_models import OPEN_TRANSFERS, PersonTransfer
 from app.pledges.accounts import FORWARD_FUND, SOURCE_FORWARD, pledge_custody
 from app.pledges.models import FundEntry, Pledge, Repayment, Share, ShareRoute, ShareStatus
 from app.pledges.services import PAYABLE_TYPE
@@ -52,6 +54,12 @@ def pledge_problems() -> list[str]:
         select(Share.pledge_id, func.sum(Share.amount_fen))
         .where(Share.route == ShareRoute.back, Share.status == ShareStatus.pending)
         .group_by(Share.pledge_id)).all())
+    # Pending shares already in a WeChat transfer have left the custody for its clearing.
+    by_wechat = dict(db.session.execute(
+        select(PersonTransfer.from_account, func.sum(PersonTransfer.amount_fen))
+        .where(PersonTransfer.from_account.startswith("pledge:"),
+               PersonTransfer.status.in_(OPEN_TRANSFERS))
+        .group_by(PersonTransfer.from_account)).all())
     problems = []
     for pledge_id, repaid in db.session.execute(select(Pledge.id, Pledge.repaid_fen)):
         code = pledge_custody(pledge_id)
@@ -59,7 +67,8 @@ def pledge_problems() -> list[str]:
         if repaid != received or payments_in.get(code, (0, 0))[0] != received:
             problems.append(f"pledge {pledge_id}: repaid {repaid} fen, paid repayments "
                             f"{received}, ledger payments {payments_in.get(code, (0, 0))[0]}")
-        held = int(undistributed.get(pledge_id) or 0) + int(in_transfer.get(pledge_id) or 0)
+        held = int(undistributed.get(pledge_id) or 0) + int(in_transfer.get(pledge_id) or 0) \
+            - int(by_wechat.get(code) or 0)
         if balances.get(code, 0) != held:
             problems.append(f"pledge {pledge_id}: custody holds {balances.get(code, 0)} fen, "
                             f"undistributed and in transfer {held}")

@@ -35,7 +35,10 @@ def create_standin(appid: str, secret: str, mch_id: str, api_key: str,
     from app.wechat_standin.v3.bills import bp as bills_v3_bp
     from app.wechat_standin.v3.pay import bp as pay_v3_bp
 
-    for blueprint in (index_bp, oauth_bp, pay_bp, pay_v3_bp, bills_v3_bp, jssdk_bp, messages_bp):
+    from app.wechat_standin.v3.transfer import bp as transfer_v3_bp
+
+    for blueprint in (index_bp, oauth_bp, pay_bp, pay_v3_bp, bills_v3_bp, transfer_v3_bp, jssdk_bp,
+                      messages_bp):
         standin.register_blueprint(blueprint)
     return standin
 
