@@ -26,13 +26,9 @@ from app.payments.provider import (REFUND_CLOSED, REFUND_FAILED, REFUND_PROCESSI
                                    OrderRequest, OrderStatus, PaymentNoticeData,
                                    PaymentProvider, ProviderError, RefundNotice, RefundResult)
 from app.wechat.pay_v3_client import (PayV3NotConfigured, WeChatPay, WeChatPayType,
-                                      library_failure, pay_v3_client, serial_known)
+                                      library_failure, pay_v3_client)
+from app.wechat.pay_v3_notices import NoticeRefused, decrypted_resource
 
-MAX_NOTICE_BYTES = 16 * 1024
-MAX_SKEW_SECONDS = 300
-SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
-NOTICE_HEADERS = ("Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce",
-                  "Wechatpay-Serial", "Wechatpay-Signature-Type")
 TRADE_STATES = {"SUCCESS": "paid", "REFUND": "refunded", "NOTPAY": "pending",
                 "USERPAYING": "pending", "CLOSED": "closed", "REVOKED": "closed",
                 "PAYERROR": "failed"}
@@ -78,52 +74,16 @@ class WeChatPayV3Provider(PaymentProvider):
 
     def _verified(self, body: bytes, headers: Mapping[str, str], kind: str) -> dict:
         """The decrypted resource of a notice of `kind` ("transaction" / "refund")."""
-        if len(body) > MAX_NOTICE_BYTES:
-            raise NoticeRejected("malformed", f"notice of {len(body)} bytes is too large")
-        found = {name: headers.get(name) or "" for name in NOTICE_HEADERS}
-        if not all(found[name] for name in NOTICE_HEADERS[:4]):
-            raise NoticeRejected("bad_signature", "Wechatpay-* signature headers missing")
-        if found["Wechatpay-Signature-Type"] not in ("", SIGNATURE_TYPE):
-            raise NoticeRejected("bad_signature",
-                                 f"signature type {found['Wechatpay-Signature-Type'][:40]!r}")
-        found["Wechatpay-Signature-Type"] = SIGNATURE_TYPE
         try:
-            client = self.client
+            return decrypted_resource(self._notice_client, body, headers, (kind,))
+        except NoticeRefused as refused:
+            raise NoticeRejected(refused.verdict, refused.detail) from refused
+
+    def _notice_client(self) -> WeChatPay:
+        try:
+            return self.client
         except ProviderError as error:
-            raise NoticeRejected("bad_signature", f"cannot verify: {error.message}") from error
-        if not serial_known(client, found["Wechatpay-Serial"]):
-            raise NoticeRejected("bad_signature",
-                                 f"unknown Wechatpay-Serial {found['Wechatpay-Serial'][:64]!r}")
-        stamp = found["Wechatpay-Timestamp"]
-        if not stamp.isdigit() or len(stamp) > 12 or abs(int(stamp) - time.time()) > \
-                MAX_SKEW_SECONDS:
-            raise NoticeRejected("bad_signature", f"Wechatpay-Timestamp {stamp[:20]!r} is more "
-                                                  "than 5 minutes off")
-        try:
-            text = body.decode("utf-8")
-            envelope = json.loads(text)
-        except (UnicodeDecodeError, ValueError) as error:
-            raise NoticeRejected("malformed", f"not JSON: {error}"[:200]) from error
-        resource = envelope.get("resource") if isinstance(envelope, dict) else None
-        if (not isinstance(resource, dict) or envelope.get("resource_type") != "encrypt-resource"
-                or resource.get("algorithm") != "AEAD_AES_256_GCM"
-                or not all(isinstance(resource.get(k), str)
-                           for k in ("ciphertext", "nonce", "associated_data"))):
-            raise NoticeRejected("malformed", "not an AEAD_AES_256_GCM encrypt-resource")
-        if resource["associated_data"] != kind:
-            raise NoticeRejected("malformed", f"a {resource['associated_data'][:20]!r} notice, "
-                                              f"not {kind!r}")
-        try:
-            data = client.callback(found, text)
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
-            raise NoticeRejected("bad_signature", f"does not decrypt: {error!r}"[:200]) from error
-        except Exception as error:  # noqa: BLE001 — the library's own, re-raised otherwise
-            if not library_failure(error):
-                raise
-            raise NoticeRejected("bad_signature", str(error)[:200]) from error
-        if not isinstance(data, dict) or not isinstance(data.get("resource"), dict):
-            raise NoticeRejected("bad_signature", "signature or ciphertext does not verify")
-        return data["resource"]
+            raise NoticeRefused("bad_signature", f"cannot verify: {error.message}") from error
 
     def parse_notification(self, body: bytes, headers: Mapping[str, str]) -> PaymentNoticeData:
         data = self._verified(body, headers, "transaction")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Mapping
 from urllib.parse import urlencode
 
@@ -24,16 +23,11 @@ from flask import current_app
 
 from app.payouts.provider import (PayoutProvider, PayoutUnavailable, TransferNoticeRejected,
                                   TransferRequest, TransferResult)
-from app.wechat.pay_v3_client import (PayV3NotConfigured, library_failure, pay_v3_client,
-                                      serial_known)
+from app.wechat.pay_v3_client import PayV3NotConfigured, library_failure, pay_v3_client
+from app.wechat.pay_v3_notices import NoticeRefused, decrypted_resource
 
 log = logging.getLogger(__name__)
 USER_NAME_FROM_FEN = 2_000_00
-MAX_NOTICE_BYTES = 16 * 1024
-MAX_SKEW_SECONDS = 300
-SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
-NOTICE_HEADERS = ("Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce",
-                  "Wechatpay-Serial", "Wechatpay-Signature-Type")
 EVENT = "MCHTRANSFER.BILL.FINISHED"
 STATES = {"WAIT_USER_CONFIRM": "waiting_user", "SUCCESS": "succeeded", "FAIL": "failed",
           "CANCELLED": "failed", "ACCEPTED": "processing", "PROCESSING": "processing",
@@ -184,47 +178,15 @@ class WeChatTransferProvider(PayoutProvider):
             raise TransferNoticeRejected("malformed", str(error)) from error
 
     def _verified(self, body: bytes, headers: Mapping[str, str]) -> dict:
-        if len(body) > MAX_NOTICE_BYTES:
-            raise TransferNoticeRejected("malformed", f"notice of {len(body)} bytes")
-        found = {name: headers.get(name) or "" for name in NOTICE_HEADERS}
-        if not all(found[name] for name in NOTICE_HEADERS[:4]):
-            raise TransferNoticeRejected("bad_signature", "Wechatpay-* headers missing")
-        if found["Wechatpay-Signature-Type"] not in ("", SIGNATURE_TYPE):
-            raise TransferNoticeRejected("bad_signature", "unknown signature type")
-        found["Wechatpay-Signature-Type"] = SIGNATURE_TYPE
+        # Transfer notices carry "mch_payment" as associated data (some are sent without).
         try:
-            client = self.client
+            return decrypted_resource(self._notice_client, body, headers, ("mch_payment", ""),
+                                      event_type=EVENT)
+        except NoticeRefused as refused:
+            raise TransferNoticeRejected(refused.verdict, refused.detail) from refused
+
+    def _notice_client(self):
+        try:
+            return self.client
         except PayoutUnavailable as error:
-            raise TransferNoticeRejected("bad_signature", f"cannot verify: {error}") from error
-        if not serial_known(client, found["Wechatpay-Serial"]):
-            raise TransferNoticeRejected("bad_signature", "unknown Wechatpay-Serial "
-                                                          f"{found['Wechatpay-Serial'][:64]!r}")
-        stamp = found["Wechatpay-Timestamp"]
-        if not stamp.isdigit() or len(stamp) > 12 or abs(int(stamp) - time.time()) > \
-                MAX_SKEW_SECONDS:
-            raise TransferNoticeRejected("bad_signature", f"timestamp {stamp[:20]!r} is more "
-                                                          "than 5 minutes off")
-        try:
-            text = body.decode("utf-8")
-            envelope = json.loads(text)
-        except (UnicodeDecodeError, ValueError) as error:
-            raise TransferNoticeRejected("malformed", "not JSON") from error
-        resource = envelope.get("resource") if isinstance(envelope, dict) else None
-        if (not isinstance(resource, dict) or envelope.get("event_type") != EVENT
-                or envelope.get("resource_type") != "encrypt-resource"
-                or resource.get("algorithm") != "AEAD_AES_256_GCM"
-                or resource.get("associated_data") not in ("mch_payment", "")
-                or not all(isinstance(resource.get(k), str) for k in ("ciphertext", "nonce"))):
-            raise TransferNoticeRejected("malformed", f"not a {EVENT} AEAD_AES_256_GCM notice")
-        try:
-            data = client.callback(found, text)
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
-            raise TransferNoticeRejected("bad_signature", "does not decrypt") from error
-        except Exception as error:  # noqa: BLE001 — the library's own, re-raised otherwise
-            if not library_failure(error):
-                raise
-            raise TransferNoticeRejected("bad_signature", str(error)[:200]) from error
-        if not isinstance(data, dict) or not isinstance(data.get("resource"), dict):
-            raise TransferNoticeRejected("bad_signature", "signature or ciphertext does not "
-                                                          "verify")
-        return data["resource"]
+            raise NoticeRefused("bad_signature", f"cannot verify: {error}") from error
