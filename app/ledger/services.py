@@ -326,6 +326,16 @@ def source_total(code: str, source_types: tuple[str, ...]) -> int:
     return int(total)
 
 
+def moved_by_source_ref(source_type: str) -> dict[str, int]:
+    """{source_ref: money moved (sum of positive legs)} over transactions of one source type
+    (for the features' `ledger verify` checks)."""
+    return {ref: int(total) for ref, total in db.session.execute(
+        select(LedgerTransaction.source_ref, func.sum(Entry.amount_fen))
+        .join(Entry, Entry.transaction_id == LedgerTransaction.id)
+        .where(LedgerTransaction.source_type == source_type, Entry.amount_fen > 0)
+        .group_by(LedgerTransaction.source_ref))}
+
+
 def totals_by_account(prefix: str, source_types: tuple[str, ...]) -> dict[str, tuple[int, int]]:
     """{account code: (sum of entries, net number of entries)} over accounts whose code starts
     with `prefix`, counting only transactions of the given source types and their reversals

@@ -14,22 +14,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.ledger.models import Account, Entry, LedgerTransaction
+from app.ledger.models import Account, Entry
+from app.ledger.services import moved_by_source_ref
 from app.payouts.accounts import SOURCE_REFUND, SOURCE_WITHDRAWAL
 from app.payouts.models import DonationRefund, RefundStatus, Withdrawal, WithdrawalStatus
 
 
-def _moved(source_type: str) -> dict[str, int]:
-    """{source_ref: money moved (sum of positive legs)} for one source type."""
-    return {ref: int(total) for ref, total in db.session.execute(
-        select(LedgerTransaction.source_ref, func.sum(Entry.amount_fen))
-        .join(Entry, Entry.transaction_id == LedgerTransaction.id)
-        .where(LedgerTransaction.source_type == source_type, Entry.amount_fen > 0)
-        .group_by(LedgerTransaction.source_ref))}
-
-
 def withdrawal_problems() -> list[str]:
-    moved = _moved(SOURCE_WITHDRAWAL)
+    moved = moved_by_source_ref(SOURCE_WITHDRAWAL)
     problems = []
     for wid, amount, status in db.session.execute(
             select(Withdrawal.id, Withdrawal.amount_fen, Withdrawal.status)):
@@ -43,7 +35,7 @@ def withdrawal_problems() -> list[str]:
 
 
 def refund_problems() -> list[str]:
-    moved = _moved(SOURCE_REFUND)
+    moved = moved_by_source_ref(SOURCE_REFUND)
     problems = []
     for no, amount, donated, status in db.session.execute(
             select(DonationRefund.out_refund_no, DonationRefund.amount_fen,
@@ -72,8 +64,8 @@ def transfer_problems() -> list[str]:
     from app.payouts import transfers as t
     from app.payouts.transfer_models import OPEN_TRANSFERS, PersonTransfer, TransferStatus
 
-    made, paid = _moved(t.SOURCE_TRANSFER), _moved(t.SOURCE_TRANSFER_PAID)
-    back = _moved(t.SOURCE_TRANSFER_RETURN)
+    made, paid = moved_by_source_ref(t.SOURCE_TRANSFER), moved_by_source_ref(t.SOURCE_TRANSFER_PAID)
+    back = moved_by_source_ref(t.SOURCE_TRANSFER_RETURN)
     problems, open_total = [], 0
     for no, amount, status in db.session.execute(
             select(PersonTransfer.out_bill_no, PersonTransfer.amount_fen, PersonTransfer.status)):

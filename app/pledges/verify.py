@@ -12,22 +12,13 @@ from __future__ import annotations
 from sqlalchemy import and_, func, select
 
 from app.extensions import db
-from app.ledger.models import Account, Entry, LedgerTransaction
-from app.ledger.services import totals_by_account
+from app.ledger.models import Account, Entry
+from app.ledger.services import moved_by_source_ref, totals_by_account
 from app.payments.models import Payment, PaymentState
 from app.payouts.transfer_models import OPEN_TRANSFERS, PersonTransfer
 from app.pledges.accounts import FORWARD_FUND, SOURCE_FORWARD, pledge_custody
 from app.pledges.models import FundEntry, Pledge, Repayment, Share, ShareRoute, ShareStatus
 from app.pledges.services import PAYABLE_TYPE
-
-
-def _moved(source_type: str) -> dict[str, int]:
-    """{source_ref: money moved (sum of positive legs)} for one source type."""
-    return {ref: int(total) for ref, total in db.session.execute(
-        select(LedgerTransaction.source_ref, func.sum(Entry.amount_fen))
-        .join(Entry, Entry.transaction_id == LedgerTransaction.id)
-        .where(LedgerTransaction.source_type == source_type, Entry.amount_fen > 0)
-        .group_by(LedgerTransaction.source_ref))}
 
 
 def negative_problems() -> list[str]:
@@ -103,7 +94,7 @@ def fund_problems() -> list[str]:
     actual = int(db.session.scalar(
         select(func.coalesce(func.sum(Entry.amount_fen), 0)).join(Entry.account)
         .where(Account.code == FORWARD_FUND)))
-    moved = _moved(SOURCE_FORWARD)
+    moved = moved_by_source_ref(SOURCE_FORWARD)
     problems = [] if expected == actual else [
         f"the pay-it-forward fund holds {actual} fen; its entries say {expected}"]
     for entry_id, amount in db.session.execute(select(FundEntry.id, FundEntry.amount_fen)):
