@@ -31,6 +31,11 @@ def _env_list(name: str) -> list[str]:
     return [item.strip() for item in (_env(name) or "").split(",") if item.strip()]
 
 
+def _env_pairs(name: str) -> dict[str, str]:
+    """NAME=a=1,b=2 → {"a": "1", "b": "2"}."""
+    return dict(item.split("=", 1) for item in _env_list(name) if "=" in item)
+
+
 def _database_url() -> str:
     return _env("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'xiangzhu.db'}"
 
@@ -78,6 +83,9 @@ class Config:
     WECHAT_TRANSFER_SCENE_ID = _env("WECHAT_TRANSFER_SCENE_ID", "1000")
     WECHAT_TRANSFER_RECV_PERCEPTION = _env("WECHAT_TRANSFER_RECV_PERCEPTION", "现金奖励")
     WECHAT_TRANSFER_DAILY_LIMIT_FEN = int(_env("WECHAT_TRANSFER_DAILY_LIMIT_FEN", "2000000"))
+    # The template id of each WeChat template message we send, as the 公众平台 gave it when
+    # the 类目模板 was added: "transfer_waiting=…,transfer_received=…" (docs/DEPLOYMENT.md).
+    WECHAT_TEMPLATE_IDS = _env_pairs("WECHAT_TEMPLATE_IDS")
     DATA_ENCRYPTION_KEY = _env("DATA_ENCRYPTION_KEY")
     # Keys the blind index of ID numbers (duplicate checks); never rotates (app/core/crypto.py).
     BLIND_INDEX_KEY = _env("BLIND_INDEX_KEY")

@@ -3,7 +3,8 @@ leftover statement), refunds after termination and the fund disclosure (资金�
 
 Plugs in: its public and finance blueprints, `flask payouts`, the stand-in custodian, the
 refund-notice handler, WeChat's 商家转账 to people (the `wechat_transfer` provider, 我的 · 领取
-and its notice view, a `ledger verify` check, reconciled with money out), its `ledger verify` checks, the refunds that follow a termination, its
+and its notice view, a `ledger verify` check, reconciled with money out, its recipients told by
+WeChat template message), its `ledger verify` checks, the refunds that follow a termination, its
 audit labels and its periodic job (reconcile_money_out). It offers other features three plugs
 of its own: register_leftover_receiver (refunds), register_grant_source (disclosure) and
 register_reconciler (tasks); pledges uses them, and payouts imports no pledges module."""
@@ -35,6 +36,8 @@ def register(app: Flask) -> None:
     from app.payouts.wechat_transfer import WeChatTransferProvider
     from app.payouts.verify import payouts_problems
     from app.payouts.views import bp as public_bp
+    from app.payouts.transfers import MESSAGE_TEMPLATES
+    from app.wechat.messages import register_message_template
 
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
@@ -48,3 +51,5 @@ def register(app: Flask) -> None:
     register_termination_hook(app, enqueue_refunds)
     register_audit_labels(app, PAYOUTS_AUDIT_LABELS)
     register_periodic_jobs(app, *PERIODIC_JOBS)
+    for template in MESSAGE_TEMPLATES:
+        register_message_template(app, template)

@@ -13,7 +13,8 @@ out_bill_no and WeChat answers the same bill. Settling locks the row; the ledger
 
 What a transfer pays for is a purpose another feature registers (register_transfer_purpose):
 its `on_settled(transfer, succeeded)` runs in the settling transaction. The recipient is told
-by in-app notice in the transaction that changes the state, so once per change.
+of each change by an in-app notice and a WeChat template message, both written in the
+transaction that changes the state (the message keyed by bill and state), so once per change.
 """
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ from app.payouts.models import add_notice
 from app.payouts.provider import (PayoutUnavailable, TransferRequest, TransferResult,
                                   get_payout_provider)
 from app.payouts.transfer_models import OPEN_TRANSFERS, PersonTransfer, TransferStatus
+from app.wechat import messages
+from app.wechat.messages import MessageTemplate
 
 log = logging.getLogger(__name__)
 T = TransferStatus
@@ -54,6 +57,11 @@ RESEND_AFTER = timedelta(minutes=2)  # `created` this long: ask WeChat again
 CONFIRM_WINDOW = timedelta(hours=24)  # WeChat closes a bill unconfirmed this long
 QUERY_EVERY = timedelta(hours=1)     # waiting bills are also queried once they are this old
 MY_URL = "/me/transfers"
+MESSAGE_TEMPLATES = (  # 类目模板 fields: thing ≤ 20 characters, amount, time
+    MessageTemplate("transfer_waiting", "待领取款项提醒", ("thing1", "amount2", "time3")),
+    MessageTemplate("transfer_received", "到账通知", ("thing1", "amount2", "time3")),
+    MessageTemplate("transfer_returned", "退款退回通知", ("thing1", "amount2", "thing3")),
+)
 
 
 @dataclass(frozen=True)
@@ -177,6 +185,7 @@ def _settle(transfer: PersonTransfer, result: TransferResult) -> str:
     out_bill_no = transfer.out_bill_no
     kind, now = purpose_of(transfer.purpose), utcnow()
     amount = f"¥{format_yuan(transfer.amount_fen)}"
+    told = ""
     transfer.transfer_bill_no = result.custodian_ref or transfer.transfer_bill_no
     transfer.wechat_state = result.wechat_state or transfer.wechat_state
     if result.state == "waiting_user":
@@ -186,6 +195,9 @@ def _settle(transfer: PersonTransfer, result: TransferResult) -> str:
             add_notice(transfer.user_id, "transfer", "有一笔款项待领取",
                        f"{kind.label} {amount} 已发往您的微信，请在“我的 · 领取”中确认收款，"
                        "24 小时内未领取将退回。", MY_URL)
+            told = _tell(transfer, "transfer_waiting", {
+                "thing1": f"{kind.label}（请在 24 小时内领取）", "amount2": amount,
+                "time3": _china_minute(now + CONFIRM_WINDOW)})
     elif result.state == "processing":
         transfer.status = T.transferring
     elif result.state == "succeeded":
@@ -197,6 +209,8 @@ def _settle(transfer: PersonTransfer, result: TransferResult) -> str:
         kind.on_settled(transfer, True)
         add_notice(transfer.user_id, "transfer", "款项已到账",
                    f"{kind.label} {amount} 已转入您的微信零钱。", MY_URL)
+        told = _tell(transfer, "transfer_received", {
+            "thing1": kind.label, "amount2": amount, "time3": _china_minute(now)})
     else:
         post(SOURCE_TRANSFER_RETURN, out_bill_no,
              [Leg(TRANSFER_CLEARING, -transfer.amount_fen),
@@ -208,8 +222,23 @@ def _settle(transfer: PersonTransfer, result: TransferResult) -> str:
         kind.on_settled(transfer, False)
         add_notice(transfer.user_id, "transfer", "转账未能到账",
                    f"{kind.label} {amount} 未能转入您的微信：{transfer.fail_reason}。", MY_URL)
+        told = _tell(transfer, "transfer_returned", {
+            "thing1": kind.label, "amount2": amount, "thing3": transfer.fail_reason})
+    status = transfer.status.value
     db.session.commit()
-    return transfer.status.value
+    if told:
+        messages.enqueue_delivery([told])
+    return status
+
+
+def _tell(transfer: PersonTransfer, template: str, values: dict[str, str]) -> str:
+    key = f"transfer:{transfer.out_bill_no}:{template}"
+    messages.queue_message(key, transfer.openid, template, values, MY_URL)
+    return key
+
+
+def _china_minute(moment: datetime) -> str:
+    return f"{as_utc(moment).astimezone(CHINA):%Y年%m月%d日 %H:%M}"
 
 
 def cancel(transfer_id: int) -> str:

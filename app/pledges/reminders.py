@@ -25,6 +25,8 @@ from app.models_base import as_utc, format_yuan, utcnow
 from app.payouts.errors import RetryLater
 from app.payouts.models import add_notice
 from app.pledges.models import Instalment, Pledge, PledgeStatus, Reminder
+from app.wechat import messages
+from app.wechat.token_cache import TokenUnavailable
 
 log = logging.getLogger(__name__)
 REMIND_DAYS_BEFORE = 3
@@ -120,7 +122,7 @@ def send(instalment_id: int, now: datetime | None = None) -> str:
     base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
     try:
         msgid = send_template(openid, data, base + url)
-    except (WeChatClientException, requests.RequestException, RuntimeError) as error:
+    except (WeChatClientException, requests.RequestException, TokenUnavailable) as error:
         db.session.execute(update(Reminder).where(Reminder.id == reminder_id)
                            .values(wechat_error=str(error)[:300]))
         db.session.commit()
@@ -132,16 +134,6 @@ def send(instalment_id: int, now: datetime | None = None) -> str:
 
 
 def send_template(openid: str, data: dict, url: str) -> str:
-    """One template message through wechatpy, with the shared cached access token."""
-    from app.wechat.clients import api_client
-    from app.wechat.token_cache import TokenUnavailable, token_cache
-
-    try:
-        token = token_cache().access_token()
-    except TokenUnavailable as error:
-        raise RuntimeError(str(error)) from error
-    client = api_client()
-    client.session.set(client.access_token_key, token)
-    template_id = current_app.config.get("PLEDGE_REMINDER_TEMPLATE_ID", DEFAULT_TEMPLATE_ID)
-    result = client.message.send_template(openid, template_id, data, url=url)
-    return str(result.get("msgid", ""))
+    template_id = (current_app.config.get("WECHAT_TEMPLATE_IDS") or {}).get("pledge_due") \
+        or DEFAULT_TEMPLATE_ID
+    return messages.send_template(openid, template_id, data, url)

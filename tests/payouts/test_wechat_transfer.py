@@ -27,6 +27,8 @@ from app.payouts.transfer_models import PersonTransfer, TransferStatus
 from app.pledges import services as pledges
 from app.pledges.accounts import FORWARD_FUND, pledge_custody
 from app.pledges.models import Share, ShareStatus
+from app.wechat.models import MessageStatus, WechatMessage
+from app.wechat_standin.messages import sent_messages
 from app.wechat_standin.v3 import crypto
 from tests.clock import days_ahead
 from tests.pledges.helpers import repay
@@ -80,12 +82,30 @@ def _postings(source_type: str, ref: str | None = None) -> int:
     return db.session.scalar(query)
 
 
+def _told(standin, run_jobs, openid: str, templates: list[str], timeout: float = 10) -> list:
+    """The template messages the stand-in received for `openid`, once they are all sent."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run_jobs()
+        db.session.expire_all()
+        states = db.session.scalars(select(WechatMessage.status).where(
+            WechatMessage.openid == openid).order_by(WechatMessage.id)).all()
+        if (len(states) == len(templates) and set(states) == {MessageStatus.sent}) \
+                or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    sent = [m for m in sent_messages(standin.wsgi_app) if m["touser"] == openid]
+    assert [m["template_id"] for m in sent] == [f"xiangzhu_{t}" for t in templates]
+    return sent
+
+
 def _notices(user_id: int, title: str) -> int:
     return db.session.scalar(select(func.count()).select_from(PayoutNotice).where(
         PayoutNotice.user_id == user_id, PayoutNotice.title == title))
 
 
-def test_confirmed_on_wechats_page_then_notified_pays_once(app, shares, donors):
+def test_confirmed_on_wechats_page_then_notified_pays_once(app, shares, donors, standin,
+                                                           run_jobs):
     pledge, rows = shares
     first = rows[0]
     assert balance(transfers.TRANSFER_CLEARING) == 500_00
@@ -110,6 +130,13 @@ def test_confirmed_on_wechats_page_then_notified_pays_once(app, shares, donors):
     assert share.status == ShareStatus.paid
     assert _notices(first.user_id, "有一笔款项待领取") == 1
     assert _notices(first.user_id, "款项已到账") == 1
+    # …and by WeChat message, once per change however often WeChat resent its notice.
+    waiting, received = _told(standin, run_jobs, first.openid,
+                              ["transfer_waiting", "transfer_received"])
+    assert waiting["data"]["amount2"]["value"] == "¥75" and waiting["url"].endswith(
+        transfers.MY_URL)
+    assert waiting["data"]["thing1"]["value"].startswith("诺言还款")
+    assert received["data"]["thing1"]["value"] == "诺言还款"
 
 
 def test_ten_concurrent_copies_settle_once(app, shares):
@@ -152,7 +179,8 @@ def test_a_retry_after_a_kill_between_create_and_commit_pays_once(app, shares):
     assert _notices(third.user_id, "有一笔款项待领取") == 1
 
 
-def test_an_unconfirmed_bill_closed_by_wechat_returns_its_money(app, shares):
+def test_an_unconfirmed_bill_closed_by_wechat_returns_its_money(app, shares, standin,
+                                                                 run_jobs):
     pledge, rows = shares
     first, second = rows[0], rows[1]
     fund = balance(FORWARD_FUND)
@@ -167,6 +195,9 @@ def test_an_unconfirmed_bill_closed_by_wechat_returns_its_money(app, shares):
         assert _postings(transfers.SOURCE_TRANSFER_RETURN, back.out_bill_no) == 1
         assert db.session.get(Share, int(back.purpose_ref)).status == ShareStatus.failed
         assert _notices(back.user_id, "转账未能到账") == 1
+        returned = _told(standin, run_jobs, back.openid,
+                         ["transfer_waiting", "transfer_returned"])[1]
+        assert "24 小时" in returned["data"]["thing3"]["value"]
     # Back in the pledge's custody, then forward to the fund, as any share that cannot go back.
     assert balance(FORWARD_FUND) == fund + 200_00
     assert balance(pledge_custody(pledge.id)) == 0
