@@ -76,6 +76,9 @@ class Config:
     WECHAT_PAY_PUBLIC_KEY_PEM: str | None = None
     # Which custodian pays out withdrawals; only the stand-in exists so far (payouts/provider.py).
     PAYOUT_PROVIDER = _env("PAYOUT_PROVIDER", "standin")
+    # Four eyes (app/payouts/withdrawal_decisions.py): from this amount in fen a withdrawal needs
+    # a second finance person's countersignature before it is released.
+    PAYOUT_SECOND_APPROVAL_FEN = int(_env("PAYOUT_SECOND_APPROVAL_FEN", "5000000"))
     # 商家转账 to people (app/payouts/transfers.py): on/off, the approved transfer scene with its
     # 用户收款感知 text, and the per-person daily limit (20,000 yuan: docs in WECHAT.md); above it
     # a payout to a person goes by bank.

@@ -11,7 +11,9 @@ register_reconciler (tasks); pledges uses them, and payouts imports no pledges m
 from flask import Flask
 
 PAYOUTS_AUDIT_LABELS = {
-    "withdrawal.approve": "批准提现",
+    "withdrawal.approve": "审核通过提现",
+    "withdrawal.countersign": "财务复核提现",
+    "withdrawal.release": "财务放款",
     "withdrawal.reject": "驳回提现",
     "payout_document.approve": "收据公示通过",
     "payout_document.reject": "收据退回",

@@ -1,12 +1,16 @@
 """Money leaving a campaign: withdrawals (提现) with their invoices and receipts, the organizer's
 statement on leftover money, refunds to donors after termination, and in-app notices.
 
-Withdrawal states::
+Withdrawal states, each step signed by a different person (app/payouts/approvals.py)::
 
-    requested ──▶ approved ──▶ paid          (the custodian's transfer succeeded: ledger posted)
-        │            └──────▶ failed         (the custodian refused: nothing moved)
-        ├──▶ rejected  (finance, with a reason)
-        └──▶ cancelled (the organizer, or the campaign's termination)
+    requested ──▶ approved ──(countersigned above the threshold)──▶ released ──▶ paid
+        │            │                                                  └──▶ failed
+        ├────────────┴──▶ rejected  (a reviewer or finance, with a reason)
+        └────────────┴──▶ cancelled (the organizer before approval, or the campaign's termination)
+
+`approved`: a reviewer checked it against the documents; `released`: finance let it go to the
+custodian (the transfer is in flight); `paid`: the custodian's transfer succeeded and the ledger
+moved the money; `failed`: the custodian refused and nothing moved.
 
 Refund states: pending (planned) ──▶ submitted (WeChat accepted) ──▶ succeeded (its notice:
 ledger posted) | failed; `none` marks a donation whose pro-rata share is 0 fen.
@@ -30,8 +34,9 @@ def _enum(kind: type[enum.Enum]) -> Enum:
 
 
 class WithdrawalStatus(LabelledEnum):
-    requested = "requested", "待财务审核"
-    approved = "approved", "已批准，转账中"
+    requested = "requested", "待审核"
+    approved = "approved", "已审核，待财务放款"
+    released = "released", "已放款，转账中"
     paid = "paid", "已打款"
     failed = "failed", "转账失败"
     rejected = "rejected", "未通过"
@@ -39,7 +44,8 @@ class WithdrawalStatus(LabelledEnum):
 
 
 # These hold money back from the available balance until they are settled.
-PENDING_WITHDRAWALS = (WithdrawalStatus.requested, WithdrawalStatus.approved)
+PENDING_WITHDRAWALS = (WithdrawalStatus.requested, WithdrawalStatus.approved,
+                       WithdrawalStatus.released)
 
 
 class Withdrawal(db.Model):
@@ -66,13 +72,16 @@ class Withdrawal(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decision_reason: Mapped[str] = mapped_column(String(500), default="")
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     failure: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
     campaign = relationship("Campaign")
-    decided_by = relationship("StaffAccount")
+    decided_by = relationship("StaffAccount", foreign_keys=[decided_by_id])
+    released_by = relationship("StaffAccount", foreign_keys=[released_by_id])
     documents: Mapped[list["PayoutDocument"]] = relationship(
         order_by="PayoutDocument.id", viewonly=True)
 

@@ -83,7 +83,7 @@ def plan(campaign_id: int, by_staff: StaffAccount | None = None) -> list[int]:
     if campaign.status != CampaignStatus.terminated:
         raise PayoutError("只有已终止的筹款才能退款给捐款人", "not_terminated")
     in_flight = db.session.scalar(select(Withdrawal.id).where(
-        Withdrawal.campaign_id == campaign_id, Withdrawal.status == WithdrawalStatus.approved)
+        Withdrawal.campaign_id == campaign_id, Withdrawal.status == WithdrawalStatus.released)
         .limit(1))
     if in_flight is not None:
         db.session.rollback()
@@ -137,7 +137,8 @@ def plan(campaign_id: int, by_staff: StaffAccount | None = None) -> list[int]:
 def _cancel_requested_withdrawals(campaign_id: int) -> int:
     waiting = db.session.scalars(select(Withdrawal).where(
         Withdrawal.campaign_id == campaign_id,
-        Withdrawal.status == WithdrawalStatus.requested).with_for_update()).all()
+        Withdrawal.status.in_((WithdrawalStatus.requested, WithdrawalStatus.approved)))
+        .with_for_update()).all()
     for withdrawal in waiting:
         withdrawal.status = WithdrawalStatus.cancelled
         withdrawal.decision_reason = "筹款已终止，剩余善款退还捐款人"

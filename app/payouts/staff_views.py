@@ -12,7 +12,7 @@ from app.campaigns.models import Campaign
 from app.core.params import id_arg
 from app.extensions import db
 from app.payouts import disclosure as queries
-from app.payouts import documents, refunds, withdrawals
+from app.payouts import approvals, documents, refunds, withdrawal_decisions
 from app.payouts.errors import PayoutError, RetryLater
 from app.payouts.forms import ReasonForm
 from app.payouts.funds import available_fen, custody_balance, withdrawals_total
@@ -24,19 +24,32 @@ bp = Blueprint("payouts_staff", __name__, url_prefix="/staff/payouts")
 W = WithdrawalStatus
 
 
+DECISIONS = {
+    "approve": (withdrawal_decisions.approve_withdrawal, "已审核通过，等待财务放款。"),
+    "countersign": (withdrawal_decisions.countersign_withdrawal, "已复核，等待财务放款。"),
+    "release": (withdrawal_decisions.release_withdrawal, "已放款，正在通过托管机构转账。"),
+    "reject": (withdrawal_decisions.reject_withdrawal, "已驳回，发起人会看到原因。"),
+}
+
+
 @bp.get("/")
-@staff_required(StaffRole.finance)
+@staff_required(StaffRole.finance, StaffRole.reviewer)
 def index():
+    approved = queries.withdrawals_in(W.approved)
+    waiting = {w.id: withdrawal_decisions.waiting_for(w) for w in approved}
     return render_template(
         "payouts/staff/index.html", requested=queries.withdrawals_in(W.requested),
-        in_flight=queries.withdrawals_in(W.approved), failed=queries.withdrawals_in(W.failed),
+        to_countersign=[w for w in approved if waiting[w.id] == "countersign"],
+        to_release=[w for w in approved if waiting[w.id] == "release"],
+        in_flight=queries.withdrawals_in(W.released), failed=queries.withdrawals_in(W.failed),
         receipts=queries.receipts_to_review(), refund_problems=queries.refunds_needing_attention(),
         terminated=queries.terminated_campaigns(), action_form=ActionForm(),
+        second_approval_fen=withdrawal_decisions.second_approval_from_fen(),
         reason_form=ReasonForm())
 
 
 @bp.get("/withdrawals/<id:withdrawal_id>")
-@staff_required(StaffRole.finance)
+@staff_required(StaffRole.finance, StaffRole.reviewer)
 def withdrawal(withdrawal_id: int):
     item = db.session.get(Withdrawal, withdrawal_id)
     if item is None:
@@ -51,26 +64,25 @@ def withdrawal(withdrawal_id: int):
     return render_template(
         "payouts/staff/withdrawal.html", item=item, campaign=item.campaign, payee=payee,
         payee_label=queries.payee_label(payee), balance_fen=custody_balance(item.campaign_id),
-        in_flight_fen=withdrawals_total(item.campaign_id, (W.approved,)),
+        in_flight_fen=withdrawals_total(item.campaign_id, (W.released,)),
         available_fen=available_fen(item.campaign_id), history=history, others=others,
+        signoffs=approvals.signoffs(withdrawal_decisions.SUBJECT, item.id),
+        waiting=withdrawal_decisions.waiting_for(item),
+        second_approval_fen=withdrawal_decisions.second_approval_from_fen(),
         reason_form=ReasonForm(), action_form=ActionForm())
 
 
-@bp.post("/withdrawals/<id:withdrawal_id>/<any(approve, reject):decision>")
-@staff_required(StaffRole.finance)
+@bp.post("/withdrawals/<id:withdrawal_id>/<any(approve, countersign, release, reject):decision>")
+@staff_required(StaffRole.finance, StaffRole.reviewer)
 def decide(withdrawal_id: int, decision: str):
     form = ReasonForm()
     if not form.validate_on_submit():
         flash("原因最多 500 字", "error")
         return redirect(url_for(".withdrawal", withdrawal_id=withdrawal_id))
-    staff = current_user._get_current_object()
+    act, done = DECISIONS[decision]
     try:
-        if decision == "approve":
-            withdrawals.approve_withdrawal(withdrawal_id, staff, form.reason.data)
-            flash("已批准，正在通过托管机构转账。", "success")
-        else:
-            withdrawals.reject_withdrawal(withdrawal_id, staff, form.reason.data)
-            flash("已驳回，发起人会看到原因。", "success")
+        act(withdrawal_id, current_user._get_current_object(), form.reason.data)
+        flash(done, "success")
     except PayoutError as error:
         flash(error.message, "error")
     return redirect(url_for(".withdrawal", withdrawal_id=withdrawal_id))

@@ -82,7 +82,7 @@ def _withdraw_context(campaign: Campaign, form: WithdrawalForm) -> dict:
             "batch_threshold_fen": withdrawals.BATCH_THRESHOLD_FEN, "action_form": ActionForm(), "receipt_form": ReceiptForm(),
             "statement_form": StatementForm(body=statement.body if statement else None),
             "statement": statement,
-            "first_withdrawal": not any(w.status.value in ("approved", "paid") for w in history)}
+            "first_withdrawal": not any(w.status.value in ("approved", "released", "paid") for w in history)}
 
 
 @bp.post("/c/<id:campaign_id>/withdrawals/<id:withdrawal_id>/cancel")

@@ -1,12 +1,13 @@
-"""Withdrawals (提现): asked for by the organizer, decided by finance, paid by the custodian.
+"""Withdrawals (提现): asked for by the organizer, approved by a reviewer and released by
+finance (app/payouts/withdrawal_decisions.py), paid by the custodian.
 
 One business action, one transaction. Every action that can move money locks the campaign row
-first (app/payouts/funds.py), so concurrent requests and approvals are serialised per campaign,
-and checks the ledger balance less what is already promised. Approval only decides; the
+first (app/payouts/funds.py), so concurrent requests and decisions are serialised per campaign,
+and checks the ledger balance less what is already promised. Release only decides; the
 transfer runs after the commit in a job (`execute`), under an idempotent transfer id, and the
 ledger moves the money (custody → payout clearing) only when the custodian says it is done.
-Approving twice pays once: the second approval finds the withdrawal decided, and the transfer
-id and the ledger's (source, ref) uniqueness make a repeated job harmless.
+Releasing twice pays once: the second finds the withdrawal released, and the transfer id and
+the ledger's (source, ref) uniqueness make a repeated job harmless.
 """
 from __future__ import annotations
 
@@ -14,24 +15,20 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from app.auth.models import StaffAccount, StaffRole, User
+from app.auth.models import User
 from app.campaigns.models import Campaign, CampaignStatus
-from app.core.reasons import ReasonRefused, clean_reason
 from app.extensions import db
 from app.ledger.services import Leg, post
 from app.models_base import format_yuan, utcnow
 from app.payouts import documents
 from app.payouts.accounts import PAYOUT_CLEARING, SOURCE_WITHDRAWAL, campaign_custody
 from app.payouts.errors import PayoutError
-from app.payouts.funds import (available_fen, custody_balance, lock_campaign, unsettled_refunds,
-                               withdrawals_total)
-from app.payouts.models import (DocKind, DocStatus, PayoutDocument, Withdrawal,
-                                WithdrawalStatus, add_notice)
+from app.payouts.funds import available_fen, custody_balance, lock_campaign
+from app.payouts.models import DocKind, Withdrawal, WithdrawalStatus, add_notice
 from app.payouts.provider import (PayoutUnavailable, TransferRequest, TransferResult,
                                   get_payout_provider)
-from app.core.audit import record_audit
 from app.review.models import IdentityStatus, Payee
 from app.core.uploads import CheckedFile
 
@@ -41,12 +38,10 @@ S = CampaignStatus
 
 MIN_FEN = 1_00
 PURPOSE_MAX = 200
-REASON_MAX = 500
 # Above this much raised, money goes out in batches, each against invoices covering it (the
 # industry's self-regulation convention for large campaigns).
 BATCH_THRESHOLD_FEN = 50_000_00
 RECONCILE_AFTER = timedelta(minutes=2)
-FINANCE = (StaffRole.finance,)
 STATUS_REFUSALS = {
     S.frozen: "筹款已被冻结，暂停提现。平台核实完成后才能继续",
     S.terminated: "筹款已终止，剩余善款将按比例退还捐款人，不能再提现",
@@ -76,11 +71,11 @@ def request_withdrawal(campaign_id: int, organizer: User, amount_fen: int, purpo
         campaign = lock_campaign(campaign_id)
         if campaign.organizer_id != organizer.id:
             raise PayoutError("只有发起人可以申请提现", "forbidden")
-        _check_can_pay(campaign)
-        payee = _verified_payee(campaign.id)
+        check_can_pay(campaign)
+        payee = verified_payee(campaign.id)
         first = not db.session.scalar(select(Withdrawal.id).where(
             Withdrawal.campaign_id == campaign.id,
-            Withdrawal.status.in_((W.approved, W.paid))).limit(1))
+            Withdrawal.status.in_((W.approved, W.released, W.paid))).limit(1))
         if first:
             missing = documents.unverified_kinds(campaign)
             if missing:
@@ -114,75 +109,12 @@ def request_withdrawal(campaign_id: int, organizer: User, amount_fen: int, purpo
 
 
 def cancel_withdrawal(withdrawal_id: int, organizer: User) -> Withdrawal:
-    withdrawal = _locked(withdrawal_id)
+    withdrawal = locked(withdrawal_id)
     if withdrawal.organizer_id != organizer.id:
         raise PayoutError("提现申请不存在", "not_found")
     if withdrawal.status != W.requested:
         raise PayoutError(f"该提现{withdrawal.status.label}，不能撤回", "decided")
     withdrawal.status = W.cancelled
-    db.session.commit()
-    return withdrawal
-
-
-# --- finance ----------------------------------------------------------------------------------
-
-def approve_withdrawal(withdrawal_id: int, staff: StaffAccount, reason: str = "") -> Withdrawal:
-    """Requested → approved (audited); the transfer follows in a job. A second approval is
-    refused: the money goes out once."""
-    staff = _finance(staff)
-    reason = _reason(reason, required=False)
-    campaign_id = _campaign_of(withdrawal_id)
-    lock_campaign(campaign_id)  # campaign first, then the withdrawal: one lock order
-    withdrawal = _locked(withdrawal_id)
-    if withdrawal.status in (W.approved, W.paid):
-        raise PayoutError("该提现已批准，不会重复打款", "already_approved")
-    if withdrawal.status != W.requested:
-        raise PayoutError(f"该提现{withdrawal.status.label}，不能再批准", "decided")
-    _check_can_pay(withdrawal.campaign)
-    payee = _verified_payee(campaign_id)
-    if payee.id != withdrawal.payee_id or payee.account_last4 != withdrawal.payee_last4:
-        raise PayoutError("申请后收款账户已变更，请发起人重新申请提现", "payee_changed")
-    in_flight = withdrawals_total(campaign_id, (W.approved,), exclude_id=withdrawal.id)
-    spendable = custody_balance(campaign_id) - in_flight - unsettled_refunds(campaign_id)
-    if withdrawal.amount_fen > spendable:
-        raise PayoutError(f"监管账户余额不足（可用 ¥{format_yuan(max(0, spendable))}）",
-                          "over_balance")
-    now = utcnow()
-    db.session.execute(update(PayoutDocument).where(
-        PayoutDocument.withdrawal_id == withdrawal.id, PayoutDocument.kind == DocKind.invoice,
-        PayoutDocument.status == DocStatus.pending)
-        .values(status=DocStatus.approved, decided_by_id=staff.id, decided_at=now))
-    withdrawal.status = W.approved
-    withdrawal.transfer_id = transfer_id_of(withdrawal.id)
-    withdrawal.decided_by_id, withdrawal.decided_at = staff.id, now
-    withdrawal.decision_reason = reason
-    record_audit(staff, "withdrawal.approve", "withdrawal", withdrawal.id,
-                 before={"status": W.requested},
-                 after={"status": W.approved, "amount_fen": withdrawal.amount_fen,
-                        "transfer_id": withdrawal.transfer_id},
-                 reason=reason, campaign_id=campaign_id)
-    db.session.commit()
-    from app.payouts.tasks import enqueue_withdrawal
-
-    enqueue_withdrawal(withdrawal.id)  # after the commit: the transfer job finds it approved
-    return withdrawal
-
-
-def reject_withdrawal(withdrawal_id: int, staff: StaffAccount, reason: str) -> Withdrawal:
-    staff = _finance(staff)
-    reason = _reason(reason, required=True)
-    withdrawal = _locked(withdrawal_id)
-    if withdrawal.status != W.requested:
-        raise PayoutError(f"该提现{withdrawal.status.label}，不能再驳回", "decided")
-    withdrawal.status = W.rejected
-    withdrawal.decided_by_id, withdrawal.decided_at = staff.id, utcnow()
-    withdrawal.decision_reason = reason
-    record_audit(staff, "withdrawal.reject", "withdrawal", withdrawal.id,
-                 before={"status": W.requested}, after={"status": W.rejected}, reason=reason,
-                 campaign_id=withdrawal.campaign_id)
-    add_notice(withdrawal.organizer_id, "withdrawal", "提现申请未通过",
-               f"¥{format_yuan(withdrawal.amount_fen)} 的提现未通过：{reason}",
-               f"/c/{withdrawal.campaign_id}/withdraw")
     db.session.commit()
     return withdrawal
 
@@ -194,7 +126,7 @@ def execute(withdrawal_id: int) -> str:
     PayoutUnavailable when the custodian did not answer (the job is retried, and the periodic
     reconciliation asks the custodian)."""
     withdrawal = db.session.get(Withdrawal, withdrawal_id)
-    if withdrawal is None or withdrawal.status != W.approved:
+    if withdrawal is None or withdrawal.status != W.released:
         db.session.rollback()
         return withdrawal.status.value if withdrawal else "missing"
     payee = db.session.get(Payee, withdrawal.payee_id)
@@ -209,11 +141,11 @@ def execute(withdrawal_id: int) -> str:
 
 
 def settle(withdrawal_id: int, result: TransferResult) -> str:
-    """Record what the custodian says about an approved withdrawal's transfer, once."""
-    campaign_id = _campaign_of(withdrawal_id)
+    """Record what the custodian says about a released withdrawal's transfer, once."""
+    campaign_id = campaign_of(withdrawal_id)
     campaign = lock_campaign(campaign_id)
-    withdrawal = _locked(withdrawal_id)
-    if withdrawal.status != W.approved:  # settled before (a repeated job or a twin)
+    withdrawal = locked(withdrawal_id)
+    if withdrawal.status != W.released:  # settled before (a repeated job or a twin)
         db.session.rollback()
         return withdrawal.status.value
     if result.state == "processing":     # the custodian is still on it: reconcile later
@@ -248,11 +180,11 @@ def settle(withdrawal_id: int, result: TransferResult) -> str:
 
 
 def reconcile(older_than: timedelta = RECONCILE_AFTER) -> dict[str, int]:
-    """Approved withdrawals still unsettled: ask the custodian, settle what it knows, send
+    """Released withdrawals still unsettled: ask the custodian, settle what it knows, send
     again (same transfer id) what it never saw. Safe to run at any time, in any number."""
     cutoff = utcnow() - older_than
     ids = db.session.scalars(select(Withdrawal.id).where(
-        Withdrawal.status == W.approved, Withdrawal.decided_at <= cutoff)
+        Withdrawal.status == W.released, Withdrawal.released_at <= cutoff)
         .order_by(Withdrawal.id)).all()
     db.session.rollback()
     counts: dict[str, int] = {}
@@ -272,14 +204,14 @@ def reconcile(older_than: timedelta = RECONCILE_AFTER) -> dict[str, int]:
 
 # --- helpers ----------------------------------------------------------------------------------
 
-def _check_can_pay(campaign: Campaign) -> None:
+def check_can_pay(campaign: Campaign) -> None:
     if campaign.status in STATUS_REFUSALS:
         raise PayoutError(STATUS_REFUSALS[campaign.status], "campaign_" + campaign.status.value)
     if campaign.status not in (S.live, S.ended):
         raise PayoutError(f"筹款{campaign.status.label}，还不能提现", "not_public")
 
 
-def _verified_payee(campaign_id: int) -> Payee:
+def verified_payee(campaign_id: int) -> Payee:
     payee = db.session.scalar(select(Payee).where(Payee.campaign_id == campaign_id))
     if payee is None or payee.status != IdentityStatus.verified:
         raise PayoutError("收款账户尚未通过财务核实，暂不能提现。请先在“证明材料、收款人”中"
@@ -292,7 +224,7 @@ def _payee_label(withdrawal: Withdrawal) -> str:
             "family": "患者家属账户"}.get(withdrawal.payee_kind, "收款账户")
 
 
-def _campaign_of(withdrawal_id: int) -> int:
+def campaign_of(withdrawal_id: int) -> int:
     campaign_id = db.session.scalar(select(Withdrawal.campaign_id)
                                     .where(Withdrawal.id == withdrawal_id))
     if campaign_id is None:
@@ -300,24 +232,10 @@ def _campaign_of(withdrawal_id: int) -> int:
     return campaign_id
 
 
-def _locked(withdrawal_id: int) -> Withdrawal:
+def locked(withdrawal_id: int) -> Withdrawal:
     withdrawal = db.session.scalars(
         select(Withdrawal).where(Withdrawal.id == withdrawal_id).with_for_update(of=Withdrawal)
         .execution_options(populate_existing=True)).one_or_none()
     if withdrawal is None:
         raise PayoutError("提现申请不存在", "not_found")
     return withdrawal
-
-
-def _finance(staff: StaffAccount) -> StaffAccount:
-    if (not isinstance(staff, StaffAccount) or not staff.active
-            or not staff.has_role(*FINANCE)):
-        raise PayoutError("只有财务人员可以审批提现", "forbidden")
-    return staff
-
-
-def _reason(reason: str | None, required: bool) -> str:
-    try:
-        return clean_reason(reason, required, REASON_MAX)
-    except ReasonRefused as refused:
-        raise PayoutError(refused.message, refused.code) from refused

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.auth.models import StaffRole
 from app.campaigns.services import end_campaign
-from app.payouts import documents, withdrawals
+from app.payouts import documents, withdrawal_decisions, withdrawals
 from app.pledges import distribution
 from app.pledges import services as pledges
 from app.pledges.models import Repayment
@@ -51,11 +51,13 @@ def _signed_in(browser, app, base: str, principal):
     return context
 
 
-def _paid(run_jobs, campaign, organizer, finance, amount, purpose, receipt_title=None):
+def _paid(run_jobs, campaign, organizer, reviewer, finance, amount, purpose,
+          receipt_title=None):
     withdrawal = withdrawals.request_withdrawal(
         campaign.id, organizer, amount, purpose,
         invoices=[check_bytes(paper_jpeg("住院费用清单"))])
-    withdrawals.approve_withdrawal(withdrawal.id, finance, "票据与金额一致")
+    withdrawal_decisions.approve_withdrawal(withdrawal.id, reviewer, "票据与金额一致")
+    withdrawal_decisions.release_withdrawal(withdrawal.id, finance)
     run_jobs()
     if receipt_title:
         doc = documents.upload_receipts(withdrawal.id, organizer,
@@ -75,8 +77,8 @@ def test_withdrawal_disclosure_and_pledge_pages(app, browser, live_server, db, s
     for nickname, amount in [("张三丰", 10_000_00), ("李四", 5_000_00), ("王五", 20_000_00),
                              ("赵六", 1_800_00), ("孙七", 500_00)]:
         donate(client, campaign, UserFactory(nickname=nickname), amount)
-    _paid(run_jobs, campaign, organizer, finance, 20_000_00, "支付第一期化疗费用", "住院收费票据")
-    _paid(run_jobs, campaign, organizer, finance, 6_000_00, "骨髓穿刺检查及药费", "门诊收费票据")
+    _paid(run_jobs, campaign, organizer, reviewer, finance, 20_000_00, "支付第一期化疗费用", "住院收费票据")
+    _paid(run_jobs, campaign, organizer, reviewer, finance, 6_000_00, "骨髓穿刺检查及药费", "门诊收费票据")
     waiting = withdrawals.request_withdrawal(campaign.id, organizer, 3_000_00, "购买靶向药物",
                                              invoices=[check_bytes(paper_jpeg("处方笺"))])
 
@@ -95,14 +97,14 @@ def test_withdrawal_disclosure_and_pledge_pages(app, browser, live_server, db, s
     _section(page, "#funds", "money-02-disclosure")
     phone.close()
 
-    staff_phone = _signed_in(browser, app, live_server, finance)
+    staff_phone = _signed_in(browser, app, live_server, reviewer)
     review = staff_phone.new_page()
     review.goto(f"{live_server}/staff/payouts/withdrawals/{waiting.id}")
-    assert "批准并转账 ¥3,000" in review.content()
+    assert "审核通过（核对票据与金额）" in review.content()
     screenshot(review, "money-03-finance-withdrawal")
     staff_phone.close()
 
-    withdrawals.reject_withdrawal(waiting.id, finance, "请补充医生处方原件")
+    withdrawal_decisions.reject_withdrawal(waiting.id, reviewer, "请补充医生处方原件")
     end_campaign(campaign, "筹款期限已到", by_staff=reviewer)
     documents.save_statement(campaign.id, organizer,
                              "剩余 ¥11,076.20 将继续用于小雨出院后的复查和康复治疗，每一笔都会上传票据公示。")

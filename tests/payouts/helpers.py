@@ -106,3 +106,11 @@ def post_refund_notice(client, body: bytes):
 def ledger_count(source_type: str) -> int:
     return db.session.scalar(select(func.count()).select_from(LedgerTransaction)
                              .where(LedgerTransaction.source_type == source_type))
+
+
+def pay_out(withdrawal_id: int, reviewer, finance, reason: str = ""):
+    """Four eyes: a reviewer approves against the documents, finance releases the money."""
+    from app.payouts import withdrawal_decisions
+
+    withdrawal_decisions.approve_withdrawal(withdrawal_id, reviewer, reason)
+    return withdrawal_decisions.release_withdrawal(withdrawal_id, finance)

@@ -14,7 +14,7 @@ from app.payouts import withdrawals
 from app.payouts.errors import PayoutError
 from app.payouts.models import DonationRefund, RefundStatus
 from tests.payments.helpers import acknowledged, fee_of
-from tests.payouts.helpers import (donate, invoice, ledger_count, post_refund_notice,
+from tests.payouts.helpers import (donate, invoice, ledger_count, pay_out, post_refund_notice,
                                    refund_notice)
 
 # 1 fen of fee on ¥1 (0.6 fen), 2 on ¥2.50 (1.5), 50 on ¥83.33 (49.998), 741 on ¥1,234.56
@@ -62,14 +62,14 @@ def test_withdrawals_can_take_what_came_in_net_of_fees(odd, patient):
 
 
 @pytest.mark.parametrize("withdrawn", [0, 500_00, 1_000_00])
-def test_refunds_after_termination_empty_custody_exactly(app, client, odd, patient, finance,
-                                                         admin, run_jobs, monkeypatch,
+def test_refunds_after_termination_empty_custody_exactly(app, client, odd, patient, staff,
+                                                         finance, admin, run_jobs, monkeypatch,
                                                          withdrawn):
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://127.0.0.1:9")  # we deliver
     if withdrawn:
         paid = withdrawals.request_withdrawal(odd.id, patient, withdrawn, "住院费",
                                               invoices=[invoice()])
-        withdrawals.approve_withdrawal(paid.id, finance)
+        pay_out(paid.id, staff, finance)
         run_jobs()
     remaining = balance(campaign_custody(odd.id))
     terminate_campaign(odd, admin, "患者已康复，发起人申请终止")

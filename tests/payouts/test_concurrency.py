@@ -6,12 +6,13 @@ import threading
 
 from sqlalchemy import select
 
-from app.auth.models import StaffAccount, User
+from app.auth.models import StaffAccount, StaffRole, User
 from app.extensions import db
 from app.ledger.services import balance, campaign_custody
-from app.payouts import standin_custodian, withdrawals
+from app.payouts import standin_custodian, withdrawal_decisions, withdrawals
 from app.payouts.errors import PayoutError
 from app.payouts.models import Withdrawal, WithdrawalStatus
+from tests.factories import StaffFactory
 from tests.payouts.helpers import FUNDED_NET_FEN, invoice, ledger_count
 
 
@@ -56,16 +57,18 @@ def test_two_withdrawals_at_once_never_overdraw(app, funded, patient):
     assert len(db.session.scalars(select(Withdrawal)).all()) == 1
 
 
-def test_two_approvals_at_once_pay_once(app, funded, patient, finance, run_jobs):
+def test_two_finance_sessions_releasing_at_once_pay_once(app, funded, patient, staff, finance,
+                                                         run_jobs):
     withdrawal_id = withdrawals.request_withdrawal(funded.id, patient, 900_00, "住院费",
                                                    invoices=[invoice()]).id
-    finance_id = finance.id
+    withdrawal_decisions.approve_withdrawal(withdrawal_id, staff)
+    finance_ids = (finance.id, StaffFactory(role=StaffRole.finance).id)
 
-    def approve():
-        staff = db.session.get(StaffAccount, finance_id)
-        return withdrawals.approve_withdrawal(withdrawal_id, staff).status
+    def release(finance_id):
+        return lambda: withdrawal_decisions.release_withdrawal(
+            withdrawal_id, db.session.get(StaffAccount, finance_id)).status
 
-    results = _race(app, approve, approve)
+    results = _race(app, *(release(i) for i in finance_ids))
     assert sorted(type(r).__name__ for r in results) == ["PayoutError", "WithdrawalStatus"]
     run_jobs()
     db.session.expire_all()
@@ -74,7 +77,8 @@ def test_two_approvals_at_once_pay_once(app, funded, patient, finance, run_jobs)
     assert balance(campaign_custody(funded.id)) == FUNDED_NET_FEN - 900_00
 
 
-def test_two_approvals_that_empty_custody_exactly(app, funded, patient, finance, run_jobs):
+def test_two_releases_that_empty_custody_exactly(app, funded, patient, staff, finance,
+                                                 run_jobs):
     """Both fit, together to the fen; the custodian is silent at first and reconciliation
     settles both: custody ends at zero, never below."""
     first = withdrawals.request_withdrawal(funded.id, patient, 1_000_00, "住院费",
@@ -83,13 +87,15 @@ def test_two_approvals_that_empty_custody_exactly(app, funded, patient, finance,
     second = withdrawals.request_withdrawal(funded.id, patient, FUNDED_NET_FEN - 1_000_00, "化疗费",
                                             invoices=[invoice()]).id
     finance_id = finance.id
+    for withdrawal_id in (first, second):
+        withdrawal_decisions.approve_withdrawal(withdrawal_id, staff)
     standin_custodian.inject("unavailable", "unavailable")  # both stay in flight
 
-    def approve(withdrawal_id):
-        return lambda: withdrawals.approve_withdrawal(
+    def release(withdrawal_id):
+        return lambda: withdrawal_decisions.release_withdrawal(
             withdrawal_id, db.session.get(StaffAccount, finance_id)).status
 
-    results = _race(app, approve(first), approve(second))
+    results = _race(app, release(first), release(second))
     assert all(not isinstance(r, PayoutError) for r in results)  # ¥1,988 covers both
     run_jobs()
     assert ledger_count("withdrawal") == 0  # the custodian never answered

@@ -23,7 +23,7 @@ from app.payouts.allocation import even_parts, pro_rata
 from app.payouts.errors import PayoutError, RetryLater
 from app.payouts.models import DonationRefund, RefundStatus, Withdrawal, WithdrawalStatus
 from tests.payments.helpers import acknowledged
-from tests.payouts.helpers import (FUNDED_NET_FEN, donate, invoice, ledger_count,
+from tests.payouts.helpers import (FUNDED_NET_FEN, donate, invoice, ledger_count, pay_out,
                                    post_refund_notice, refund_notice)
 
 R = RefundStatus
@@ -67,10 +67,10 @@ def _wait_settled(campaign_id: int, seconds: float = 10) -> list[DonationRefund]
 
 
 def test_termination_refunds_what_remains_pro_rata_through_wechat(
-        app, live_server, funded, patient, finance, admin, donors, run_jobs, standin):
+        app, live_server, funded, patient, staff, finance, admin, donors, run_jobs, standin):
     paid = withdrawals.request_withdrawal(funded.id, patient, 800_00, "住院押金",
                                           invoices=[invoice()])
-    withdrawals.approve_withdrawal(paid.id, finance)
+    pay_out(paid.id, staff, finance)
     run_jobs()
     waiting = withdrawals.request_withdrawal(funded.id, patient, 100_00, "复查费")
     terminate_campaign(funded, admin, "患者已康复，发起人申请终止")
@@ -207,13 +207,13 @@ def test_wechat_unreachable_is_retried_until_accepted(app, funded, admin, run_jo
     assert verify() == []
 
 
-def test_a_transfer_in_flight_delays_refunds(funded, patient, finance, admin, run_jobs):
+def test_a_transfer_in_flight_delays_refunds(funded, patient, staff, finance, admin, run_jobs):
     from app.payouts import standin_custodian
 
     withdrawal = withdrawals.request_withdrawal(funded.id, patient, 500_00, "住院费",
                                                 invoices=[invoice()])
     standin_custodian.inject("unavailable")
-    withdrawals.approve_withdrawal(withdrawal.id, finance)
+    pay_out(withdrawal.id, staff, finance)
     run_jobs()
     terminate_campaign(funded, admin, "筹款信息不实")
     with pytest.raises(RetryLater):

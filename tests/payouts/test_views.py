@@ -12,15 +12,15 @@ from app.campaigns.services import end_campaign
 from app.extensions import db
 from app.payouts import documents, withdrawals
 from app.payouts.models import DocKind, PayoutDocument, Withdrawal, WithdrawalStatus
-from tests.factories import UserFactory
-from tests.payouts.helpers import invoice
+from tests.factories import StaffFactory, UserFactory
+from tests.payouts.helpers import invoice, pay_out
 from tests.review.files import jpeg_bytes
 
 
 def _paid_withdrawal(campaign, organizer, finance, run_jobs, amount=800_00):
     withdrawal = withdrawals.request_withdrawal(campaign.id, organizer, amount, "支付住院押金",
                                                 invoices=[invoice()])
-    withdrawals.approve_withdrawal(withdrawal.id, finance)
+    pay_out(withdrawal.id, StaffFactory(), finance)
     run_jobs()
     return withdrawal
 
@@ -48,27 +48,37 @@ def test_the_organizer_asks_on_the_withdrawal_page(app, funded, patient, finance
     assert other.get(f"/c/{funded.id}/withdraw").status_code == 404
 
 
-def test_finance_console_approves_and_only_finance_may(app, funded, patient, finance, staff,
-                                                       run_jobs):
+def test_the_console_takes_each_step_from_a_different_person(app, funded, patient, finance,
+                                                             staff, donors, run_jobs):
     withdrawal = withdrawals.request_withdrawal(funded.id, patient, 500_00, "化疗费",
                                                 invoices=[invoice("pdf")])
-    console = app.test_client(user=finance)
-    queue = console.get("/staff/payouts/").get_data(as_text=True)
+    reviewer, console = app.test_client(user=staff), app.test_client(user=finance)
+    queue = reviewer.get("/staff/payouts/").get_data(as_text=True)
     assert "¥500 · " in queue and "化疗费" in queue
-    detail = console.get(f"/staff/payouts/withdrawals/{withdrawal.id}").get_data(as_text=True)
-    assert "批准并转账 ¥500" in detail and "PDF · 1 页" in detail
-    assert app.test_client(user=staff).get("/staff/payouts/").status_code == 403
+    detail = reviewer.get(f"/staff/payouts/withdrawals/{withdrawal.id}").get_data(as_text=True)
+    assert "审核通过（核对票据与金额）" in detail and "PDF · 1 页" in detail
+    waiting = console.get(f"/staff/payouts/withdrawals/{withdrawal.id}").get_data(as_text=True)
+    assert "等待审核员处理" in waiting and "审核通过（核对票据与金额）" not in waiting
+    assert app.test_client(user=donors[0]).get("/staff/payouts/").status_code == 403
     assert app.test_client().get("/staff/payouts/").status_code == 302
-    assert app.test_client(user=staff).post(
-        f"/staff/payouts/withdrawals/{withdrawal.id}/approve").status_code == 403
-    console.post(f"/staff/payouts/withdrawals/{withdrawal.id}/approve",
-                 data={"reason": "票据齐全"})
+    refused = console.post(f"/staff/payouts/withdrawals/{withdrawal.id}/approve",
+                           data={"reason": ""}, follow_redirects=True)
+    assert "只有审核员可以审核提现" in refused.get_data(as_text=True)
+    reviewer.post(f"/staff/payouts/withdrawals/{withdrawal.id}/approve",
+                  data={"reason": "票据齐全"})
+    assert "待放款 1" in console.get("/staff/payouts/").get_data(as_text=True)
+    refused = reviewer.post(f"/staff/payouts/withdrawals/{withdrawal.id}/release",
+                            data={"reason": ""}, follow_redirects=True)
+    assert "只有财务人员可以放款" in refused.get_data(as_text=True)
+    console.post(f"/staff/payouts/withdrawals/{withdrawal.id}/release", data={"reason": ""})
     run_jobs()
-    again = console.post(f"/staff/payouts/withdrawals/{withdrawal.id}/approve",
+    again = console.post(f"/staff/payouts/withdrawals/{withdrawal.id}/release",
                          data={"reason": ""}, follow_redirects=True)
-    assert "已批准，不会重复打款" in again.get_data(as_text=True)
+    assert "已放款，不会重复打款" in again.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Withdrawal, withdrawal.id).status == WithdrawalStatus.paid
+    page = console.get(f"/staff/payouts/withdrawals/{withdrawal.id}").get_data(as_text=True)
+    assert "审核通过" in page and "财务放款" in page and "票据齐全" in page
 
 
 def test_receipts_become_public_once_finance_approves(app, client, funded, patient, finance,

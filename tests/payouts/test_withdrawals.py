@@ -1,5 +1,5 @@
-"""Withdrawals: asked for, decided by finance, paid once by the custodian, reconciled; every
-refusal in Chinese with nothing moved."""
+"""Withdrawals: asked for, approved by a reviewer and released by finance, paid once by the
+custodian, reconciled; every refusal in Chinese with nothing moved."""
 from __future__ import annotations
 
 import pytest
@@ -8,14 +8,14 @@ from sqlalchemy import func, select
 from app.campaigns.moderation import freeze_campaign
 from app.extensions import db
 from app.ledger.services import balance, campaign_custody
-from app.payouts import standin_custodian, withdrawals
+from app.payouts import standin_custodian, withdrawal_decisions, withdrawals
 from app.payouts.accounts import PAYOUT_CLEARING
 from app.payouts.errors import PayoutError
 from app.payouts.models import PayoutNotice, Withdrawal, WithdrawalStatus
 from app.review import decisions
 from app.core.audit import AuditEntry
 from app.review.models import CampaignDocument
-from tests.payouts.helpers import FUNDED_NET_FEN, donate, invoice, ledger_count
+from tests.payouts.helpers import FUNDED_NET_FEN, donate, invoice, ledger_count, pay_out
 
 W = WithdrawalStatus
 
@@ -33,10 +33,10 @@ def _nothing_moved(campaign, before: int) -> None:
     assert ledger_count("withdrawal") == 0
 
 
-def test_asked_approved_paid_and_booked(funded, patient, finance, run_jobs):
+def test_asked_approved_paid_and_booked(funded, patient, staff, finance, run_jobs):
     withdrawal = _ask(funded, patient, 800_00)
     assert withdrawal.status == W.requested and withdrawal.payee_last4 == "3445"
-    withdrawals.approve_withdrawal(withdrawal.id, finance, "票据与金额一致")
+    pay_out(withdrawal.id, staff, finance, "票据与金额一致")
     run_jobs()
     db.session.expire_all()
     withdrawal = db.session.get(Withdrawal, withdrawal.id)
@@ -44,20 +44,25 @@ def test_asked_approved_paid_and_booked(funded, patient, finance, run_jobs):
     assert withdrawal.invoices[0].status.value == "approved"
     assert balance(campaign_custody(funded.id)) == FUNDED_NET_FEN - 800_00
     assert balance(PAYOUT_CLEARING) == 800_00
-    audit = db.session.scalars(select(AuditEntry).where(
+    approval = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "withdrawal.approve")).one()
-    assert audit.actor_name == "财务小李" and audit.campaign_id == funded.id
-    assert audit.after["transfer_id"] == withdrawal.transfer_id
+    assert approval.actor_name == staff.display_name and approval.reason == "票据与金额一致"
+    release = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "withdrawal.release")).one()
+    assert release.actor_name == "财务小李" and release.campaign_id == funded.id
+    assert release.after["transfer_id"] == withdrawal.transfer_id
     titles = db.session.scalars(select(PayoutNotice.title).where(
         PayoutNotice.user_id == patient.id)).all()
     assert titles == ["提现已到账"]
 
 
-def test_approving_twice_pays_once(funded, patient, finance, run_jobs):
+def test_releasing_twice_pays_once(funded, patient, staff, finance, run_jobs):
     withdrawal = _ask(funded, patient, 500_00)
-    withdrawals.approve_withdrawal(withdrawal.id, finance)
-    with pytest.raises(PayoutError, match="已批准，不会重复打款"):
-        withdrawals.approve_withdrawal(withdrawal.id, finance)
+    pay_out(withdrawal.id, staff, finance)
+    with pytest.raises(PayoutError, match="已放款，不会重复打款"):
+        withdrawal_decisions.release_withdrawal(withdrawal.id, finance)
+    with pytest.raises(PayoutError, match="已放款，不会重复打款"):
+        withdrawal_decisions.approve_withdrawal(withdrawal.id, staff)
     run_jobs()
     assert withdrawals.execute(withdrawal.id) == "paid"  # a repeated job changes nothing
     assert standin_custodian.transfers_made() == 1
@@ -110,30 +115,36 @@ def test_large_campaigns_withdraw_in_batches_against_invoices(client, campaign, 
 def test_reject_needs_a_reason_and_frees_the_money(funded, patient, finance):
     withdrawal = _ask(funded, patient, 1_500_00)
     with pytest.raises(PayoutError, match="请填写原因"):
-        withdrawals.reject_withdrawal(withdrawal.id, finance, "")
+        withdrawal_decisions.reject_withdrawal(withdrawal.id, finance, "")
     with pytest.raises(PayoutError, match="超过可提现余额"):
         _ask(funded, patient, 600_00)  # ¥1,500 is held back while it waits
-    withdrawals.reject_withdrawal(withdrawal.id, finance, "票据金额与申请不符")
+    withdrawal_decisions.reject_withdrawal(withdrawal.id, finance, "票据金额与申请不符")
     assert _ask(funded, patient, 600_00).status == W.requested
     assert db.session.scalars(select(AuditEntry.reason).where(
         AuditEntry.action == "withdrawal.reject")).one() == "票据金额与申请不符"
 
 
-def test_only_finance_decides(funded, patient, staff):
+def test_reviewers_approve_and_finance_releases(funded, patient, staff, finance):
     withdrawal = _ask(funded, patient, 100_00)
-    with pytest.raises(PayoutError, match="只有财务人员"):
-        withdrawals.approve_withdrawal(withdrawal.id, staff)
+    with pytest.raises(PayoutError, match="只有审核员可以审核提现"):
+        withdrawal_decisions.approve_withdrawal(withdrawal.id, finance)
+    with pytest.raises(PayoutError, match="该提现待审核，不能再处理"):
+        withdrawal_decisions.release_withdrawal(withdrawal.id, finance)
+    withdrawal_decisions.approve_withdrawal(withdrawal.id, staff)
+    with pytest.raises(PayoutError, match="只有财务人员可以放款"):
+        withdrawal_decisions.release_withdrawal(withdrawal.id, staff)
+    assert db.session.get(Withdrawal, withdrawal.id).status == W.approved
 
 
 def test_frozen_after_asking_cannot_be_approved(funded, patient, staff, finance):
     withdrawal = _ask(funded, patient, 100_00)
     freeze_campaign(funded, staff, "收到举报")
     with pytest.raises(PayoutError, match="冻结"):
-        withdrawals.approve_withdrawal(withdrawal.id, finance)
+        withdrawal_decisions.approve_withdrawal(withdrawal.id, staff)
     assert ledger_count("withdrawal") == 0
 
 
-def test_a_changed_payee_stops_approval(funded, patient, finance):
+def test_a_changed_payee_stops_approval(funded, patient, staff, finance):
     from app.review import services
 
     withdrawal = _ask(funded, patient, 100_00)
@@ -141,20 +152,20 @@ def test_a_changed_payee_stops_approval(funded, patient, finance):
                         bank_name="农业银行", account_number="6228480000001111")
     decisions.verify_payee(funded.id, finance, ok=True)
     with pytest.raises(PayoutError, match="收款账户已变更"):
-        withdrawals.approve_withdrawal(withdrawal.id, finance)
+        withdrawal_decisions.approve_withdrawal(withdrawal.id, staff)
 
 
-def test_custodian_silence_is_reconciled_without_paying_twice(funded, patient, finance,
+def test_custodian_silence_is_reconciled_without_paying_twice(funded, patient, staff, finance,
                                                               run_jobs):
     first = _ask(funded, patient, 300_00)
     second = _ask(funded, patient, 400_00)
     standin_custodian.inject("lost_reply", "unavailable")
-    withdrawals.approve_withdrawal(first.id, finance)   # made, but the answer was lost
+    pay_out(first.id, staff, finance)   # made, but the answer was lost
     run_jobs()
-    withdrawals.approve_withdrawal(second.id, finance)  # never reached the custodian
+    pay_out(second.id, staff, finance)  # never reached the custodian
     run_jobs()
     db.session.expire_all()
-    assert {w.status for w in db.session.scalars(select(Withdrawal))} == {W.approved}
+    assert {w.status for w in db.session.scalars(select(Withdrawal))} == {W.released}
     assert standin_custodian.transfers_made() == 1
     from datetime import timedelta
 
@@ -163,10 +174,11 @@ def test_custodian_silence_is_reconciled_without_paying_twice(funded, patient, f
     assert balance(campaign_custody(funded.id)) == FUNDED_NET_FEN - 700_00
 
 
-def test_a_refused_transfer_fails_and_frees_the_money(funded, patient, finance, run_jobs):
+def test_a_refused_transfer_fails_and_frees_the_money(funded, patient, staff, finance,
+                                                      run_jobs):
     withdrawal = _ask(funded, patient, FUNDED_NET_FEN)  # all of it: raised less the fees
     standin_custodian.inject("refuse")
-    withdrawals.approve_withdrawal(withdrawal.id, finance)
+    pay_out(withdrawal.id, staff, finance)
     run_jobs()
     db.session.expire_all()
     failed = db.session.get(Withdrawal, withdrawal.id)
@@ -182,16 +194,17 @@ def test_cancel_by_the_organizer(funded, patient, donors):
     assert withdrawals.cancel_withdrawal(withdrawal.id, patient).status == W.cancelled
 
 
-def test_ledger_verify_notices_a_record_that_disagrees(funded, patient, finance, run_jobs):
+def test_ledger_verify_notices_a_record_that_disagrees(funded, patient, staff, finance,
+                                                      run_jobs):
     from sqlalchemy import update
 
     from app.ledger.verify import verify
 
     withdrawal = _ask(funded, patient, 700_00)
-    withdrawals.approve_withdrawal(withdrawal.id, finance)
+    pay_out(withdrawal.id, staff, finance)
     run_jobs()
     db.session.execute(update(Withdrawal).where(Withdrawal.id == withdrawal.id)
-                       .values(status=W.approved))
-    assert f"[payouts] withdrawal {withdrawal.id} is approved but the ledger paid it" in verify()
+                       .values(status=W.released))
+    assert f"[payouts] withdrawal {withdrawal.id} is released but the ledger paid it" in verify()
     db.session.rollback()
     assert verify() == []
