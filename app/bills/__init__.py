@@ -1,15 +1,16 @@
 """Reconciling against WeChat Pay's own bills (交易账单, 资金账单), not against ourselves.
 
 Every day the trade bill and the fund-flow bill of the previous China day are downloaded
-through the APIv3 client and held line by line against the ledger: every payment, refund and
-transfer in them has exactly one ledger transaction with the same amount and fee (the bill's fee
-is the truth), and every ledger posting that claims WeChat has its line. Differences are stored
-as findings for finance; nothing is ever corrected automatically.
+through the APIv3 client and held line by line against the ledger: every payment and refund of
+the trade bill and every 商家转账 the fund-flow bill shows paid out has exactly one ledger
+transaction with the same amount and fee (the bill's fee is the truth), and every ledger
+posting that claims WeChat has its line. Differences are stored as findings for finance;
+nothing is ever corrected automatically.
 
 Plugs in: the finance page (/staff/finance/bills), the bill check behind
 `flask ledger verify --against-bills`, the ledger accounts that claim WeChat (payments'
-clearing, payouts' refund clearing; ledger_side.register_bill_account for more), its audit
-labels and its periodic job (reconcile_bills)."""
+clearing, payouts' refund clearing and 商家转账 out; ledger_side.register_bill_account for
+more), its audit labels and its periodic job (reconcile_bills)."""
 from flask import Flask
 
 BILLS_AUDIT_LABELS = {"bills.rerun": "重新核对微信账单"}

@@ -3,14 +3,17 @@
 A ledger transaction claims WeChat when it has a leg on one of WeChat's accounts, each standing
 for one kind of bill line (the codes are the ledger's naming convention):
 
-    custodian:wechat_clearing          payment   source_ref = out_trade_no
-    custodian:wechat_refund_clearing   refund    source_ref = out_refund_no
+    custodian:wechat_clearing               payment    source_ref = out_trade_no
+    custodian:wechat_refund_clearing        refund     source_ref = out_refund_no
+    custodian:wechat_transfer_out_clearing  transfer   source_ref = out_bill_no
 
 and a payment's or refund's channel fee is the transaction of its fee source type with the same
-source_ref (channel_fee / channel_fee_return, on custodian:wechat_channel_fees). A reversal
-counts against the transaction it reverses. Another feature that moves money through WeChat
-(商家转账: kind "transfer", source_ref = out_bill_no) adds its account with
-`register_bill_account`.
+source_ref (channel_fee / channel_fee_return, on custodian:wechat_channel_fees); WeChat charges
+the merchant no fee on a 商家转账. A 商家转账 is held by its `wechat_transfer_paid` alone, the
+only posting on the transfers-out account: the money it claims left WeChat, where the transfer
+clearing only holds what waits for its recipient (a transfer closed or declined goes back from
+there and never claims to be paid). A reversal counts against the transaction it reverses.
+Another feature that moves money through WeChat adds its account with `register_bill_account`.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from app.ledger.services import (CHANNEL_FEES, CLEARING_WECHAT, SOURCE_CHANNEL_F
                                  SOURCE_CHANNEL_FEE_RETURN)
 from app.models_base import as_utc
 from app.payouts.accounts import REFUND_CLEARING
+from app.payouts.transfers import TRANSFERS_OUT
 
 CHUNK = 500  # references per IN (…) list
 
@@ -41,7 +45,8 @@ class BillAccount:
 
 
 DEFAULT_ACCOUNTS = (BillAccount(CLEARING_WECHAT, "payment", SOURCE_CHANNEL_FEE),
-                    BillAccount(REFUND_CLEARING, "refund", SOURCE_CHANNEL_FEE_RETURN))
+                    BillAccount(REFUND_CLEARING, "refund", SOURCE_CHANNEL_FEE_RETURN),
+                    BillAccount(TRANSFERS_OUT, "transfer", None))
 
 
 def _accounts(app: Flask | None = None) -> dict[str, BillAccount]:
@@ -137,7 +142,7 @@ def _refs_by_codes(accounts: dict[str, BillAccount], bill_refs: dict[str, set[st
 
 def _add_fees(lines: dict[tuple[str, str], LedgerLine], accounts: dict[str, BillAccount]) -> None:
     fee_kinds = {a.fee_source: a.kind for a in accounts.values() if a.fee_source}
-    refs = {ref for (kind, ref) in lines}
+    refs = {ref for (kind, ref) in lines if kind in fee_kinds.values()}
     if not fee_kinds or not refs:
         return
     original = LedgerTransaction.__table__.alias("original")

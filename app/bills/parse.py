@@ -26,6 +26,8 @@ RATE = re.compile(r"^(\d+(\.\d+)?)%$")
 TRADE_SUMMARY_FIRST = "总交易单数"
 FUND_SUMMARY_FIRST = "资金流水总笔数"
 # 业务类型 of the fund-flow lines that are money sent to people (商家转账, formerly 企业付款).
+# WeChat's published file format names the columns but not the values of 业务类型; these are
+# the product's names, read as prefixes so that "商家转账到零钱" or "企业付款到零钱" count too.
 TRANSFER_TYPES = ("商家转账", "企业付款")
 
 
@@ -204,7 +206,8 @@ class FundLine:
 
     @property
     def is_transfer(self) -> bool:
-        return self.type in TRANSFER_TYPES
+        """Money WeChat paid out to a person (a 支出 line of 商家转账)."""
+        return not self.income and self.type.startswith(TRANSFER_TYPES)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Fixtures for the bills tests: finance staff, paid orders at the stand-in, a China day of a
-test's own (the stand-in is shared by the whole session, so its orders of that day are
-forgotten first), and the stand-in's bill tampering undone after each test."""
+test's own (the stand-in is shared by the whole session, so its orders, refunds and paid
+商家转账 of that day are forgotten first), and the stand-in's bill tampering undone after each test."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -39,6 +39,10 @@ def forget_day(standin, day: date) -> None:
         for no in [no for no, r in standin.state.refunds.items()
                    if (r.get("success_time") or "").startswith(day.isoformat())]:
             del standin.state.refunds[no]
+        transfers = standin.wsgi_app.extensions.get("standin_transfers", {}).get("bills", {})
+        for no in [no for no, b in transfers.items()  # update_time is China time, ISO 8601
+                   if b["state"] == "SUCCESS" and b["update_time"].startswith(day.isoformat())]:
+            del transfers[no]
 
 
 @pytest.fixture()

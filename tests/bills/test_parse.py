@@ -59,6 +59,17 @@ def test_the_fund_flow_bill_and_its_transfers():
     assert not income.is_transfer
 
 
+def test_a_transfer_line_is_money_paid_out_under_either_name():
+    paid_out = FUNDFLOW.replace("`商家转账,`支出", "`企业付款到零钱,`支出")
+    (transfer,) = [line for line in parse_fundflow_bill(encoded(paid_out)).lines
+                   if line.is_transfer]
+    assert transfer.voucher == "XZTB0000000001"
+    # Money coming back under a transfer's name is not a transfer WeChat paid.
+    back = FUNDFLOW.replace("`商家转账,`支出", "`商家转账,`收入").replace(
+        "`3,`1,`300.00,`2,`89.80", "`3,`2,`388.00,`1,`1.80")
+    assert not [line for line in parse_fundflow_bill(encoded(back)).lines if line.is_transfer]
+
+
 def test_a_summary_that_disagrees_with_the_lines_is_a_problem_not_a_crash():
     bill = parse_trade_bill(encoded(TRADE_ALL.replace("`3,`300.29,`100.00,`0.00,`1.20",
                                                       "`4,`300.29,`100.00,`0.00,`1.21")))

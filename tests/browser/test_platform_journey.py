@@ -241,8 +241,10 @@ def sharer_results(journey: Journey, page, campaign_id: int) -> None:
     journey.shot(page, "my-shares")
 
 
-def withdraw(journey: Journey, organizer, finance_page, campaign_id: int, tmp_path) -> None:
-    """5. The organizer asks to pay 150 yuan to the hospital; finance approve; 资金公示."""
+def withdraw(journey: Journey, organizer, reviewer_page, finance_page, campaign_id: int,
+             tmp_path) -> None:
+    """5. The organizer asks to pay 150 yuan to the hospital; a reviewer approves it against
+    the invoice, finance releases it (four eyes); 资金公示."""
     organizer.goto(journey.url("/me/campaigns"))
     organizer.locator("a.mine-link").first.click()
     organizer.wait_for_load_state()
@@ -261,13 +263,20 @@ def withdraw(journey: Journey, organizer, finance_page, campaign_id: int, tmp_pa
     assert "提现申请已提交" in organizer.content()
     journey.shot(organizer, "withdraw-requested")
 
+    reviewer_page.goto(journey.url("/staff/payouts/"))
+    assert "¥150" in reviewer_page.content()
+    reviewer_page.locator(".queue-item", has_text=TITLE).first.click()
+    reviewer_page.wait_for_load_state()
+    journey.shot(reviewer_page, "withdrawal-review")
+    reviewer_page.get_by_role("button", name="审核通过（核对票据与金额）").click()
+    reviewer_page.wait_for_load_state()
     finance_page.goto(journey.url("/staff/payouts/"))
-    assert "¥150" in finance_page.content()
+    assert "待放款 1" in finance_page.content()
     journey.shot(finance_page, "finance-queue")
     finance_page.locator(".queue-item", has_text=TITLE).first.click()
     finance_page.wait_for_load_state()
     journey.shot(finance_page, "finance-withdrawal")
-    finance_page.get_by_role("button", name="批准并转账 ¥150").click()
+    finance_page.get_by_role("button", name="放款 ¥150").click()
     finance_page.wait_for_load_state()
     journey.settle()
 
@@ -355,7 +364,7 @@ def test_the_whole_platform(browser, live_server, db, two_widths, run_jobs, tmp_
         link = share(journey, sharer, campaign_id)
         donate(journey, donor, link, campaign_id)
         sharer_results(journey, sharer, campaign_id)
-        withdraw(journey, patient, finance, campaign_id, tmp_path)
+        withdraw(journey, patient, reviewer, finance, campaign_id, tmp_path)
         my_area(journey, patient, donor)
         reach_target(journey, sharer, campaign_id)
         pledge(journey, patient, campaign_id)

@@ -7,13 +7,18 @@
   GET /v3/billdownload/file?token=…   the file (gzip when asked), 30 s after it was applied for;
         a signed request like every v3 call
   POST   /standin/v3/bill/<bill_date>/tamper   test hook, JSON {"drop": [out_trade_no|
-        out_refund_no…], "add": [{"out_trade_no", "amount_fen", "fee_fen"}…],
-        "fee": {ref: fee_fen}, "hash": "wrong"}: what that day's trade bill gets wrong
+        out_refund_no|out_bill_no…], "add": [{"out_trade_no", "amount_fen", "fee_fen"}|
+        {"out_bill_no", "amount_fen"}…], "fee": {ref: fee_fen}, "amount": {out_bill_no: fen},
+        "hash": "wrong"}: what that day's bills get wrong (a payment or refund line of the
+        trade bill, a 商家转账 line of the fund-flow bill; "hash" spoils the trade bill's)
   DELETE /standin/v3/bill/<bill_date>/tamper   forget it
 
 A payment is in the bill of the China day it was paid (交易时间 = its success time), a refund in
 the bill of the day WeChat accepted it. Fees are those the stand-in charged (billing.py: its
-rate, rounded half up to the fen per order; on a refund, the part returned).
+rate, rounded half up to the fen per order; on a refund, the part returned). A 商家转账 is in the
+fund-flow bill of the day it succeeded (its recipient confirmed): one 支出 line, no fee, with
+WeChat's transfer_bill_no as 微信支付业务单号 and our out_bill_no as 业务凭证号. A bill closed or
+cancelled moved no money and has no line.
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.wechat_standin.v3.protocol import CHINA, error, param_error, respond, signed_endpoint
+from app.wechat_standin.v3.transfer import succeeded_on
 
 bp = Blueprint("standin_bills_v3", __name__)
 DOWNLOAD_SECONDS = 30
@@ -39,6 +45,9 @@ TRADE_SUMMARY = "总交易单数,应结订单总金额,退款总金额,充值券
 FUND_HEADER = ("记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额(元),"
                "账户结余(元),资金变更提交申请人,备注,业务凭证号").split(",")
 FUND_SUMMARY = "资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额"
+# 业务名称 / 业务类型 of a 商家转账 line. WeChat's published file format lists the columns, not
+# their values; "商家转账" is the product's own name (before 2025: 企业付款), as bills/parse.py reads.
+TRANSFER_NAME = TRANSFER_TYPE = "商家转账"
 
 
 def _state():
@@ -120,7 +129,7 @@ def trade_bill(day: date, bill_type: str = "ALL") -> bytes | None:
             if order["out_trade_no"] not in drop:
                 fee = int(fees.get(order["out_trade_no"], order.get("fee", 0)))
                 rows.append((_payment_row(order, fee), order["total_fee"], 0, fee))
-        for extra in tamper.get("add", ()):
+        for extra in (e for e in tamper.get("add", ()) if "out_bill_no" not in e):
             invented = {"time_end": datetime.fromtimestamp(_state().clock(), CHINA)
                         .strftime("%Y%m%d%H%M%S"),
                         "transaction_id": f"4200{secrets.randbelow(10 ** 24):024d}",
@@ -142,6 +151,24 @@ def trade_bill(day: date, bill_type: str = "ALL") -> bytes | None:
                  _yuan(sum(r[3] for r in rows)), _yuan(settled), _yuan(refunded)])
 
 
+def _transfer_moves(day: date, tamper: dict) -> list[tuple[str, str, str, str, bool, int, str]]:
+    drop, amounts = set(tamper.get("drop", ())), tamper.get("amount", {})
+    moves = []
+    for bill in succeeded_on(day):
+        if bill["out_bill_no"] in drop:
+            continue
+        paid = datetime.fromisoformat(bill["update_time"]).astimezone(CHINA)
+        moves.append((f"{paid:%Y-%m-%d %H:%M:%S}", bill["transfer_bill_no"], TRANSFER_NAME,
+                      TRANSFER_TYPE, False,
+                      int(amounts.get(bill["out_bill_no"], bill["transfer_amount"])),
+                      bill["out_bill_no"]))
+    for extra in (e for e in tamper.get("add", ()) if "out_bill_no" in e):
+        moves.append((f"{day} 12:00:00", f"1330{day:%Y%m%d}{secrets.randbelow(10 ** 28):028d}",
+                      TRANSFER_NAME, TRANSFER_TYPE, False, int(extra["amount_fen"]),
+                      extra["out_bill_no"]))
+    return moves
+
+
 def fundflow_bill(day: date) -> bytes | None:
     orders, refunds = _day_lines(day)
     moves: list[tuple[str, str, str, str, bool, int, str]] = []
@@ -158,6 +185,7 @@ def fundflow_bill(day: date) -> bytes | None:
         if refund.get("fee_returned"):
             moves.append((refund["success_time"], refund["refund_id"], "手续费", "退还交易手续费",
                           True, refund["fee_returned"], refund["out_refund_no"]))
+    moves += _transfer_moves(day, _store()["tamper"].get(day.isoformat(), {}))
     if not moves:
         return None
     moves.sort(key=lambda m: m[0])
@@ -249,6 +277,6 @@ def tamper(bill_date: str):
         return jsonify(bill_date=day, tamper=None)
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return jsonify(error="a JSON object: drop, add, fee, hash"), 400
+        return jsonify(error="a JSON object: drop, add, fee, amount, hash"), 400
     _store()["tamper"][day] = data
     return jsonify(bill_date=day, tamper=data)

@@ -95,6 +95,13 @@ def _find(out_bill_no: str) -> dict | None:
     return bill
 
 
+def succeeded_on(day) -> list[dict]:
+    """Copies of the bills paid out (SUCCESS) on that China day: what the fund-flow bill shows."""
+    with _state().lock:
+        return [dict(bill) for bill in _bills()["bills"].values() if bill["state"] == "SUCCESS"
+                and datetime.fromisoformat(bill["update_time"]).astimezone(CHINA).date() == day]
+
+
 def bill_object(bill: dict) -> dict:
     data = {"mch_id": current_app.config["MCH_ID"], "out_bill_no": bill["out_bill_no"],
             "transfer_bill_no": bill["transfer_bill_no"], "appid": bill["appid"],
