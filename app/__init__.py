@@ -39,8 +39,8 @@ def register_features(app: Flask) -> None:
     review.register(app)      # documents, real names, payees, reports, the audit log
     donations.register(app)   # the donation payable and donate form
     sharing.register(app)     # share links, attribution, posters
+    payouts.register(app)     # withdrawals, payout documents, refunds, disclosure, 商家转账
     mutual_aid.register(app)  # the plan, claims, apportionment, the donor funnel
-    payouts.register(app)     # withdrawals, payout documents, refunds, disclosure
     pledges.register(app)     # 诺言 pledges, reminders, the pay-it-forward fund
     bills.register(app)       # reconciliation against WeChat Pay's bills
     staff.register(app)       # the staff console

@@ -68,6 +68,11 @@ def test_payouts_imports_nothing_of_pledges(graph):
     assert broken_chains(graph, "payouts", ["app.payouts"], ["app.pledges"]) == []
 
 
+def test_payouts_imports_nothing_of_mutual_aid(graph):
+    # mutual_aid's wallet refunds are a 商家转账 purpose it registers with payouts.
+    assert broken_chains(graph, "payouts", ["app.payouts"], ["app.mutual_aid"]) == []
+
+
 def test_only_the_wiring_reaches_the_wechat_standin(graph):
     sources = graph.find_children("app") - set(STANDIN_WIRING)
     assert broken_chains(graph, "standin", sources, ["app.wechat_standin"]) == []

@@ -1,8 +1,8 @@
 """The mutual-aid plan (互助计划) and the donor funnel into it.
 
 Plugs in: its public and staff blueprints, `flask mutual-aid`, the payables of share batches
-and top-ups, its `ledger verify` check, the encrypted member columns and claim documents with
-their blind index, the labels of its actions in the platform's audit log, the funnel steps
+and top-ups, wallet refunds as a purpose of payouts' 商家转账, its `ledger verify` check, the
+encrypted member columns and claim documents with their blind index, the labels of its actions in the platform's audit log, the funnel steps
 that the donor's pages announce (funnel_step) and that each paid donation brings
 (donation_paid), and the plan's calendar and funnel flush as periodic jobs."""
 from flask import Flask
@@ -23,7 +23,9 @@ def register(app: Flask) -> None:
     from app.mutual_aid.verify import mutual_aid_problems
     from app.mutual_aid.views import bp as public_bp
     from app.mutual_aid.wallet import ShareBatchPayable, TopUpPayable
+    from app.mutual_aid.wallet import REFUND_PURPOSE, on_refund_transfer
     from app.payments.payables import register_payable
+    from app.payouts.transfers import TransferPurpose, register_transfer_purpose
 
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
@@ -31,6 +33,10 @@ def register(app: Flask) -> None:
     register_payable(app, ShareBatchPayable())
     register_payable(app, TopUpPayable())
     register_check(app, "mutual_aid", mutual_aid_problems)
+    # No real name is sent: a wallet holds the payer's money, and the membership's name may be
+    # a family member's; from ¥2,000 (where WeChat needs it) the refund goes by bank.
+    register_transfer_purpose(app, TransferPurpose(REFUND_PURPOSE, "互助余额退回",
+                                                   on_refund_transfer))
     key_rotation.register_encrypted_columns(app, "mutual_aid.memberships", Membership,
                                             "name_enc", "id_enc")
     key_rotation.register_blind_index(app, "mutual_aid.membership_id_index", Membership,

@@ -151,8 +151,10 @@ class TopUp(db.Model):
 
 
 class WalletRefundStatus(str, enum.Enum):
-    requested = "requested"   # taken out of the wallet; the custodian is to transfer it
-    paid = "paid"             # finance recorded the transfer
+    requested = "requested"        # taken out of the wallet; finance is to record the bank transfer
+    transferring = "transferring"  # sent by 商家转账, waiting for the member to confirm (我的 · 领取)
+    paid = "paid"                  # in the member's WeChat 零钱, or finance recorded the transfer
+    failed = "failed"              # the 商家转账 came back (unconfirmed, closed): back in the wallet
 
 
 class WalletRefund(db.Model):

@@ -139,6 +139,11 @@ def objections_of(claim_id: int) -> list[Objection]:
                                    .order_by(Objection.id)))
 
 
+def latest_refund(user_id: int) -> WalletRefund | None:
+    return db.session.scalar(select(WalletRefund).where(WalletRefund.user_id == user_id)
+                             .order_by(WalletRefund.id.desc()).limit(1))
+
+
 def requested_refunds() -> list[WalletRefund]:
     return list(db.session.scalars(select(WalletRefund).where(
         WalletRefund.status == WalletRefundStatus.requested).order_by(WalletRefund.id)))

@@ -1,7 +1,8 @@
 """`ledger verify` checks for the plan, registered through the ledger's hook:
 
 - each plan's custody balance = shares paid in − distributions paid out (and no other flows);
-- each wallet balance = top-ups + surpluses + refund payouts − wallet payments − refunds, ≥ 0;
+- each wallet balance = top-ups + surpluses + refund payouts − wallet payments − refunds (less
+  those whose 商家转账 came back), ≥ 0;
 - each computed round's charges sum to its total and number its members;
 - a round's items never receive more than granted, and its distributions match their lines;
 - a paid top-up or share batch has its paid payment of the same amount.
@@ -17,11 +18,12 @@ from app.ledger.services import totals_by_account
 from app.mutual_aid.accounts import plan_custody, wallet_account
 from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution,
                                          DistributionLine, ItemKind, Round, RoundItem,
-                                         ShareBatch, ShareCharge, TopUp, WalletRefund)
+                                         ShareBatch, ShareCharge, TopUp, WalletRefund,
+                                         WalletRefundStatus)
 from app.payments.models import Payment, PaymentState
 
 PLAN_SOURCES = ("payment", "plan_wallet_pay", "plan_batch_surplus", "plan_distribution",
-                "plan_wallet_refund")
+                "plan_wallet_refund", "wechat_transfer", "wechat_transfer_return")
 
 
 def _sum_by(query) -> dict[int, int]:
@@ -67,6 +69,7 @@ def wallet_problems() -> list[str]:
         expected[user_id] -= int(total)
     for user_id, total in db.session.execute(
             select(WalletRefund.user_id, func.sum(WalletRefund.amount_fen))
+            .where(WalletRefund.status != WalletRefundStatus.failed)  # came back to the wallet
             .group_by(WalletRefund.user_id)):
         expected[user_id] -= int(total)
     problems = []

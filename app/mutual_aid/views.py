@@ -28,7 +28,7 @@ from app.mutual_aid.documents import StorageFull, load as load_document
 from app.mutual_aid.funnel import record_step
 from app.mutual_aid.hooks import current_person
 from app.mutual_aid.models import Claim, ClaimDocument, Membership
-from app.mutual_aid.money_models import COMPUTED, Round
+from app.mutual_aid.money_models import COMPUTED, Round, WalletRefundStatus
 from app.mutual_aid.services import NOT_INSURANCE, MutualAidError
 from app.payments.provider import ProviderError
 
@@ -144,6 +144,7 @@ def me():
         names={m.id: services.real_name(m) for m in memberships},
         charges=queries.charges_of(user.id), open_charges=wallet.open_charges(user.id),
         balance_fen=wallet.wallet_balance(user.id), claims=queries.claims_of(user.id),
+        refund=queries.latest_refund(user.id),
         notices=queries.notices_of(user.id), plan=services.default_plan(),
         year_paid=queries.year_paid_by_member(user.id, china_today().year),
         checkout_key=secrets.token_urlsafe(16), paid=request.args.get("paid"))
@@ -205,7 +206,12 @@ def refund():
     user = _member_user()
     try:
         done = wallet.request_wallet_refund(user.id)
-        flash(f"已申请退回余额 ¥{format_yuan(done.amount_fen)}，将原路退回", "success")
+        if done.status == WalletRefundStatus.transferring:
+            flash(f"余额 ¥{format_yuan(done.amount_fen)} 已通过微信转账发出，请在“我的 · 领取”中"
+                  "确认收款（24 小时内有效）", "success")
+        else:
+            flash(f"已申请退回余额 ¥{format_yuan(done.amount_fen)}，将由财务转账到您的银行账户",
+                  "success")
     except MutualAidError as error:
         flash(error.message, "error")
     return redirect(url_for(".me"))

@@ -1,15 +1,20 @@
 """Paying shares: by WeChat Pay through the payments service (a share batch is the payable), or
 from the member's wallet — a balance topped up by WeChat Pay (a top-up is the payable) that
 stays theirs and is refundable. Every movement is a ledger transaction; one commit per action.
+
+A refund of the balance goes to the member's WeChat 零钱 by 商家转账 (payouts' transfers: the
+money leaves the wallet account on create and comes back to it if the member never confirms);
+when WeChat cannot take it (no WeChat identity, the daily limit, a real name needed) it waits
+for finance's bank transfer and voucher as before.
 """
 from __future__ import annotations
 
+import logging
 import re
 
 from flask import url_for
 from sqlalchemy import func, select
 
-from app.auth.models import User
 from app.extensions import db
 from app.ledger.models import Account, Entry
 from app.ledger.services import Leg, balance, post
@@ -22,6 +27,12 @@ from app.mutual_aid.services import MutualAidError, reactivate_if_clear
 from app.payments import services as payments
 from app.payments.models import Payment
 from app.payments.payables import PaidOutcome, PaidPayment, PayableHandler
+from app.payouts import transfers
+from app.payouts.errors import PayoutError
+from app.payouts.funds import lock_account
+from app.payouts.transfer_models import PersonTransfer
+
+log = logging.getLogger(__name__)
 
 SHARES = "plan_shares"
 TOPUP = "plan_topup"
@@ -29,6 +40,7 @@ OPEN = (ChargeStatus.due, ChargeStatus.overdue)
 FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 TOPUP_MIN_FEN = 1_00
 TOPUP_MAX_FEN = 1_000_00
+REFUND_PURPOSE = "wallet_refund"
 
 
 def wallet_balance(user_id: int) -> int:
@@ -116,8 +128,8 @@ def _mark_paid(charges: list[ShareCharge], via: str) -> set[int]:
 
 def pay_from_wallet(user_id: int, plan_id: int) -> list[ShareCharge]:
     """Pay the oldest unpaid charges the wallet covers. Serialised per payer by locking their
-    user row, so two requests cannot spend the same balance."""
-    db.session.get(User, user_id, with_for_update=True)
+    wallet account, so two requests (or a payment and a refund) cannot spend one balance."""
+    lock_account(wallet_account(user_id))
     available = wallet_balance(user_id)
     paying, total = [], 0
     for charge in open_charges(user_id, plan_id):
@@ -138,8 +150,14 @@ def pay_from_wallet(user_id: int, plan_id: int) -> list[ShareCharge]:
 
 
 def request_wallet_refund(user_id: int) -> WalletRefund:
-    """The whole balance leaves the wallet at once; finance records the custodian's transfer."""
-    db.session.get(User, user_id, with_for_update=True)
+    """The whole balance leaves the wallet at once: by 商家转账 to the member's WeChat, or, when
+    WeChat cannot take it, to the payout clearing for finance's bank transfer."""
+    lock_account(wallet_account(user_id))
+    if db.session.scalar(select(WalletRefund.id).where(
+            WalletRefund.user_id == user_id,
+            WalletRefund.status == WalletRefundStatus.transferring)):
+        db.session.rollback()
+        raise MutualAidError("上一笔退款等待您在“我的 · 领取”中确认收款", "refund_waiting")
     amount = wallet_balance(user_id)
     if amount <= 0:
         db.session.rollback()
@@ -147,12 +165,50 @@ def request_wallet_refund(user_id: int) -> WalletRefund:
     refund = WalletRefund(user_id=user_id, amount_fen=amount)
     db.session.add(refund)
     db.session.flush()
-    post("plan_wallet_refund", str(refund.id),
-         [Leg(wallet_account(user_id), -amount), Leg(PAYOUT_CLEARING, amount)],
-         memo="互助余额退回")
-    audit.record("wallet_refund_requested", "wallet_refund", refund.id, user_id=user_id)
+    transfer = _by_wechat_transfer(refund)
+    if transfer is None:
+        post("plan_wallet_refund", str(refund.id),
+             [Leg(wallet_account(user_id), -amount), Leg(PAYOUT_CLEARING, amount)],
+             memo="互助余额退回")
+    audit.record("wallet_refund_requested", "wallet_refund", refund.id,
+                 "微信转账" if transfer else "银行转账", user_id=user_id)
     db.session.commit()
+    if transfer is not None:
+        transfers.enqueue_send(transfer.id)
     return refund
+
+
+def _by_wechat_transfer(refund: WalletRefund) -> PersonTransfer | None:
+    """The refund's 商家转账 in this transaction, or None when it must go by bank."""
+    if not transfers.enabled():
+        return None
+    try:
+        with db.session.begin_nested():
+            transfer = transfers.start_transfer(
+                REFUND_PURPOSE, str(refund.id), refund.user_id, refund.amount_fen,
+                wallet_account(refund.user_id), "相助互助计划余额退回")
+    except PayoutError as refused:
+        log.info("wallet refund %s by bank: %s", refund.id, refused.message)
+        return None
+    refund.status = WalletRefundStatus.transferring
+    refund.note = f"微信转账 {transfer.out_bill_no}"
+    return transfer
+
+
+def on_refund_transfer(transfer: PersonTransfer, succeeded: bool) -> None:
+    """Payouts settled a wallet refund's 商家转账 (its own postings moved the money: out of the
+    clearing, or back into the wallet); in that transaction the refund follows."""
+    refund = db.session.get(WalletRefund, int(transfer.purpose_ref), with_for_update=True,
+                            populate_existing=True)
+    if refund.status != WalletRefundStatus.transferring:
+        return
+    refund.done_at = utcnow()
+    if succeeded:
+        refund.status = WalletRefundStatus.paid
+        refund.note = f"已转入微信零钱 {transfer.transfer_bill_no or transfer.out_bill_no}"[:200]
+    else:
+        refund.status = WalletRefundStatus.failed
+        refund.note = f"微信转账未到账，余额已退回：{transfer.fail_reason}"[:200]
 
 
 def mark_refund_paid(refund_id: int, staff, note: str) -> WalletRefund:
