@@ -30,6 +30,7 @@ MUTUAL_AID_AUDIT_LABELS = {
         "round_computed": "计算分摊",
         "round_cancelled": "取消分摊",
         "round_closed": "分摊宽限期结束",
+        "round_closed_early": "提前结束缴费并打款",
         "round_distributed": "划拨互助金",
         "wallet_refund_requested": "申请余额退款",
         "wallet_refund_paid": "余额退款已打款",

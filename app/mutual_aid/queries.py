@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -12,7 +13,7 @@ from app.mutual_aid import apportionment
 from app.mutual_aid.models import (Claim, ClaimStatus, MemberNotice, Membership,
                                    Objection, ObjectionStatus, Plan)
 from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, Round,
-                                         RoundItem, ShareCharge, WalletRefund,
+                                         RoundItem, RoundStatus, ShareCharge, WalletRefund,
                                          WalletRefundStatus)
 
 PUBLIC_CLAIM_STATUSES = (ClaimStatus.publicized, ClaimStatus.confirmed, ClaimStatus.in_round,
@@ -105,6 +106,50 @@ def round_collection(round_id: int) -> dict[str, int]:
 def distributions_of(round_id: int) -> list[Distribution]:
     return list(db.session.scalars(select(Distribution).where(Distribution.round_id == round_id)
                                    .order_by(Distribution.seq)))
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A closed round paid its items less than it granted them: how much is paid and still
+    owed, and why — `grace`: unpaid members may still pay until close_on; `late`: money comes
+    still (suspended members paying within rejoin_days, or payments not yet paid out); `final`:
+    nobody can pay any more, the rest is never paid (unpaid shares are not made up by others)."""
+    paid_fen: int
+    owed_fen: int
+    why: str
+    close_on: date
+    rejoin_days: int
+
+
+def shortfall(round_: Round, items: list[RoundItem], today: date) -> Shortfall | None:
+    if round_.status != RoundStatus.closed:
+        return None
+    owed = sum((item.granted_fen or 0) - item.distributed_fen for item in items)
+    if owed <= 0:
+        return None
+    open_ = dict(db.session.execute(
+        select(ShareCharge.status, func.count()).where(
+            ShareCharge.round_id == round_.id,
+            ShareCharge.status.in_((ChargeStatus.due, ChargeStatus.overdue)))
+        .group_by(ShareCharge.status)).all())
+    collected = db.session.scalar(select(func.coalesce(func.sum(ShareCharge.amount_fen), 0))
+                                  .where(ShareCharge.round_id == round_.id,
+                                         ShareCharge.status == ChargeStatus.paid))
+    paid_out = db.session.scalar(select(func.coalesce(
+        func.sum(Distribution.items_fen + Distribution.fee_fen), 0))
+        .where(Distribution.round_id == round_.id))
+    if open_.get(ChargeStatus.due) and today < round_.close_on:
+        why = "grace"
+    elif open_ or collected > paid_out:
+        why = "late"
+    else:
+        why = "final"
+    return Shortfall(paid_fen=sum(item.distributed_fen for item in items), owed_fen=owed,
+                     why=why, close_on=round_.close_on, rejoin_days=round_.plan.rejoin_days)
+
+
+def claim_item(claim_id: int) -> RoundItem | None:
+    return db.session.scalar(select(RoundItem).where(RoundItem.claim_id == claim_id))
 
 
 def share_rows(round_id: int, batch: int = 10_000):

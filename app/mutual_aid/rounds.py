@@ -1,6 +1,7 @@
 """Rounds (分摊): announce (items owed → a round), apportion (a background job writing one
-charge per sharing member in batches, in one database transaction), close (unpaid → suspended),
-and distribute what was collected through the ledger. The arithmetic is apportionment.py's.
+charge per sharing member in batches, in one database transaction), close (unpaid → suspended;
+closed early by staff, at the end of the grace period), and distribute what was collected
+through the ledger. The arithmetic is apportionment.py's.
 """
 from __future__ import annotations
 
@@ -190,22 +191,64 @@ def _insert_batch(round_id, eligible, after, upper, start, members, figures, off
         ["round_id", "membership_id", "user_id", "position", "amount_fen", "status"], rows))
 
 
-def close_round(round_id: int, today: date | None = None, staff=None) -> Round:
-    """Past its close date (or when staff close it): unpaid → overdue, members suspended."""
+def close_round(round_id: int, today: date | None = None, staff=None, reason: str = "") -> Round:
+    """Stop waiting for the round and distribute what was collected. Past its close date (the
+    periodic job, or staff): unpaid → overdue, members suspended. Before it (staff only, with a
+    reason): nobody is suspended, unpaid charges stay payable until close_on, when
+    end_grace_period suspends whoever still has not paid."""
     round_ = db.session.get(Round, round_id, with_for_update=True)
     if round_ is None or round_.status != RoundStatus.announced:
         raise MutualAidError("该期分摊不在缴费中", "not_announced")
     today = today or china_today()
-    if staff is None and today < round_.close_on:
+    reason = (reason or "").strip()
+    early = today < round_.close_on
+    if early and staff is None:
         raise MutualAidError("宽限期尚未结束", "grace_not_over")
-    suspended = suspend_overdue(round_.id, round_.number, round_.plan.rejoin_days)
+    if early and not reason:
+        raise MutualAidError("请填写提前结束缴费的原因", "reason_missing")
     round_.status = RoundStatus.closed
     round_.closed_at = utcnow()
-    audit.record("round_closed", "round", round_.id,
-                 f"宽限期结束，{suspended} 名会员因未缴费暂停", staff=staff)
+    if early:
+        audit.record("round_closed_early", "round", round_.id,
+                     f"提前结束缴费：{reason}（未缴会员仍可在宽限期内缴费，至 {round_.close_on}）",
+                     staff=staff)
+    else:
+        suspended = suspend_overdue(round_.id, round_.number, round_.plan.rejoin_days)
+        audit.record("round_closed", "round", round_.id,
+                     f"宽限期结束，{suspended} 名会员因未缴费暂停"
+                     + (f"；{reason}" if reason else ""), staff=staff)
     db.session.commit()
     distribute(round_id)
     return round_
+
+
+def rounds_past_grace_with_due(today: date) -> list[int]:
+    """Rounds closed early whose grace period is over while some charges are still due."""
+    return list(db.session.scalars(select(Round.id).where(
+        Round.status == RoundStatus.closed, Round.close_on <= today,
+        select(ShareCharge.id).where(ShareCharge.round_id == Round.id,
+                                     ShareCharge.status == ChargeStatus.due).exists())
+        .order_by(Round.id)))
+
+
+def end_grace_period(round_id: int, today: date | None = None) -> int:
+    """The grace period of a round closed early is over: its unpaid charges become overdue and
+    their members are suspended, as at a normal close. Idempotent (nothing due is left after)."""
+    round_ = db.session.get(Round, round_id, with_for_update=True)
+    today = today or china_today()
+    if round_ is None or round_.status != RoundStatus.closed or today < round_.close_on:
+        db.session.rollback()
+        return 0
+    still_due = db.session.scalar(select(ShareCharge.id).where(
+        ShareCharge.round_id == round_id, ShareCharge.status == ChargeStatus.due).limit(1))
+    if still_due is None:
+        db.session.rollback()
+        return 0
+    suspended = suspend_overdue(round_.id, round_.number, round_.plan.rejoin_days)
+    audit.record("round_closed", "round", round_.id,
+                 f"宽限期结束，{suspended} 名会员因未缴费暂停")
+    db.session.commit()
+    return suspended
 
 
 def collected_fen(round_id: int) -> int:

@@ -112,12 +112,17 @@ def announce(plan_id: int):
 @bp.get("/rounds/<id:round_id>")
 @staff_required()
 def round_page(round_id: int):
+    return _round_page(round_id)
+
+
+def _round_page(round_id: int, error: str | None = None) -> str:
     round_ = db.session.get(Round, round_id) or abort(404)
     return render_template("mutual_aid/staff/round.html", round=round_,
                            items=queries.round_items(round_id),
                            collection=queries.round_collection(round_id),
                            distributions=queries.distributions_of(round_id),
-                           history=queries.audit_of("round", round_id))
+                           history=queries.audit_of("round", round_id), error=error,
+                           today=china_today())
 
 
 @bp.get("/rounds/<id:round_id>/job.json")
@@ -133,14 +138,12 @@ def round_job(round_id: int):
 @bp.post("/rounds/<id:round_id>/close")
 @staff_required(*FINANCE)
 def close_round(round_id: int):
-    if not _reason():
-        flash("请填写提前结束缴费的原因", "error")
-        return redirect(url_for(".round_page", round_id=round_id))
     try:
-        rounds.close_round(round_id, staff=_staff())
-        flash("已结束缴费并打款", "success")
+        rounds.close_round(round_id, staff=_staff(), reason=_reason())
     except MutualAidError as error:
-        flash(error.message, "error")
+        db.session.rollback()
+        return _round_page(round_id, error=error.message), 422
+    flash("已结束缴费并按已收金额打款", "success")
     return redirect(url_for(".round_page", round_id=round_id))
 
 

@@ -4,7 +4,8 @@
   with a wallet balance pay their share from it.
 - tick(): the plan's calendar, every few minutes (PERIODIC_JOBS): waiting periods end,
   公示 windows close, rounds are announced on announcement days, closed after their grace
-  period, and late payments distributed; members suspended too long are removed.
+  period (a round staff closed early has its unpaid members suspended then), and late payments
+  distributed; members suspended too long are removed.
 - flush_buffered_views(): page views waiting in Redis go to the funnel table (every 30 s).
 """
 from __future__ import annotations
@@ -71,6 +72,10 @@ def tick() -> dict:
         except services.MutualAidError as error:
             db.session.rollback()
             log.warning("round %s not closed: %s", round_id, error.message)
+    summary["grace_ended"] = 0
+    for round_id in rounds.rounds_past_grace_with_due(today):   # rounds closed early
+        rounds.end_grace_period(round_id, today)
+        summary["grace_ended"] += 1
     for round_id in rounds.rounds_with_money_waiting():
         if rounds.distribute(round_id) is not None:
             summary["distributed"] += 1

@@ -252,8 +252,12 @@ def _viewable_claim(claim_id: int) -> Claim:
 @login_required
 def claim_detail(claim_id: int):
     claim = _viewable_claim(claim_id)
+    item = queries.claim_item(claim.id)
+    round_ = db.session.get(Round, item.round_id) if item and item.round_id else None
     return render_template("mutual_aid/claim.html", claim=claim,
-                           objections=queries.objections_of(claim.id))
+                           objections=queries.objections_of(claim.id), item=item, round=round_,
+                           shortfall=queries.shortfall(round_, [item], china_today())
+                           if round_ else None)
 
 
 @bp.get("/claims/<id:claim_id>/documents/<id:document_id>.jpg")
@@ -286,10 +290,11 @@ def round_report(round_id: int):
     mine = []
     if current_user.is_authenticated and not current_user.is_staff:
         mine = queries.charges_of(current_user.id, round_id=round_.id)
-    return render_template("mutual_aid/round.html", round=round_,
-                           items=queries.round_items(round_.id),
+    items = queries.round_items(round_.id)
+    return render_template("mutual_aid/round.html", round=round_, items=items,
                            collection=queries.round_collection(round_.id),
-                           distributions=queries.distributions_of(round_.id), mine=mine)
+                           distributions=queries.distributions_of(round_.id), mine=mine,
+                           shortfall=queries.shortfall(round_, items, china_today()))
 
 
 @bp.get("/rounds/<id:round_id>/shares.csv")

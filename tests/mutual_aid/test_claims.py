@@ -125,7 +125,7 @@ def test_through_public_notice_to_payout(app, plan, submitted, staff, run_jobs, 
     assert round_.capped and round_.total_fen == 5 * 188_00   # far past ¥188 each
     for person in [claim.membership] + others:
         pay_by_wechat(client, person.user_id, plan)
-    rounds.close_round(round_.id, staff=staff)
+    rounds.close_round(round_.id, staff=staff, reason="全部会员已缴费")
     assert db.session.get(Claim, claim.id).status == ClaimStatus.paid
     item = db.session.get(RoundItem, item.id)
     assert item.distributed_fen == item.granted_fen == balance(PAYOUT_CLEARING)
@@ -136,7 +136,7 @@ def test_through_public_notice_to_payout(app, plan, submitted, staff, run_jobs, 
                for r in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     for expected in ("claim_submitted", "claim_approved", "objection_filed",
                      "objection_dismissed", "claim_confirmed", "round_announced",
-                     "round_computed", "round_closed"):
+                     "round_computed", "round_closed_early"):
         assert expected in actions
     approved = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "mutual_aid.claim_approved")).one()
@@ -177,12 +177,12 @@ def test_diagnosed_in_the_waiting_period_gets_shares_back_and_leaves(app, plan, 
     assert refund.requested_fen == paid and refund.round_id is None
 
     # The next round pays it back into the member's wallet; the member can take it out.
-    rounds.close_round(first.id, staff=staff)
+    rounds.close_round(first.id, staff=staff, reason="全部会员已缴费")
     second = announce(plan, run_jobs, first.announced_on + timedelta(days=14))
     assert second.members == 2 and second.fee_requested_fen == 0
     for person in others:
         pay_by_wechat(client, person.user_id, plan)
-    rounds.close_round(second.id, staff=staff)
+    rounds.close_round(second.id, staff=staff, reason="全部会员已缴费")
     assert wallet.wallet_balance(newcomer.user_id) == paid
     wallet.request_wallet_refund(newcomer.user_id)
     assert wallet.wallet_balance(newcomer.user_id) == 0
