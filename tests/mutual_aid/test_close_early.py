@@ -10,7 +10,7 @@ from app.auth.models import StaffRole, User
 from app.core.audit import AuditEntry
 from app.extensions import db
 from app.ledger.verify import verify
-from app.models_base import utcnow
+from app.models_base import format_yuan, utcnow
 from app.mutual_aid import claims, rounds, tasks
 from app.mutual_aid.models import Claim, MemberNotice, MembershipStatus
 from app.mutual_aid.money_models import (ChargeStatus, Distribution, Round, RoundItem,
@@ -153,15 +153,15 @@ def test_an_underpaid_claim_says_so_on_the_claim_and_the_public_notice(
     claim_page = member_client(app, claimant).get(f"/mutual-aid/claims/{claim.id}")
     notice = client.get(f"/mutual-aid/rounds/{round_.id}")
     for page in (claim_page.get_data(as_text=True), notice.get_data(as_text=True)):
-        assert "未足额打款" in page
-        assert f"已打款 ¥{paid // 100:,}" in page and f"尚欠 ¥{owed // 100:,}" in page
+        assert "ma-shortfall" in page
+        assert f"¥{format_yuan(paid)}，尚欠 ¥{format_yuan(owed)}" in page
         assert "会员仍可在宽限期内" in page and "收到后续付" in page
 
     # After close_on, with one member suspended, more can still come (a late 补缴)…
     with travel_to(round_.close_on):
         tasks.tick()
         page = client.get(f"/mutual-aid/rounds/{round_.id}").get_data(as_text=True)
-    assert "未足额打款" in page and "宽限期已于" in page and "暂停后 30 天内补缴" in page
+    assert "ma-shortfall" in page and "宽限期已于" in page and "暂停后 30 天内补缴" in page
     # …until nobody can pay any more: the shortfall is then final, and said to be.
     for person in (claimant, others[2]):
         for charge in db.session.scalars(select(ShareCharge).where(
@@ -180,9 +180,9 @@ def test_a_fully_paid_claim_shows_no_shortfall(app, plan, half_paid_round, finan
     rounds.close_round(round_.id, staff=finance, reason="全部会员已缴费")
     item = claim_item(claim)
     assert item.distributed_fen == item.granted_fen
-    assert "未足额打款" not in client.get(f"/mutual-aid/rounds/{round_.id}").get_data(
+    assert "ma-shortfall" not in client.get(f"/mutual-aid/rounds/{round_.id}").get_data(
         as_text=True)
-    assert "未足额打款" not in member_client(app, claimant).get(
+    assert "ma-shortfall" not in member_client(app, claimant).get(
         f"/mutual-aid/claims/{claim.id}").get_data(as_text=True)
 
 
