@@ -1,6 +1,8 @@
 """The mutual-aid plan (互助计划) and the donor funnel into it.
 
-Plugs in: its public and staff blueprints, `flask mutual-aid`, the payables of share batches
+Plugs in: its public and staff blueprints, claim payouts (the claimant's payee page and
+finance's console; claims paid to WeChat 零钱 as a purpose of payouts' 商家转账, to bank accounts
+reconciled with money out; the encrypted payee columns), `flask mutual-aid`, the payables of share batches
 and top-ups, wallet refunds as a purpose of payouts' 商家转账, its `ledger verify` check, the
 encrypted member columns and claim documents with their blind index, the labels of its actions in the platform's audit log, the funnel steps
 that the donor's pages announce (funnel_step) and that each paid donation brings
@@ -26,6 +28,9 @@ def register(app: Flask) -> None:
     from app.mutual_aid.wallet import REFUND_PURPOSE, on_refund_transfer
     from app.payments.payables import register_payable
     from app.payouts.transfers import TransferPurpose, register_transfer_purpose
+    from app.mutual_aid import claim_payout_views, claim_payouts
+    from app.mutual_aid.payout_models import ClaimPayee
+    from app.payouts.tasks import register_reconciler
 
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
@@ -37,6 +42,15 @@ def register(app: Flask) -> None:
     # a family member's; from ¥2,000 (where WeChat needs it) the refund goes by bank.
     register_transfer_purpose(app, TransferPurpose(REFUND_PURPOSE, "互助余额退回",
                                                    on_refund_transfer))
+    # A claim to the claimant's WeChat 零钱, in the member's real name when it is theirs.
+    register_transfer_purpose(app, TransferPurpose(
+        claim_payouts.TRANSFER_PURPOSE, "互助金", claim_payouts.on_transfer_settled,
+        claim_payouts.real_name_for_transfer))
+    register_reconciler(app, "claim_payouts", claim_payouts.reconcile)
+    app.register_blueprint(claim_payout_views.member_bp)
+    app.register_blueprint(claim_payout_views.staff_bp)
+    key_rotation.register_encrypted_columns(app, "mutual_aid.claim_payees", ClaimPayee,
+                                            "account_name_enc", "account_number_enc")
     key_rotation.register_encrypted_columns(app, "mutual_aid.memberships", Membership,
                                             "name_enc", "id_enc")
     key_rotation.register_blind_index(app, "mutual_aid.membership_id_index", Membership,

@@ -1,6 +1,8 @@
 """Ledger account codes of the plan (the ledger knows them only as codes).
 
     plan:<id>:custody               the plan's custodial account: share payments in, payouts out
+    plan_claim:<claim id>:custody   a claim's awarded money (待打款), still in custody, earmarked
+                                    for its payee until the payout settles
     plan_wallet:<user id>:custody   a member's topped-up balance, theirs and refundable
     custodian:plan_payout_clearing  money leaving custody to patients (and wallet refunds)
     custodian:plan_fee_clearing     the published management fee leaving custody
@@ -14,6 +16,10 @@ def plan_custody(plan_id: int) -> str:
 
 def wallet_account(user_id: int) -> str:
     return f"plan_wallet:{int(user_id)}:custody"
+
+
+def claim_payable(claim_id: int) -> str:
+    return f"plan_claim:{int(claim_id)}:custody"
 
 
 # Money leaving custody: payouts to patients (and wallet refunds), and the management fee.

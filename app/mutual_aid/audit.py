@@ -32,6 +32,13 @@ MUTUAL_AID_AUDIT_LABELS = {
         "round_closed": "分摊宽限期结束",
         "round_closed_early": "提前结束缴费并打款",
         "round_distributed": "划拨互助金",
+        "claim_payee_named": "填写互助金收款账户",
+        "claim_payee_verified": "核实互助金收款账户",
+        "claim_payee_rejected": "收款账户未通过核实",
+        "claim_payout_countersigned": "财务复核互助金打款",
+        "claim_payout_released": "财务放款互助金",
+        "claim_payout_paid": "互助金已打款",
+        "claim_payout_failed": "互助金打款失败",
         "wallet_refund_requested": "申请余额退款",
         "wallet_refund_paid": "余额退款已打款",
     }.items()}

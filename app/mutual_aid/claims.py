@@ -22,7 +22,7 @@ from app.mutual_aid.money_models import ChargeStatus, ItemKind, RoundItem, Share
 from app.mutual_aid.services import MutualAidError, end_membership, notify
 
 OPEN_STATUSES = (ClaimStatus.submitted, ClaimStatus.publicized, ClaimStatus.confirmed,
-                 ClaimStatus.in_round)
+                 ClaimStatus.in_round, ClaimStatus.awarded, ClaimStatus.paying)
 TEXT_MAX = 100
 
 

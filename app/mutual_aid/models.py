@@ -134,7 +134,9 @@ class ClaimStatus(LabelledEnum):
     publicized = "publicized", "公示中"   # approved, in its public notice (公示) window
     confirmed = "confirmed", "待分摊"     # notice window over with no objection upheld: awaits a round
     in_round = "in_round", "分摊中"
-    paid = "paid", "已打款"
+    awarded = "awarded", "待打款"        # money moved to the claim's own account, not yet paid
+    paying = "paying", "打款中"          # finance released it; the custodian or WeChat is on it
+    paid = "paid", "已打款"              # nothing left to pay: it reached the payee
     rejected = "rejected", "未通过"
     revoked = "revoked", "公示后撤销"     # an objection was upheld during 公示
     # diagnosed within the waiting period: shares back, left

@@ -17,7 +17,8 @@ from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, R
                                          WalletRefundStatus)
 
 PUBLIC_CLAIM_STATUSES = (ClaimStatus.publicized, ClaimStatus.confirmed, ClaimStatus.in_round,
-                         ClaimStatus.paid, ClaimStatus.revoked)
+                         ClaimStatus.awarded, ClaimStatus.paying, ClaimStatus.paid,
+                         ClaimStatus.revoked)
 
 
 def member_counts(plan_id: int) -> dict[str, int]:

@@ -15,7 +15,8 @@ from app.extensions import db, jobs
 from app.ledger.services import Leg, post
 from app.models_base import utcnow
 from app.mutual_aid import apportionment, audit
-from app.mutual_aid.accounts import FEE_CLEARING, PAYOUT_CLEARING, plan_custody, wallet_account
+from app.mutual_aid.accounts import (FEE_CLEARING, PAYOUT_CLEARING, claim_payable, plan_custody,
+                                      wallet_account)
 from app.mutual_aid.models import SHARING_STATUSES, Claim, ClaimStatus, Membership, Plan
 from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, DistributionLine,
                                          ItemKind, Round, RoundItem, RoundStatus, ShareCharge)
@@ -283,6 +284,8 @@ def distribute(round_id: int) -> Distribution | None:
         if part:
             code = (wallet_account(item.beneficiary_user_id) if item.kind == ItemKind.refund
                     else PAYOUT_CLEARING)
+            if item.kind == ItemKind.claim and item.claim_id is not None:
+                code = claim_payable(item.claim_id)   # 待打款 until finance pays it
             credits[code] = credits.get(code, 0) + part
     legs = [Leg(plan_custody(round_.plan_id), -now.total_fen)]
     legs += [Leg(code, amount) for code, amount in credits.items()]
@@ -297,8 +300,11 @@ def distribute(round_id: int) -> Distribution | None:
             db.session.add(DistributionLine(distribution_id=distribution.id, item_id=item.id,
                                             amount_fen=part))
             item.distributed_fen += part
-            if item.claim is not None and item.claim.status == ClaimStatus.in_round:
-                item.claim.status = ClaimStatus.paid
+            if item.claim_id is not None:   # locked: a payout settling reads its balance
+                claim = db.session.get(Claim, item.claim_id, with_for_update=True,
+                                       populate_existing=True)
+                if claim.status in (ClaimStatus.in_round, ClaimStatus.paid):
+                    claim.status = ClaimStatus.awarded   # paid by finance (claim_payouts.py)
     audit.record("round_distributed", "round", round_id,
                  f"第 {seq} 笔：互助金 {sum(now.parts)} 分，管理费 {now.fee_fen} 分")
     db.session.commit()

@@ -20,6 +20,7 @@ from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution,
                                          DistributionLine, ItemKind, Round, RoundItem,
                                          ShareBatch, ShareCharge, TopUp, WalletRefund,
                                          WalletRefundStatus)
+from app.mutual_aid.payout_checks import claim_payout_problems
 from app.payments.models import Payment, PaymentState
 
 PLAN_SOURCES = ("payment", "plan_wallet_pay", "plan_batch_surplus", "plan_distribution",
@@ -127,4 +128,5 @@ def payable_problems() -> list[str]:
 
 
 def mutual_aid_problems() -> list[str]:
-    return custody_problems() + wallet_problems() + round_problems() + payable_problems()
+    return (custody_problems() + wallet_problems() + round_problems() + payable_problems()
+            + claim_payout_problems())  # claims paid for real: payout_checks.py

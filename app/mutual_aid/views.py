@@ -22,7 +22,7 @@ from flask_login import current_user, login_required
 from app.core.chinatime import china_today
 from app.extensions import db
 from app.models_base import as_utc, format_yuan
-from app.mutual_aid import claims, forms, queries, services, wallet
+from app.mutual_aid import claim_payouts, claims, forms, queries, services, wallet
 from app.mutual_aid import verify as _verify  # noqa: F401  (registers its ledger verify check)
 from app.mutual_aid.documents import StorageFull, load as load_document
 from app.mutual_aid.funnel import record_step
@@ -256,6 +256,7 @@ def claim_detail(claim_id: int):
     round_ = db.session.get(Round, item.round_id) if item and item.round_id else None
     return render_template("mutual_aid/claim.html", claim=claim,
                            objections=queries.objections_of(claim.id), item=item, round=round_,
+                           payout_money=claim_payouts.money_of(claim),
                            shortfall=queries.shortfall(round_, [item], china_today())
                            if round_ else None)
 
