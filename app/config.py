@@ -86,6 +86,9 @@ class Config:
     WECHAT_TRANSFER_SCENE_ID = _env("WECHAT_TRANSFER_SCENE_ID", "1000")
     WECHAT_TRANSFER_RECV_PERCEPTION = _env("WECHAT_TRANSFER_RECV_PERCEPTION", "现金奖励")
     WECHAT_TRANSFER_DAILY_LIMIT_FEN = int(_env("WECHAT_TRANSFER_DAILY_LIMIT_FEN", "2000000"))
+    # WeChat Pay refunds a payment up to this many days after it was paid (APIv3: a year); the
+    # plan's paybacks refund within it and send the rest by 商家转账 (mutual_aid/paybacks.py).
+    WECHAT_REFUND_WINDOW_DAYS = int(_env("WECHAT_REFUND_WINDOW_DAYS", "365"))
     # The template id of each WeChat template message we send, as the 公众平台 gave it when
     # the 类目模板 was added: "transfer_waiting=…,transfer_received=…" (docs/DEPLOYMENT.md).
     WECHAT_TEMPLATE_IDS = _env_pairs("WECHAT_TEMPLATE_IDS")

@@ -6,7 +6,10 @@ reconciled with money out; the encrypted payee columns), `flask mutual-aid`, the
 and top-ups, wallet refunds as a purpose of payouts' 商家转账, its `ledger verify` check, the
 encrypted member columns and claim documents with their blind index, the labels of its actions in the platform's audit log, the funnel steps
 that the donor's pages announce (funnel_step) and that each paid donation brings
-(donation_paid), and the plan's calendar and funnel flush as periodic jobs."""
+(donation_paid), and the plan's calendar and funnel flush as periodic jobs. There is no
+wallet: paybacks to members are a purpose of payouts' 商家转账 (with the old wallet refunds'
+transfers still in flight) and a handler of WeChat refund notices; a round's share due is told
+by the 缴费提醒 template message."""
 from flask import Flask
 
 
@@ -24,10 +27,14 @@ def register(app: Flask) -> None:
     from app.mutual_aid.tasks import PERIODIC_JOBS
     from app.mutual_aid.verify import mutual_aid_problems
     from app.mutual_aid.views import bp as public_bp
-    from app.mutual_aid.wallet import ShareBatchPayable, TopUpPayable
-    from app.mutual_aid.wallet import REFUND_PURPOSE, on_refund_transfer
+    from app.mutual_aid import paybacks
+    from app.mutual_aid.payback_refunds import on_refund_notice
+    from app.mutual_aid.reminders import MESSAGE_TEMPLATES
+    from app.mutual_aid.shares import ShareBatchPayable, TopUpPayable
     from app.payments.payables import register_payable
+    from app.payments.refunds import register_refund_handler
     from app.payouts.transfers import TransferPurpose, register_transfer_purpose
+    from app.wechat.messages import register_message_template
     from app.mutual_aid import claim_payout_views, claim_payouts
     from app.mutual_aid.payout_models import ClaimPayee
     from app.payouts.tasks import register_reconciler
@@ -38,10 +45,15 @@ def register(app: Flask) -> None:
     register_payable(app, ShareBatchPayable())
     register_payable(app, TopUpPayable())
     register_check(app, "mutual_aid", mutual_aid_problems)
-    # No real name is sent: a wallet holds the payer's money, and the membership's name may be
-    # a family member's; from ¥2,000 (where WeChat needs it) the refund goes by bank.
-    register_transfer_purpose(app, TransferPurpose(REFUND_PURPOSE, "互助余额退回",
-                                                   on_refund_transfer))
+    # No real name is sent: the money is the payer's, and the membership's name may be a
+    # family member's; paybacks go in parts below ¥2,000, where WeChat needs it.
+    register_transfer_purpose(app, TransferPurpose(paybacks.PURPOSE, paybacks.LABEL,
+                                                   paybacks.on_transfer_settled))
+    register_transfer_purpose(app, TransferPurpose(paybacks.OLD_WALLET_PURPOSE, paybacks.LABEL,
+                                                   paybacks.on_old_wallet_transfer))
+    register_refund_handler(app, paybacks.PREFIX, on_refund_notice)
+    for template in MESSAGE_TEMPLATES:
+        register_message_template(app, template)
     # A claim to the claimant's WeChat 零钱, in the member's real name when it is theirs.
     register_transfer_purpose(app, TransferPurpose(
         claim_payouts.TRANSFER_PURPOSE, "互助金", claim_payouts.on_transfer_settled,

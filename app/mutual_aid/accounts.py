@@ -3,9 +3,12 @@
     plan:<id>:custody               the plan's custodial account: share payments in, payouts out
     plan_claim:<claim id>:custody   a claim's awarded money (待打款), still in custody, earmarked
                                     for its payee until the payout settles
-    plan_wallet:<user id>:custody   a member's topped-up balance, theirs and refundable
+    plan_wallet:<user id>:custody   a member's balance in the removed wallet, being returned
     custodian:plan_payout_clearing  money leaving custody to patients (and wallet refunds)
     custodian:plan_fee_clearing     the published management fee leaving custody
+    custodian:plan_payback_clearing money owed back to members (waiting-period refunds,
+                                    overpaid batches) until a payback takes it
+    custodian:plan_refund_submitted_clearing  a payback's WeChat refund, asked and not settled
 """
 from __future__ import annotations
 
@@ -25,3 +28,5 @@ def claim_payable(claim_id: int) -> str:
 # Money leaving custody: payouts to patients (and wallet refunds), and the management fee.
 PAYOUT_CLEARING = "custodian:plan_payout_clearing"
 FEE_CLEARING = "custodian:plan_fee_clearing"
+PAYBACK_DUE = "custodian:plan_payback_clearing"
+REFUND_SUBMITTED = "custodian:plan_refund_submitted_clearing"

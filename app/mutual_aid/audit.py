@@ -39,7 +39,7 @@ MUTUAL_AID_AUDIT_LABELS = {
         "claim_payout_released": "财务放款互助金",
         "claim_payout_paid": "互助金已打款",
         "claim_payout_failed": "互助金打款失败",
-        "wallet_refund_requested": "申请余额退款",
+        "wallet_refund_requested": "申请余额退款",   # the removed wallet's, kept for history
         "wallet_refund_paid": "余额退款已打款",
     }.items()}
 

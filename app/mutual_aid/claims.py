@@ -152,7 +152,8 @@ def shares_paid(membership_id: int) -> int:
 
 def refund_in_waiting_period(claim_id: int, staff, reason: str = "") -> Claim:
     """Diagnosed within the waiting period: the member's paid shares are owed back (paid by the
-    next round into their wallet, refundable) and the membership ends."""
+    next round, then refunded to their WeChat payments or sent by 商家转账: paybacks.py) and the
+    membership ends."""
     claim = _submitted(claim_id)
     membership = claim.membership
     waiting_end = china_today(as_utc(membership.waiting_until))
@@ -171,7 +172,7 @@ def refund_in_waiting_period(claim_id: int, staff, reason: str = "") -> Claim:
                  staff=staff)
     notify(claim.user_id, "waiting_refund",
            f"{membership.name_masked} 在观察期内确诊，按规则退出计划；已分摊的 "
-           f"{format_yuan(refund)} 元将在下一期分摊后退回您的互助余额，可随时申请提现。")
+           f"{format_yuan(refund)} 元将在下一期分摊后原路退回您的微信支付（或转入微信零钱）。")
     db.session.commit()
     return claim
 

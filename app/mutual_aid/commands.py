@@ -1,7 +1,9 @@
-"""`flask mutual-aid …`: seed the demo plan, run the plan's calendar once, announce a round."""
+"""`flask mutual-aid …`: seed the demo plan, run the plan's calendar once, announce a round,
+pay back what the plan owes members (former wallet balances among it)."""
 import click
 from flask.cli import AppGroup
 
+from app.mutual_aid.paybacks import pay_back_all
 from app.mutual_aid.rounds import announce_round
 from app.mutual_aid.services import get_plan, seed_demo_plan
 from app.mutual_aid.tasks import tick
@@ -31,3 +33,10 @@ def announce_command(slug: str):
         raise click.ClickException(f"no plan {slug}")
     round_ = announce_round(plan.id)
     click.echo(f"round {round_.id} ({round_.status.value})" if round_ else "nothing to announce")
+
+
+@mutual_aid_cli.command("pay-back")
+def pay_back_command():
+    """Pay back every balance and refund owed to members now (the tick does it too): WeChat
+    refunds of their payments within the refund window, else 商家转账; safe to run again."""
+    click.echo(pay_back_all())

@@ -1,6 +1,8 @@
 """Money of the plan: rounds (分摊), the items they pay, one share charge per member, the
-payables behind WeChat payments (share batches, wallet top-ups), wallet refunds, and the
-distributions that pay out what was collected."""
+payables behind WeChat payments (share batches; top-ups of the removed wallet, kept as
+history), the distributions that pay out what was collected, and paybacks: money the plan owes
+a member back (a waiting-period refund, an overpaid batch, a former wallet's balance), paid by
+refunding their own WeChat payments or by 商家转账."""
 from __future__ import annotations
 
 import enum
@@ -11,7 +13,7 @@ from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, I
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models_base import created_at_column, fen_column
+from app.models_base import created_at_column, fen_column, updated_at_column
 from app.mutual_aid.models import BigId, Claim, Membership, Plan, _enum
 
 
@@ -86,6 +88,9 @@ class RoundItem(db.Model):
     requested_fen: Mapped[int] = fen_column()
     granted_fen: Mapped[int | None] = fen_column(nullable=True)
     distributed_fen: Mapped[int] = fen_column(default=0)
+    # A refund item's part paid into the member's wallet before wallets were removed (that
+    # money is returned with the wallet); the rest is paid back directly (paybacks.py).
+    to_wallet_fen: Mapped[int] = fen_column(default=0)
     created_at: Mapped[datetime] = created_at_column()
 
     claim: Mapped[Claim | None] = relationship()
@@ -133,12 +138,14 @@ class ShareBatch(db.Model):
     amount_fen: Mapped[int] = fen_column()
     payment_id: Mapped[int | None] = mapped_column(Integer)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    to_wallet_fen: Mapped[int] = fen_column(default=0)  # already paid meanwhile: kept as balance
+    to_wallet_fen: Mapped[int] = fen_column(default=0)  # already paid: went to the old wallet
+    overpaid_fen: Mapped[int] = fen_column(default=0)   # already paid: refunded (paybacks.py)
     created_at: Mapped[datetime] = created_at_column()
 
 
 class TopUp(db.Model):
-    """The payable behind a wallet top-up: the money stays the member's and is refundable."""
+    """The payable behind a top-up of the removed wallet (history, and any order paid late):
+    the balance is returned to the member by paybacks.py."""
 
     __tablename__ = "mutual_aid_topups"
 
@@ -151,13 +158,15 @@ class TopUp(db.Model):
 
 
 class WalletRefundStatus(str, enum.Enum):
-    requested = "requested"        # taken out of the wallet; finance is to record the bank transfer
+    requested = "requested"        # old: out of the wallet for a bank transfer (now put back)
     transferring = "transferring"  # sent by 商家转账, waiting for the member to confirm (我的 · 领取)
     paid = "paid"                  # in the member's WeChat 零钱, or finance recorded the transfer
     failed = "failed"              # the 商家转账 came back (unconfirmed, closed): back in the wallet
 
 
 class WalletRefund(db.Model):
+    """A refund the member asked for while wallets existed (history; paybacks replace it)."""
+
     __tablename__ = "mutual_aid_wallet_refunds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,6 +178,41 @@ class WalletRefund(db.Model):
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = created_at_column()
+
+
+class PayBackStatus(str, enum.Enum):
+    sending = "sending"        # refund asked of WeChat / 商家转账 made: the money left its account
+    paid = "paid"              # refunded to the member's payment, or in their WeChat 零钱
+    failed = "failed"          # WeChat refused, or the member never confirmed: the money is back
+    owed = "owed"              # WeChat could take none of it: the money waits, finance sees it
+    superseded = "superseded"  # an `owed` record a later attempt replaced
+
+
+class PayBack(db.Model):
+    """One movement of money the plan owes a member back, out of `from_account`: a WeChat Pay
+    refund of one of their payments (`payment_id`, `out_refund_no`) or a 商家转账. What it
+    pays back is its subject: `wallet` (a user's former wallet balance), `refund_item` (a
+    waiting-period refund) or `overpaid` (a share batch paid for shares already settled)."""
+
+    __tablename__ = "mutual_aid_paybacks"
+    __table_args__ = (Index("ix_mutual_aid_paybacks_subject", "subject", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    from_account: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = fen_column()
+    method: Mapped[str] = mapped_column(String(16))    # wechat_refund / wechat_transfer / none
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    out_refund_no: Mapped[str | None] = mapped_column(String(64), unique=True)
+    fee_returned_fen: Mapped[int] = fen_column(default=0)
+    status: Mapped[PayBackStatus] = mapped_column(_enum(PayBackStatus),
+                                                  default=PayBackStatus.sending)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Distribution(db.Model):

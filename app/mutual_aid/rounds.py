@@ -22,6 +22,7 @@ from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution, D
                                          ItemKind, Round, RoundItem, RoundStatus, ShareCharge)
 from app.mutual_aid.services import MutualAidError, suspend_overdue
 from app.mutual_aid.tasks import apportion_round_job
+from app.mutual_aid.accounts import PAYBACK_DUE
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 50_000
@@ -260,7 +261,8 @@ def collected_fen(round_id: int) -> int:
 
 def distribute(round_id: int) -> Distribution | None:
     """Pay out what was collected and not yet paid out: one ledger transaction from the plan's
-    custody to the payout and fee accounts (and members' wallets for refunds). Idempotent."""
+    custody to the payout and fee accounts (and the payback clearing for refunds, paid back to
+    each member by paybacks.py). Idempotent."""
     round_ = db.session.get(Round, round_id, with_for_update=True)
     if round_ is None or round_.status != RoundStatus.closed:
         return None
@@ -282,8 +284,7 @@ def distribute(round_id: int) -> Distribution | None:
         credits[FEE_CLEARING] = now.fee_fen
     for item, part in zip(items, now.parts):
         if part:
-            code = (wallet_account(item.beneficiary_user_id) if item.kind == ItemKind.refund
-                    else PAYOUT_CLEARING)
+            code = PAYBACK_DUE if item.kind == ItemKind.refund else PAYOUT_CLEARING
             if item.kind == ItemKind.claim and item.claim_id is not None:
                 code = claim_payable(item.claim_id)   # 待打款 until finance pays it
             credits[code] = credits.get(code, 0) + part

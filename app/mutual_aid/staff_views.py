@@ -1,5 +1,6 @@
 """Staff pages of the plan, under /staff/mutual-aid: claims and objections (reviewers), rounds
-and wallet refunds (finance), the funnel dashboard with CSV export (any staff), the audit log.
+and what is owed back to members (finance sees it; the job pays it), the funnel dashboard with
+CSV export (any staff), the audit log.
 Every decision goes through a service that records who, when and why."""
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from app.core import crypto
 from app.core.chinatime import china_today
 from app.core.params import id_arg
 from app.extensions import db, jobs
-from app.mutual_aid import charts, claims, funnel, queries, rounds, services, wallet
+from app.mutual_aid import charts, claims, funnel, queries, paybacks, rounds, services
 from app.mutual_aid.models import Claim, Membership, Plan
 from app.mutual_aid.money_models import Round
 from app.mutual_aid.services import MutualAidError
@@ -41,7 +42,7 @@ def index():
     return render_template("mutual_aid/staff/index.html", claims=queries.claims_waiting(),
                            objections=queries.open_objections(), plans=queries.plans(),
                            rounds={p.id: queries.rounds_of(p.id, 6) for p in queries.plans()},
-                           refunds=queries.requested_refunds())
+                           owed=paybacks.owed_to_members())
 
 
 @bp.get("/claims/<id:claim_id>")
@@ -145,17 +146,6 @@ def close_round(round_id: int):
         return _round_page(round_id, error=error.message), 422
     flash("已结束缴费并按已收金额打款", "success")
     return redirect(url_for(".round_page", round_id=round_id))
-
-
-@bp.post("/refunds/<id:refund_id>/paid")
-@staff_required(*FINANCE)
-def refund_paid(refund_id: int):
-    try:
-        wallet.mark_refund_paid(refund_id, _staff(), _reason())
-        flash("已记录退款转账", "success")
-    except MutualAidError as error:
-        flash(error.message, "error")
-    return redirect(url_for(".index"))
 
 
 @bp.get("/members/<id:membership_id>")

@@ -17,11 +17,12 @@ from sqlalchemy import select
 
 from app.core.chinatime import china_today
 from app.extensions import db, jobs
-from app.mutual_aid import claims, rounds, services, wallet
+from app.mutual_aid import claims, paybacks, rounds, services
 from app.core.plugins import PeriodicJob
 from app.mutual_aid.funnel import flush_buffered_views
 from app.mutual_aid.models import Plan
-from app.mutual_aid.money_models import ChargeStatus, Round, RoundStatus, ShareCharge
+from app.mutual_aid.money_models import Round, RoundStatus
+from app.mutual_aid.reminders import remind_shares_due
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 600
@@ -31,28 +32,9 @@ FUNNEL_FLUSH_SECONDS = 30
 def apportion_round_job(round_id: int) -> dict:
     batch_size = int(current_app.config.get("MUTUAL_AID_BATCH_SIZE", rounds.BATCH_SIZE))
     round_ = rounds.apportion(round_id, batch_size=batch_size, progress=jobs.set_progress)
-    paid = autopay_round(round_id)
+    told = remind_shares_due(round_id)
     return {"round_id": round_id, "members": round_.members, "total_fen": round_.total_fen,
-            "autopaid_users": paid}
-
-
-def autopay_round(round_id: int) -> int:
-    """Members who keep a balance pay the round's share from it (as many as it covers)."""
-    round_ = db.session.get(Round, round_id)
-    if round_ is None or round_.status != RoundStatus.announced:
-        return 0
-    users = wallet.users_with_balance()
-    due = set(db.session.scalars(select(ShareCharge.user_id).where(
-        ShareCharge.round_id == round_id, ShareCharge.status == ChargeStatus.due,
-        ShareCharge.user_id.in_(users)))) if users else set()
-    paid = 0
-    for user_id in sorted(due):
-        try:
-            wallet.pay_from_wallet(user_id, round_.plan_id)
-            paid += 1
-        except services.MutualAidError:
-            db.session.rollback()   # not enough balance for even one charge: they pay later
-    return paid
+            "told": told}
 
 
 def tick() -> dict:
@@ -80,6 +62,7 @@ def tick() -> dict:
         if rounds.distribute(round_id) is not None:
             summary["distributed"] += 1
     summary["removed"] = services.remove_unpaid()
+    summary["paid_back"] = paybacks.pay_back_all()
     return summary
 
 

@@ -1,8 +1,9 @@
 """`ledger verify` checks for the plan, registered through the ledger's hook:
 
 - each plan's custody balance = shares paid in − distributions paid out (and no other flows);
-- each wallet balance = top-ups + surpluses + refund payouts − wallet payments − refunds (less
-  those whose 商家转账 came back), ≥ 0;
+- each (former) wallet balance = top-ups + surpluses + refund payouts made into it − wallet
+  payments − refunds and paybacks out of it (less those that came back), ≥ 0 (the paybacks'
+  own accounts are payback_checks.py's);
 - each computed round's charges sum to its total and number its members;
 - a round's items never receive more than granted, and its distributions match their lines;
 - a paid top-up or share batch has its paid payment of the same amount.
@@ -20,11 +21,16 @@ from app.mutual_aid.money_models import (COMPUTED, ChargeStatus, Distribution,
                                          DistributionLine, ItemKind, Round, RoundItem,
                                          ShareBatch, ShareCharge, TopUp, WalletRefund,
                                          WalletRefundStatus)
+from app.mutual_aid.money_models import PayBack
+from app.mutual_aid.payback_checks import payback_problems
+from app.mutual_aid.paybacks import MOVED, WALLET
 from app.mutual_aid.payout_checks import claim_payout_problems
 from app.payments.models import Payment, PaymentState
 
 PLAN_SOURCES = ("payment", "plan_wallet_pay", "plan_batch_surplus", "plan_distribution",
-                "plan_wallet_refund", "wechat_transfer", "wechat_transfer_return")
+                "plan_wallet_refund", "wechat_transfer", "wechat_transfer_return",
+                "plan_batch_overpaid", "plan_payback", "plan_payback_back",
+                "plan_wallet_refund_undo")
 
 
 def _sum_by(query) -> dict[int, int]:
@@ -60,7 +66,7 @@ def wallet_problems() -> list[str]:
             .where(ShareBatch.paid_at.is_not(None)).group_by(ShareBatch.user_id)):
         expected[user_id] += int(total)
     for user_id, total in db.session.execute(
-            select(RoundItem.beneficiary_user_id, func.sum(RoundItem.distributed_fen))
+            select(RoundItem.beneficiary_user_id, func.sum(RoundItem.to_wallet_fen))
             .where(RoundItem.kind == ItemKind.refund).group_by(RoundItem.beneficiary_user_id)):
         expected[user_id] += int(total)
     for user_id, total in db.session.execute(
@@ -73,6 +79,11 @@ def wallet_problems() -> list[str]:
             .where(WalletRefund.status != WalletRefundStatus.failed)  # came back to the wallet
             .group_by(WalletRefund.user_id)):
         expected[user_id] -= int(total)
+    for user_id, total in db.session.execute(
+            select(PayBack.user_id, func.sum(PayBack.amount_fen))
+            .where(PayBack.subject == WALLET, PayBack.status.in_(MOVED))
+            .group_by(PayBack.user_id)):
+        expected[user_id] -= int(total)
     problems = []
     users = set(expected) | {int(code.split(":")[1]) for code in ledger}
     for user_id in sorted(users):
@@ -82,7 +93,7 @@ def wallet_problems() -> list[str]:
                             f"{expected.get(user_id, 0)}")
         if actual < 0:
             problems.append(f"wallet of user {user_id} is negative ({actual} fen)")
-    return problems
+    return problems + payback_problems()
 
 
 def round_problems() -> list[str]:

@@ -6,8 +6,9 @@
   GET  /mutual-aid/plans/<slug>/notices      公示: approved cases, masked, with objections
   GET  /mutual-aid/rounds/<id>[/shares.csv]  the public round report (and every share)
   GET  POST /mutual-aid/plans/<slug>/join    health declaration, rules, real name and ID
-  GET  /mutual-aid/me                        memberships, shares due, wallet, claims, notices
-  POST /mutual-aid/…                         leave, pay, top up, refund, claim, object
+  GET  /mutual-aid/me                        memberships, shares due, claims, notices
+  POST /mutual-aid/…                         leave, pay (WeChat Pay), claim, object
+  *    /mutual-aid/wallet/…                  gone with the wallet: back to 我的 with a notice
 """
 from __future__ import annotations
 
@@ -21,14 +22,14 @@ from flask_login import current_user, login_required
 
 from app.core.chinatime import china_today
 from app.extensions import db
-from app.models_base import as_utc, format_yuan
-from app.mutual_aid import claim_payouts, claims, forms, queries, services, wallet
+from app.models_base import as_utc
+from app.mutual_aid import claim_payouts, claims, forms, queries, services, shares
 from app.mutual_aid import verify as _verify  # noqa: F401  (registers its ledger verify check)
 from app.mutual_aid.documents import StorageFull, load as load_document
 from app.mutual_aid.funnel import record_step
 from app.mutual_aid.hooks import current_person
 from app.mutual_aid.models import Claim, ClaimDocument, Membership
-from app.mutual_aid.money_models import COMPUTED, Round, WalletRefundStatus
+from app.mutual_aid.money_models import COMPUTED, Round
 from app.mutual_aid.services import NOT_INSURANCE, MutualAidError
 from app.payments.provider import ProviderError
 
@@ -142,9 +143,8 @@ def me():
     return render_template(
         "mutual_aid/me.html", memberships=memberships,
         names={m.id: services.real_name(m) for m in memberships},
-        charges=queries.charges_of(user.id), open_charges=wallet.open_charges(user.id),
-        balance_fen=wallet.wallet_balance(user.id), claims=queries.claims_of(user.id),
-        refund=queries.latest_refund(user.id),
+        charges=queries.charges_of(user.id), open_charges=shares.open_charges(user.id),
+        claims=queries.claims_of(user.id),
         notices=queries.notices_of(user.id), plan=services.default_plan(),
         year_paid=queries.year_paid_by_member(user.id, china_today().year),
         checkout_key=secrets.token_urlsafe(16), paid=request.args.get("paid"))
@@ -166,25 +166,20 @@ def leave(membership_id: int):
 @login_required
 def pay(slug: str):
     plan, user = _plan(slug), _member_user()
-    if request.form.get("method") == "wallet":
-        try:
-            paid = wallet.pay_from_wallet(user.id, plan.id)
-            flash(f"已用余额缴纳 {len(paid)} 笔分摊", "success")
-        except MutualAidError as error:
-            flash(error.message, "error")
-        return redirect(url_for(".me"))
-    return _checkout(lambda: wallet.start_share_payment(
+    return _checkout(lambda: shares.start_share_payment(
         user, plan.id, request.form.get("checkout_key", ""), _trade_type(),
         request.remote_addr or "127.0.0.1"))
 
 
-@bp.post("/wallet/topup")
-@login_required
-def topup():
-    user = _member_user()
-    return _checkout(lambda: wallet.start_topup(
-        user, forms.parse_amount(request.form.get("amount")), request.form.get("checkout_key", ""),
-        _trade_type(), request.remote_addr or "127.0.0.1"))
+WALLET_GONE = ("互助计划实行后付费，不设余额、不预先收费：每期分摊公布后用微信支付缴纳。"
+               "原有余额将自动原路退回您的微信支付或转入微信零钱，无需申请。")
+
+
+@bp.route("/wallet/<path:rest>", methods=["GET", "POST"])
+def wallet_gone(rest: str):
+    """The removed wallet's pages (top-up, refund): nothing is taken, the member is told."""
+    flash(WALLET_GONE, "info")
+    return redirect(url_for(".me"), 303)
 
 
 def _checkout(start_payment):
@@ -198,23 +193,6 @@ def _checkout(start_payment):
         flash(f"微信支付下单失败：{error.message}", "error")
         return redirect(url_for(".me"))
     return redirect(url_for("payments.order", out_trade_no=payment.out_trade_no))
-
-
-@bp.post("/wallet/refund")
-@login_required
-def refund():
-    user = _member_user()
-    try:
-        done = wallet.request_wallet_refund(user.id)
-        if done.status == WalletRefundStatus.transferring:
-            flash(f"余额 ¥{format_yuan(done.amount_fen)} 已通过微信转账发出，请在“我的 · 领取”中"
-                  "确认收款（24 小时内有效）", "success")
-        else:
-            flash(f"已申请退回余额 ¥{format_yuan(done.amount_fen)}，将由财务转账到您的银行账户",
-                  "success")
-    except MutualAidError as error:
-        flash(error.message, "error")
-    return redirect(url_for(".me"))
 
 
 def _own_membership(membership_id: int, user) -> Membership:

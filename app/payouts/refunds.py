@@ -279,7 +279,8 @@ def channel_fee_return_problems() -> list[str]:
         select(LedgerTransaction.source_ref, func.sum(Entry.amount_fen))
         .join(Entry, Entry.transaction_id == LedgerTransaction.id)
         .where(LedgerTransaction.source_type == SOURCE_CHANNEL_FEE_RETURN,
-               Entry.amount_fen > 0).group_by(LedgerTransaction.source_ref))}
+               Entry.amount_fen > 0, LedgerTransaction.source_ref.startswith(PREFIX))
+        .group_by(LedgerTransaction.source_ref))}  # other features' refunds check their own
     problems = []
     for no, amount, returned, status, paid, fee in db.session.execute(
             select(DonationRefund.out_refund_no, DonationRefund.amount_fen,

@@ -11,7 +11,8 @@ from app.extensions import db
 from app.ledger.services import balance
 from app.ledger.verify import verify
 from app.models_base import utcnow
-from app.mutual_aid import claims, rounds, wallet
+from app.mutual_aid import claims, paybacks, rounds
+from app.mutual_aid.accounts import wallet_account
 from app.mutual_aid.accounts import PAYOUT_CLEARING, claim_payable
 from app.core.audit import AuditEntry
 from app.mutual_aid.models import (Claim, ClaimStatus, MembershipStatus,
@@ -177,15 +178,15 @@ def test_diagnosed_in_the_waiting_period_gets_shares_back_and_leaves(app, plan, 
     refund = db.session.scalars(select(RoundItem).where(RoundItem.kind == ItemKind.refund)).one()
     assert refund.requested_fen == paid and refund.round_id is None
 
-    # The next round pays it back into the member's wallet; the member can take it out.
+    # The next round pays it back to the member directly (no wallet): WeChat or 商家转账.
     rounds.close_round(first.id, staff=staff, reason="全部会员已缴费")
     second = announce(plan, run_jobs, first.announced_on + timedelta(days=14))
     assert second.members == 2 and second.fee_requested_fen == 0
     for person in others:
         pay_by_wechat(client, person.user_id, plan)
     rounds.close_round(second.id, staff=staff, reason="全部会员已缴费")
-    assert wallet.wallet_balance(newcomer.user_id) == paid
-    wallet.request_wallet_refund(newcomer.user_id)
-    assert wallet.wallet_balance(newcomer.user_id) == 0
-    assert balance(PAYOUT_CLEARING) >= paid
+    paybacks.pay_back_all()
+    run_jobs()
+    assert balance(wallet_account(newcomer.user_id)) == 0
+    assert paybacks.owed_fen(paybacks.subject_of(paybacks.REFUND_ITEM, refund.id)) == 0
     assert verify() == []

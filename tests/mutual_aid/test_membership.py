@@ -10,7 +10,7 @@ from app.core import crypto
 from app.extensions import db
 from app.ledger.verify import verify
 from app.models_base import utcnow
-from app.mutual_aid import rounds, services, wallet
+from app.mutual_aid import rounds, services, shares
 from app.core.audit import AuditEntry
 from app.mutual_aid.models import MemberNotice, Membership, MembershipStatus
 from app.mutual_aid.money_models import ChargeStatus, ShareCharge
@@ -128,7 +128,7 @@ def test_unpaid_after_grace_suspends_then_paying_brings_the_member_back(plan, ru
     second = announce(plan, run_jobs, today=round_.announced_on + timedelta(days=14))
     assert second.members == 1
     # …and comes back by paying what is overdue, by WeChat Pay.
-    payment = wallet.start_share_payment(db.session.get(User, payer.user_id), plan.id,
+    payment = shares.start_share_payment(db.session.get(User, payer.user_id), plan.id,
                                          secrets.token_hex(12), "NATIVE", "127.0.0.1")
     assert payment.amount_fen == db.session.get(ShareCharge, payment_charge(payment)).amount_fen
     assert acknowledged(post_notice(client, notice_for(payment)))

@@ -1,5 +1,5 @@
 """Rounds against the database: charges sum exactly, the cap binds across rounds, shares are paid
-by WeChat Pay or from a refundable wallet, payouts leave custody through the ledger, and
+by WeChat Pay (there is no wallet), payouts leave custody through the ledger, and
 `ledger verify` stays clean."""
 import secrets
 from datetime import timedelta
@@ -11,12 +11,12 @@ from app.auth.models import User
 from app.extensions import db
 from app.ledger.services import balance
 from app.ledger.verify import verify
-from app.mutual_aid import apportionment, rounds, tasks, wallet
-from app.mutual_aid.accounts import FEE_CLEARING, PAYOUT_CLEARING, plan_custody, wallet_account
+from app.mutual_aid import apportionment, paybacks, rounds, shares, tasks
+from app.mutual_aid.accounts import (FEE_CLEARING, PAYBACK_DUE, PAYOUT_CLEARING,
+                                     plan_custody)
 from app.mutual_aid.money_models import (ChargeStatus, Round, RoundItem, RoundStatus,
-                                         ShareBatch, ShareCharge, WalletRefundStatus)
+                                         PayBack, ShareBatch, ShareCharge)
 from app.mutual_aid.services import MutualAidError
-from app.payouts import transfers
 from tests.clock import travel_to
 from tests.mutual_aid.conftest import announce, members, owe, round_day
 from tests.payments.helpers import acknowledged, notice_for, post_notice
@@ -28,7 +28,7 @@ def charges(round_id):
 
 
 def pay_by_wechat(client, user_id, plan):
-    payment = wallet.start_share_payment(db.session.get(User, user_id), plan.id,
+    payment = shares.start_share_payment(db.session.get(User, user_id), plan.id,
                                          secrets.token_hex(12), "NATIVE", "127.0.0.1")
     assert acknowledged(post_notice(client, notice_for(payment)))
     return payment
@@ -87,27 +87,16 @@ def test_the_yearly_cap_binds_and_nobody_pays_past_it(plan, run_jobs):
     assert rounds.year_to_date_fen(plan.id, first.year + 1) == 0
 
 
-def test_shares_paid_by_wechat_and_wallet_then_distributed(plan, run_jobs, client, standin):
+def test_shares_paid_by_wechat_then_distributed(plan, run_jobs, client, standin):
     people = members(plan, 3)
     item = owe(plan, 300_00)[0]
     round_ = announce(plan, run_jobs)
     a, b, c = (p.user_id for p in people)
     pay_by_wechat(client, a, plan)
-    # b tops up ¥200 by WeChat, pays from the wallet, then asks for the rest back.
-    topup = wallet.start_topup(db.session.get(User, b), 200_00, secrets.token_hex(12),
-                               "NATIVE", "127.0.0.1")
-    assert acknowledged(post_notice(client, notice_for(topup)))
-    assert wallet.wallet_balance(b) == 200_00
-    (paid,) = wallet.pay_from_wallet(b, plan.id)
-    assert paid.status == ChargeStatus.paid and paid.paid_via == "wallet"
-    assert wallet.wallet_balance(b) == 200_00 - paid.amount_fen
+    pay_by_wechat(client, b, plan)
     with pytest.raises(MutualAidError, match="没有待缴"):
-        wallet.start_share_payment(db.session.get(User, b), plan.id, secrets.token_hex(12),
+        shares.start_share_payment(db.session.get(User, b), plan.id, secrets.token_hex(12),
                                    "NATIVE", "127.0.0.1")
-    refund = wallet.request_wallet_refund(b)
-    assert refund.amount_fen == 200_00 - paid.amount_fen and wallet.wallet_balance(b) == 0
-    assert refund.status == WalletRefundStatus.transferring   # by 商家转账, waiting for b
-    assert balance(transfers.TRANSFER_CLEARING) == refund.amount_fen
     assert verify() == []
 
     # c never pays: at the close, c is suspended and the case gets two thirds, pro rata.
@@ -127,19 +116,24 @@ def test_shares_paid_by_wechat_and_wallet_then_distributed(plan, run_jobs, clien
     assert verify() == []
 
 
-def test_a_payment_for_shares_already_paid_goes_to_the_wallet(plan, run_jobs, client, standin):
+def test_a_payment_for_shares_already_paid_is_paid_back(plan, run_jobs, client, standin):
     person = members(plan, 1)[0]
     owe(plan, 10_00)
     announce(plan, run_jobs)
     user = db.session.get(User, person.user_id)
-    first = wallet.start_share_payment(user, plan.id, secrets.token_hex(12), "NATIVE", "1.1.1.1")
-    second = wallet.start_share_payment(user, plan.id, secrets.token_hex(12), "NATIVE", "1.1.1.1")
+    first = shares.start_share_payment(user, plan.id, secrets.token_hex(12), "NATIVE", "1.1.1.1")
+    second = shares.start_share_payment(user, plan.id, secrets.token_hex(12), "NATIVE", "1.1.1.1")
     assert acknowledged(post_notice(client, notice_for(first)))
     assert acknowledged(post_notice(client, notice_for(second)))
+    run_jobs()
+    db.session.expire_all()
     batch = db.session.get(ShareBatch, second.payable_id)
-    assert batch.to_wallet_fen == second.amount_fen
-    assert wallet.wallet_balance(person.user_id) == second.amount_fen
-    assert balance(wallet_account(person.user_id)) == second.amount_fen
+    assert batch.overpaid_fen == second.amount_fen and batch.to_wallet_fen == 0
+    subject = paybacks.subject_of(paybacks.OVERPAID, batch.id)
+    assert paybacks.owed_fen(subject) == 0 and balance(PAYBACK_DUE) == 0
+    assert db.session.scalar(select(func.sum(PayBack.amount_fen)).where(
+        PayBack.subject == paybacks.OVERPAID, PayBack.status.in_(paybacks.MOVED))) == \
+        second.amount_fen
     assert verify() == []
 
 

@@ -125,15 +125,21 @@ def test_the_fee_shown_at_checkout_is_the_fee_booked(app, client, live_campaign,
     assert balance(CHANNEL_FEES) == 60 and verify() == []
 
 
-def test_a_payable_owed_in_full_has_its_fee_borne_by_the_platform(client, db):
-    from app.mutual_aid import wallet
+def test_a_payable_owed_in_full_has_its_fee_borne_by_the_platform(client, db, run_jobs):
+    from app.auth.models import User
+    from app.mutual_aid import services, shares
+    from tests.mutual_aid.conftest import announce, members, owe
 
-    member = UserFactory()
-    topup = wallet.start_topup(member, 200_00, secrets.token_hex(12), "NATIVE", "127.0.0.1")
-    assert topup.channel_fee_fen == 1_20
-    assert acknowledged(post_notice(client, notice_for(topup)))
-    assert wallet.wallet_balance(member.id) == 200_00  # the wallet stays refundable in full
-    assert balance(PLATFORM_FEE_SUBSIDY) == -1_20 and balance(CHANNEL_FEES) == 1_20
+    plan = services.seed_demo_plan()
+    person = members(plan, 1)[0]
+    owe(plan, 200_00)
+    announce(plan, run_jobs)
+    share = shares.start_share_payment(db.session.get(User, person.user_id), plan.id,
+                                       secrets.token_hex(12), "NATIVE", "127.0.0.1")
+    fee = share.channel_fee_fen
+    assert fee > 0
+    assert acknowledged(post_notice(client, notice_for(share)))
+    assert balance(PLATFORM_FEE_SUBSIDY) == -fee and balance(CHANNEL_FEES) == fee
     assert verify() == []
 
 
