@@ -27,8 +27,8 @@ def register_features(app: Flask) -> None:
     __init__.py) is the only place it plugs in: blueprints, commands, payables, refund
     handlers, ledger checks, providers, encrypted stores, signal receivers, termination hooks,
     audit labels, periodic jobs. The kernel first; a feature after those it builds on."""
-    from app import (api, auth, bills, campaigns, core, donations, ledger, mutual_aid,
-                     payments, payouts, pledges, review, sharing, staff, wechat)
+    from app import (api, auth, bills, campaigns, core, custody_bank, donations, ledger,
+                     mutual_aid, payments, payouts, pledges, review, sharing, staff, wechat)
 
     core.register(app)        # errors, ids and inputs, templates, /healthz, crypto, job upkeep
     auth.register(app)        # WeChat and staff sign-in
@@ -40,6 +40,7 @@ def register_features(app: Flask) -> None:
     donations.register(app)   # the donation payable and donate form
     sharing.register(app)     # share links, attribution, posters
     payouts.register(app)     # withdrawals, payout documents, refunds, disclosure, 商家转账
+    custody_bank.register(app)  # the custodian bank: batch files, result files, statements
     mutual_aid.register(app)  # the plan, claims, apportionment, the donor funnel
     pledges.register(app)     # 诺言 pledges, reminders, the pay-it-forward fund
     bills.register(app)       # reconciliation against WeChat Pay's bills

@@ -74,8 +74,12 @@ class Config:
     # The same keys as PEM text instead of files: set by the wiring for the stand-in only.
     WECHAT_PAY_V3_PRIVATE_KEY_PEM: str | None = None
     WECHAT_PAY_PUBLIC_KEY_PEM: str | None = None
-    # Which custodian pays out withdrawals; only the stand-in exists so far (payouts/provider.py).
-    PAYOUT_PROVIDER = _env("PAYOUT_PROVIDER", "standin")
+    # Which custodian pays out withdrawals and other bank payouts (payouts/provider.py):
+    # bank_batch, the custodian bank paid by batch file (app/custody_bank), or standin, the
+    # in-process stand-in that pays at once (tests). Production refuses to start with standin.
+    PAYOUT_PROVIDER = _env("PAYOUT_PROVIDER", "bank_batch")
+    # The bank's file layout, a file of app/custody_bank/formats/ (xiangzhu_csv, gbk_pipe).
+    BANK_BATCH_FORMAT = _env("BANK_BATCH_FORMAT", "xiangzhu_csv")
     # Four eyes (app/payouts/withdrawal_decisions.py): from this amount in fen a withdrawal needs
     # a second finance person's countersignature before it is released.
     PAYOUT_SECOND_APPROVAL_FEN = int(_env("PAYOUT_SECOND_APPROVAL_FEN", "5000000"))
@@ -149,6 +153,12 @@ class ProductionConfig(Config):
             raise RuntimeError(
                 "DATA_ENCRYPTION_KEY is not set. Production refuses to start without the key that "
                 "encrypts ID numbers and names (see app/core/crypto.py for how to make one)."
+            )
+        if cls.PAYOUT_PROVIDER == "standin":
+            raise RuntimeError(
+                "PAYOUT_PROVIDER=standin: the stand-in custodian moves no money. Production pays "
+                "out through the custodian bank (PAYOUT_PROVIDER=bank_batch, BANK_BATCH_FORMAT; "
+                "README.md, Configuration)."
             )
         if cls.WECHAT_PAY_API not in ("v3", "v2"):
             raise RuntimeError(f"WECHAT_PAY_API={cls.WECHAT_PAY_API!r}: use v3 or v2.")

@@ -108,6 +108,8 @@ def app(standin, tmp_path_factory, database_url, redis_url):
         "WECHAT_PAY_PUBLIC_KEY_PEM": standin.platform.public_key_pem,
         "WECHAT_PAY_PUBLIC_KEY_ID": standin.platform.public_key.serial,
         "WTF_CSRF_ENABLED": False,
+        # the stand-in custodian pays at once; tests/custody_bank drive the bank's batch files
+        "PAYOUT_PROVIDER": "standin",
         "UPLOAD_DIR": str(upload_dir),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "SERVER_PORT": port,

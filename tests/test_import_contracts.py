@@ -73,6 +73,11 @@ def test_payouts_imports_nothing_of_mutual_aid(graph):
     assert broken_chains(graph, "payouts", ["app.payouts"], ["app.mutual_aid"]) == []
 
 
+def test_payouts_imports_nothing_of_the_custody_bank(graph):
+    # the bank is a payout provider that payouts' registry holds; payouts never names it.
+    assert broken_chains(graph, "payouts", ["app.payouts"], ["app.custody_bank"]) == []
+
+
 def test_only_the_wiring_reaches_the_wechat_standin(graph):
     sources = graph.find_children("app") - set(STANDIN_WIRING)
     assert broken_chains(graph, "standin", sources, ["app.wechat_standin"]) == []

@@ -19,15 +19,12 @@ Like the payment provider, it never touches our database: services do, with what
 from __future__ import annotations
 
 import abc
-import logging
 from dataclasses import dataclass
 from typing import Callable
 
 from flask import Flask, current_app
 
 from app.core.plugins import registry
-
-log = logging.getLogger(__name__)
 
 
 class PayoutUnavailable(Exception):
@@ -51,6 +48,7 @@ class TransferRequest:
     account_number: str     # a bank account, or an openid for wechat_user
     bank_name: str
     memo: str
+    branch_code: str = ""   # 联行号 of the payee's branch, where the bank file needs it
 
 
 @dataclass(frozen=True)
@@ -90,8 +88,8 @@ def register_payout_provider(app: Flask, name: str,
 
 def get_payout_provider(name: str | None = None) -> PayoutProvider:
     """The configured custodian, or the provider registered under `name`."""
-    name = name or current_app.config.get("PAYOUT_PROVIDER", "standin")
-    if name == "standin":
-        if not (current_app.config.get("TESTING") or current_app.config.get("EMBEDDED")):
-            log.warning("payouts go to the stand-in custodian: no real custodian is configured")
+    name = name or current_app.config.get("PAYOUT_PROVIDER", "bank_batch")
+    if name == "standin" and not (current_app.config.get("TESTING")
+                                  or current_app.config.get("EMBEDDED")):
+        raise RuntimeError("the stand-in custodian moves no money: production refuses it")
     return _factories()[name]()

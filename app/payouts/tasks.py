@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import Flask, current_app
 
@@ -90,11 +91,14 @@ def register_reconciler(app: Flask, name: str, reconcile: Callable[[], object]) 
     registry("money_out_reconcilers", dict, app)[name] = reconcile
 
 
-def reconcile_money_out() -> dict[str, object]:
+def reconcile_money_out(older_than_seconds: int | None = None) -> dict[str, object]:
     """Settle what was left in flight: transfers the custodian may have made, refunds WeChat
     has not answered, terminated campaigns not yet refunded, and the registered reconcilers'
-    parts (pledges' repayments not yet passed on)."""
-    summary: dict[str, object] = {"withdrawals": withdrawals.reconcile(),
+    parts (pledges' repayments not yet passed on). With `older_than_seconds`, withdrawals
+    released that long ago or longer (0: all; after a bank result file has been imported)."""
+    older_than = (withdrawals.RECONCILE_AFTER if older_than_seconds is None
+                  else timedelta(seconds=older_than_seconds))
+    summary: dict[str, object] = {"withdrawals": withdrawals.reconcile(older_than),
                                   "person_transfers": transfers.reconcile()}
     planned = 0
     for campaign_id in refunds.terminated_without_refunds():
@@ -111,6 +115,11 @@ def reconcile_money_out() -> dict[str, object]:
     for name, reconcile in registry("money_out_reconcilers", dict).items():
         summary[name] = reconcile()
     return summary
+
+
+def enqueue_settle_from_custodian() -> None:
+    """The custodian has news (a bank result file was imported): settle what it knows now."""
+    jobs.enqueue(reconcile_money_out, 0, queue="payments")
 
 
 RECONCILE_SECONDS = 300

@@ -134,7 +134,7 @@ def execute(withdrawal_id: int) -> str:
         transfer_id=withdrawal.transfer_id, amount_fen=withdrawal.amount_fen,
         payee_kind=withdrawal.payee_kind, account_name=payee.account_name,
         account_number=payee.account_number, bank_name=payee.bank_name,
-        memo=f"相助筹款{withdrawal.campaign_id}提现")
+        branch_code=payee.branch_code or "", memo=f"相助筹款{withdrawal.campaign_id}提现")
     db.session.rollback()  # hold no transaction (nor lock) while the custodian works
     result = get_payout_provider().transfer(request)
     return settle(withdrawal_id, result)

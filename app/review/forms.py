@@ -40,6 +40,7 @@ class PayeeForm(FlaskForm):
         DataRequired("请填写开户银行"), Length(2, 100, "开户银行需要 2 到 100 个字")])
     account_number = StringField("银行账号", filters=[_strip], validators=[
         DataRequired("请填写银行账号")])
+    branch_code = StringField("开户行联行号（12 位，选填）", filters=[_strip])
 
 
 class ReportForm(FlaskForm):

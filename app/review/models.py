@@ -224,6 +224,7 @@ class Payee(StaffVerified, db.Model):
     kind: Mapped[PayeeKind] = mapped_column(Enum(PayeeKind, native_enum=False, length=16))
     account_name_enc: Mapped[str] = mapped_column(Text)
     bank_name: Mapped[str] = mapped_column(String(100))
+    branch_code: Mapped[str] = mapped_column(String(12), default="", server_default="")  # 联行号
     account_number_enc: Mapped[str] = mapped_column(Text)
     account_last4: Mapped[str] = mapped_column(String(4))
 

@@ -168,7 +168,8 @@ def save_identity(campaign: Campaign | int, organizer: User, *, patient_name: st
 
 
 def save_payee(campaign: Campaign | int, organizer: User, *, kind: PayeeKind | str,
-               account_name: str, bank_name: str, account_number: str) -> Payee:
+               account_name: str, bank_name: str, account_number: str,
+               branch_code: str = "") -> Payee:
     campaign = _own(campaign, organizer)
     if campaign.status not in PAYEE_STATUSES:
         raise ReviewError(f"筹款{campaign.status.label}，收款人不能再修改")
@@ -185,10 +186,14 @@ def save_payee(campaign: Campaign | int, organizer: User, *, kind: PayeeKind | s
         raise ReviewError("请填写开户银行")
     if not ACCOUNT_PATTERN.match(number):
         raise ReviewError("银行账号应为 8 到 30 位数字")
+    branch_code = (branch_code or "").strip()
+    if branch_code and not (branch_code.isdigit() and len(branch_code) == 12):
+        raise ReviewError("联行号应为 12 位数字（可向开户银行查询），不知道可以不填")
     payee = payee_of(campaign.id) or Payee(campaign_id=campaign.id)
     payee.kind = kind
     payee.account_name_enc = crypto.encrypt(account_name)
     payee.bank_name = bank_name
+    payee.branch_code = branch_code
     payee.account_number_enc = crypto.encrypt(number)
     payee.account_last4 = number[-4:]
     payee.status = IdentityStatus.pending

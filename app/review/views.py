@@ -68,6 +68,7 @@ def documents(campaign_id: int):
         payee_form.kind.data = payee.kind.value
         payee_form.account_name.data = payee.account_name
         payee_form.bank_name.data = payee.bank_name
+        payee_form.branch_code.data = payee.branch_code
     upload_form = DocumentUploadForm(formdata=None, kind=request.args.get("kind", "diagnosis"))
     return render_template(
         "review/documents.html", campaign=campaign, groups=documents_by_kind(campaign.id),
@@ -142,7 +143,8 @@ def payee(campaign_id: int):
     try:
         services.save_payee(campaign, current_user, kind=form.kind.data,
                             account_name=form.account_name.data, bank_name=form.bank_name.data,
-                            account_number=form.account_number.data)
+                            account_number=form.account_number.data,
+                            branch_code=form.branch_code.data)
     except ReviewError as error:
         return _back(campaign, error.message)
     flash("收款人已保存，等待平台财务核实", "success")

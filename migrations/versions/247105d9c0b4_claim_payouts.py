@@ -7,7 +7,7 @@ money went to the payout clearing, which stays as it was (history). The claim st
 need no DDL.
 
 Revision ID: 247105d9c0b4
-Revises: d2f4b6c8e0a3
+Revises: f4a6c8e0b2d4
 Create Date: 2026-12-03 12:00:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '247105d9c0b4'
-down_revision = 'd2f4b6c8e0a3'
+down_revision = 'f4a6c8e0b2d4'
 branch_labels = None
 depends_on = None
 
