@@ -74,3 +74,45 @@ def test_a_rejected_line_leaves_the_money_payable(app, released_claim, finance, 
     status, payable = _state(released_claim.id)
     assert status == ClaimStatus.awarded and payable == amount
     assert balance(PAYOUT_CLEARING) == 0 and verify() == []
+
+
+def test_two_finance_people_releasing_at_once_pay_once(app, plan, staff, finance, run_jobs,
+                                                       client, db):
+    import threading
+
+    from app.auth.models import StaffAccount
+    from app.mutual_aid.services import MutualAidError
+
+    claim = award(app, plan, staff, run_jobs, client)
+    name_bank(app, claim)
+    claim_payees.verify_payee(claim.id, finance, True, "户名与会员实名一致")
+    people = [finance.id, StaffFactory(role=StaffRole.finance).id]
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def release(staff_id: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                claim_payouts.release(claim.id, db.session.get(StaffAccount, staff_id))
+                outcomes.append("released")
+            except MutualAidError as refused:
+                outcomes.append(refused.code)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=release, args=(person,)) for person in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    run_jobs()
+    db.session.expire_all()
+    assert outcomes.count("released") == 1, outcomes
+    payouts = db.session.scalars(select(ClaimPayout)).all()
+    assert len(payouts) == 1 and payouts[0].status == PayoutState.released
+    batch = batches.build_batch(finance)
+    assert batch.line_count == 1
+    batches.import_result(_result(batch), finance)
+    run_jobs()
+    assert _state(claim.id) == (ClaimStatus.paid, 0) and verify() == []
