@@ -11,6 +11,7 @@ file is one transaction; after it commits, payouts' reconciliation settles the p
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -116,6 +117,7 @@ def import_result(data: bytes, staff) -> ImportReport:
     file_format = default_format()
     sha = hashlib.sha256(data).hexdigest()
     if _already_imported(FileKind.result, sha):
+        db.session.rollback()
         return ImportReport(None, repeated=True)
     try:
         parsed = file_format.read(file_format.result, data)
@@ -159,11 +161,11 @@ def import_result(data: bytes, staff) -> ImportReport:
         finding("totals", None, "", f"合计行为 {parsed.fields.get('count')} 笔 "
                 f"{parsed.fields.get('total')}，明细为 {len(parsed.rows)} 笔")
     else:
-        refs = [row.get("ref", "") for _, row in parsed.rows]
+        times_named = Counter(row.get("ref", "") for _, row in parsed.rows)
         for (number, row), amount in zip(parsed.rows, amounts):
             if amount is not None:
                 _settle_line(file_format, batch, file_import, number, row, amount,
-                             refs.count(row["ref"]) > 1, finding, report, bank_date)
+                             times_named[row["ref"]] > 1, finding, report, bank_date)
     _update_status(batch)
     record_audit(staff, "bank_batch.result", "bank_batch", batch.id,
                  after={"settled": report.settled, "findings": len(report.findings)},

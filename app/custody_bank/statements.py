@@ -30,6 +30,7 @@ def import_statement(data: bytes, staff) -> ImportReport:
     sha = hashlib.sha256(data).hexdigest()
     if db.session.scalar(select(BankFileImport.id).where(
             BankFileImport.kind == FileKind.statement, BankFileImport.file_sha256 == sha)):
+        db.session.rollback()
         return ImportReport(None, repeated=True)
     try:
         parsed = file_format.read(file_format.statement, data)
