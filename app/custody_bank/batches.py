@@ -48,6 +48,16 @@ class ImportReport:
     findings: list[BankFinding] = field(default_factory=list)
 
 
+def finder(report: ImportReport):
+    """What records a finding of the report's import (in its transaction)."""
+    def finding(kind: str, line_no: int | None, ref: str, detail: str) -> None:
+        item = BankFinding(import_id=report.file_import.id, line_no=line_no, kind=kind,
+                           ref=ref[:40], detail=detail[:300])
+        db.session.add(item)
+        report.findings.append(item)
+    return finding
+
+
 def default_format() -> FileFormat:
     return get_format(current_app.config.get("BANK_BATCH_FORMAT", "xiangzhu_csv"))
 
@@ -141,12 +151,7 @@ def import_result(data: bytes, staff) -> ImportReport:
     db.session.add(file_import)
     db.session.flush()
     report = ImportReport(file_import)
-
-    def finding(kind: str, line_no: int | None, ref: str, detail: str) -> None:
-        item = BankFinding(import_id=file_import.id, line_no=line_no, kind=kind, ref=ref[:40],
-                           detail=detail[:300])
-        db.session.add(item)
-        report.findings.append(item)
+    finding = finder(report)
 
     amounts = []
     for number, row in parsed.rows:

@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.audit import record_audit
-from app.custody_bank.batches import BankFileError, ImportReport, default_format, file_date
+from app.custody_bank.batches import (BankFileError, ImportReport, default_format, file_date,
+                                      finder)
 from app.custody_bank.formats import FormatError
-from app.custody_bank.models import BankFileImport, BankFinding, BankPayoutLine, FileKind, LineState
+from app.custody_bank.models import BankFileImport, BankPayoutLine, FileKind, LineState
 from app.extensions import db
 from app.models_base import format_yuan
 
@@ -47,12 +48,7 @@ def import_statement(data: bytes, staff) -> ImportReport:
     db.session.add(file_import)
     db.session.flush()
     report = ImportReport(file_import)
-
-    def finding(kind: str, line_no: int | None, ref: str, detail: str) -> None:
-        item = BankFinding(import_id=file_import.id, line_no=line_no, kind=kind, ref=ref[:40],
-                           detail=detail[:300])
-        db.session.add(item)
-        report.findings.append(item)
+    finding = finder(report)
 
     seen: set[str] = set()
     for number, row, amount in rows:
