@@ -6,7 +6,8 @@ Bank file layouts are data (app/custody_bank/formats/*.json; BANK_BATCH_FORMAT p
 It builds on payouts (the provider interface, its reconciliation that settles a payout once the
 bank's result is in) and the ledger; nothing of payouts imports it.
 
-Plugs in: the payout provider `bank_batch`, its blueprint, its verify check, its audit labels."""
+Plugs in: the payout provider `bank_batch`, its blueprint, its verify check, its audit labels,
+its encrypted columns (payee names and accounts, the batch files) for key rotation."""
 from flask import Flask
 
 BANK_AUDIT_LABELS = {
@@ -17,7 +18,9 @@ BANK_AUDIT_LABELS = {
 
 
 def register(app: Flask) -> None:
+    from app.core import key_rotation
     from app.core.plugins import register_audit_labels
+    from app.custody_bank.models import BankBatch, BankPayoutLine
     from app.custody_bank.provider import BankBatchCustodian
     from app.custody_bank.verify import bank_problems
     from app.custody_bank.views import bp
@@ -28,3 +31,7 @@ def register(app: Flask) -> None:
     register_payout_provider(app, BankBatchCustodian.name, BankBatchCustodian)
     register_check(app, "custody_bank", bank_problems)
     register_audit_labels(app, BANK_AUDIT_LABELS)
+    key_rotation.register_encrypted_columns(app, "custody_bank.payout_lines", BankPayoutLine,
+                                            "account_name_enc", "account_number_enc")
+    key_rotation.register_encrypted_columns(app, "custody_bank.batch_files", BankBatch,
+                                            "file_enc")

@@ -79,7 +79,7 @@ def build_batch(staff) -> BankBatch:
         db.session.rollback()
         raise BankFileError("没有等待银行付款的款项", "nothing_queued")
     batch = BankBatch(batch_no="", format_name=file_format.name, line_count=0, total_fen=0,
-                      file_sha256="", file_enc=b"", built_by_id=staff.id)
+                      file_sha256="", file_enc="", built_by_id=staff.id)
     db.session.add(batch)
     db.session.flush()
     batch.batch_no = f"XZB{china_today():%Y%m%d}{batch.id:06d}"
@@ -101,7 +101,7 @@ def build_batch(staff) -> BankBatch:
         db.session.rollback()
         raise BankFileError(str(error), "format") from None
     batch.file_sha256 = hashlib.sha256(data).hexdigest()
-    batch.file_enc = crypto.encrypt_bytes(data)
+    batch.file_enc = crypto.encrypt_bytes(data).decode("ascii")
     record_audit(staff, "bank_batch.build", "bank_batch", batch.id,
                  after={"batch_no": batch.batch_no, "lines": batch.line_count,
                         "total_fen": batch.total_fen},

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (Date, DateTime, Enum, ForeignKey, Integer, LargeBinary, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import Date, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import crypto
@@ -47,13 +46,13 @@ class BankBatch(db.Model):
     line_count: Mapped[int] = mapped_column(Integer)
     total_fen: Mapped[int] = fen_column()
     file_sha256: Mapped[str] = mapped_column(String(64))
-    file_enc: Mapped[bytes] = mapped_column(LargeBinary)  # the file as written, encrypted
+    file_enc: Mapped[str] = mapped_column(Text)  # the file as written: an encrypt_bytes token
     built_by_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
     created_at: Mapped[datetime] = created_at_column()
 
     @property
     def file_bytes(self) -> bytes:
-        return crypto.decrypt_bytes(self.file_enc)
+        return crypto.decrypt_bytes(self.file_enc.encode("ascii"))
 
 
 class BankPayoutLine(db.Model):

@@ -26,7 +26,7 @@ def upgrade():
     sa.Column('line_count', sa.Integer(), nullable=False),
     sa.Column('total_fen', sa.BigInteger(), nullable=False),
     sa.Column('file_sha256', sa.String(length=64), nullable=False),
-    sa.Column('file_enc', sa.LargeBinary(), nullable=False),
+    sa.Column('file_enc', sa.Text(), nullable=False),
     sa.Column('built_by_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['built_by_id'], ['staff_accounts.id'], name=op.f('fk_bank_batches_built_by_id_staff_accounts')),
