@@ -68,6 +68,8 @@ def seed_demo_data() -> None:
         return
     from app.campaigns.photos import process_image
     from app.campaigns.services import create_campaign
+    from app.demo_pictures import cover_jpeg
+    from app.demo_story import tell_story
     from app.mutual_aid.services import seed_demo_plan
     from app.review import decisions
 
@@ -82,8 +84,7 @@ def seed_demo_data() -> None:
     db.session.commit()
 
     organizer = users["o_demo_xiaoyu_mama"]
-    live = create_campaign(organizer, LIVE_CAMPAIGN,
-                           photos=[process_image(_cover((250, 236, 222), (236, 138, 108)))])
+    live = create_campaign(organizer, LIVE_CAMPAIGN, photos=[process_image(cover_jpeg())])
     _submit_with_documents(live, organizer, patient_birth=date(2020, 5, 1),
                            organizer_name="张丽", organizer_birth=date(1991, 3, 12))
     for document in _documents(live.id):
@@ -91,6 +92,7 @@ def seed_demo_data() -> None:
     decisions.verify_identity(live.id, staff["reviewer"], ok=True, note="与身份证件一致")
     decisions.verify_payee(live.id, staff["finance"], ok=True, note="北京儿童医院对公账户")
     decisions.approve_review(live.id, staff["reviewer"], note="诊断证明、医院与收款人已核实")
+    tell_story(live, organizer, staff, list(users.values()))
 
     son = users["o_demo_wang_son"]
     waiting = create_campaign(son, SUBMITTED_CAMPAIGN,
