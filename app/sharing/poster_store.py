@@ -1,8 +1,8 @@
 """What goes on a poster, where its pictures come from, and where the finished JPEG is kept.
 
 Posters are stored under UPLOAD_DIR/posters/<sha256 of their content>.jpg: the same content is
-never drawn twice, and a change that shows (progress step, cover, title, sharer) makes a new
-file. Cover and avatar images that cannot be read, for whatever reason, become None, which the
+never drawn twice, and a change that shows (money in, cover, title, sharer) makes a new
+file; the campaign's static layer (cover, title, captions) is still drawn once per look. Cover and avatar images that cannot be read, for whatever reason, become None, which the
 renderer draws as a placeholder: a poster never fails because of a picture.
 """
 from __future__ import annotations
@@ -60,6 +60,7 @@ def content_for_share(link: ShareLink, campaign: Campaign) -> PosterContent:
     sharer = link.sharer
     return PosterContent(
         kind="poster", raised_fen=raised, target_fen=campaign.target_fen, percent=percent,
+        donation_count=campaign.donation_count,
         sharer_name=sharer.nickname if sharer is not None else "爱心人士",
         avatar_url=(sharer.avatar_url or "") if sharer is not None else "",
         link=share_url(link, ShareChannel.poster), **_campaign_fields(campaign))

@@ -24,7 +24,7 @@ from qrcode.constants import ERROR_CORRECT_Q
 from app.models_base import format_yuan
 
 W, H = 750, 1334
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
 FONT_PATH = Path(__file__).resolve().parents[2] / "static" / "fonts" / "wqy-microhei.ttc"
 JPEG_QUALITY = 85
 STATIC_CACHE_SIZE = 8
@@ -51,7 +51,7 @@ class PosterContent:
     title: str
     plea: str
     cover_key: str            # identity of the cover image ("" = placeholder)
-    raised_fen: int           # as shown (rounded, see poster_progress)
+    raised_fen: int           # exactly what came in (see poster_progress)
     target_fen: int
     percent: int
     sharer_name: str
@@ -60,6 +60,7 @@ class PosterContent:
     donor_name: str = ""
     amount_fen: int = 0
     date_text: str = ""
+    donation_count: int = 0   # 次帮助, beside the figure
 
     def digest(self) -> str:
         payload = json.dumps([RENDER_VERSION, asdict(self)], ensure_ascii=False, sort_keys=True)
@@ -70,13 +71,10 @@ class PosterContent:
 
 
 def poster_progress(raised_fen: int, target_fen: int) -> tuple[int, int]:
-    """(raised as shown, percent): raised rounded down to a step of 0.5% of the target (at
-    least 100 yuan), so small donations do not each make a new poster; a meaningful change of
-    progress does."""
-    target_fen = max(1, target_fen)
-    step = max(100_00, (target_fen // 200) // 100_00 * 100_00)
-    shown = max(0, raised_fen) // step * step
-    return shown, min(100, shown * 100 // target_fen)
+    """(raised as shown, percent): the exact figure — a poster never says less than came in
+    (once it was rounded down to a step, and read 已筹 ¥0 after the first donations)."""
+    shown = max(0, raised_fen)
+    return shown, min(100, shown * 100 // max(1, target_fen))
 
 
 # ---------------------------------------------------------------- fonts and text
@@ -262,11 +260,18 @@ def _static_poster(content: PosterContent, cover: Image.Image | None) -> Image.I
     return image
 
 
+FIGURE_XY, FIGURE_SIZE = (MARGIN + 60, 760), 40
+
+
+def figure_text(content: PosterContent) -> str:
+    """What the poster says was raised, drawn at FIGURE_XY (tests look there)."""
+    return f"¥{format_yuan(content.raised_fen)}"
+
+
 def _dynamic_poster(image: Image.Image, content: PosterContent, avatar: Image.Image) -> None:
     draw = ImageDraw.Draw(image)
     draw.text((MARGIN, 770), "已筹", font=font(26), fill=GREY)
-    draw.text((MARGIN + 60, 760), f"¥{format_yuan(content.raised_fen)}", font=font(40),
-              fill=RED)
+    draw.text(FIGURE_XY, figure_text(content), font=font(FIGURE_SIZE), fill=RED)
     target = f"目标 ¥{format_yuan(content.target_fen)}"
     draw.text((W - MARGIN - font(26).getlength(target), 770), target, font=font(26), fill=GREY)
     bar = (MARGIN, 830, W - MARGIN, 846)
@@ -274,7 +279,12 @@ def _dynamic_poster(image: Image.Image, content: PosterContent, avatar: Image.Im
     filled = bar[0] + (bar[2] - bar[0]) * min(100, max(0, content.percent)) // 100
     if filled > bar[0] + 16:
         draw.rounded_rectangle((bar[0], bar[1], filled, bar[3]), radius=8, fill=RED)
-    draw.text((MARGIN, 862), f"已完成 {content.percent}%", font=font(24), fill=GREY)
+    done = ("已完成不到 1%" if content.percent == 0 and content.raised_fen
+            else f"已完成 {content.percent}%")
+    draw.text((MARGIN, 862), done, font=font(24), fill=GREY)
+    if content.donation_count:
+        helps = f"{content.donation_count:,} 次帮助"
+        draw.text((W - MARGIN - font(24).getlength(helps), 862), helps, font=font(24), fill=GREY)
     image.paste(avatar, (MARGIN, 940), _circle_mask())
     name = fit_lines(content.sharer_name or "爱心人士", font(32), 300, 1)
     invite = (name[0] if name else "爱心人士") + " 邀请你一起帮助 TA"

@@ -8,8 +8,8 @@ from PIL import Image, ImageChops, ImageDraw
 
 from app.extensions import db, jobs
 from app.sharing import poster_store, tasks
-from app.sharing.posters import (TITLE_SIZE, PosterContent, font, poster_progress, renderer,
-                                 title_boxes)
+from app.sharing.posters import (FIGURE_SIZE, FIGURE_XY, TITLE_SIZE, PosterContent, figure_text,
+                                 font, poster_progress, renderer, title_boxes)
 from tests.sharing.conftest import Person, decode_qr, paid_donation, share
 
 NOTDEF = "\U000F0000"     # a code point the font has no glyph for: drawn as its .notdef box
@@ -57,12 +57,15 @@ def test_chinese_title_is_drawn_with_real_glyphs_not_the_missing_glyph_box():
     assert sum(boxes.histogram()[64:]) > 2000         # … and far from a row of boxes
 
 
-def test_progress_steps_decide_when_a_poster_is_drawn_again():
+def test_the_poster_shows_the_exact_figure_and_is_drawn_again_when_money_comes_in():
     assert poster_progress(0, 300_000_00) == (0, 0)
-    assert poster_progress(1_499_99, 300_000_00) == (0, 0)        # step: 0.5% of the target
-    assert poster_progress(1_500_00, 300_000_00) == (1_500_00, 0)
-    assert poster_progress(400_000_00, 300_000_00)[1] == 100
-    assert poster_progress(150_00, 2_000_00) == (100_00, 5)       # at least 100 yuan a step
+    assert poster_progress(10_00, 300_000_00) == (10_00, 0)        # never rounded down to ¥0
+    assert poster_progress(1_499_99, 300_000_00) == (1_499_99, 0)
+    assert poster_progress(3_000_00, 300_000_00) == (3_000_00, 1)
+    assert poster_progress(400_000_00, 300_000_00) == (400_000_00, 100)
+    assert content(raised_fen=10_00).digest() != content(raised_fen=0).digest()
+    assert content(donation_count=2).digest() != content(donation_count=1).digest()
+    assert content(raised_fen=10_00).static_key() == content(raised_fen=0).static_key()
     assert content().digest() == content().digest()
     assert content(cover_key="abc").digest() != content().digest()
     assert content(percent=42).digest() != content().digest()
@@ -97,17 +100,17 @@ def test_poster_job_end_to_end(app, client, live_campaign, patient, run_jobs):
     assert again.headers["Location"].split("?")[0].endswith(f"/posters/{digest}")
 
 
-def test_poster_is_redrawn_after_meaningful_progress_only(app, live_campaign, patient):
+def test_poster_is_redrawn_when_money_came_in_and_kept_otherwise(app, live_campaign, patient):
     link = share(live_campaign, Person(patient.id))
     first = tasks.request_share_poster(link, live_campaign)
     tasks.render_share_poster(link.id)
-    live_campaign.raised_fen += 50_00           # one small donation: the same poster
-    db.session.commit()
     assert tasks.request_share_poster(link, live_campaign) == \
-        tasks.PosterTicket(first.digest, None, True)
-    live_campaign.raised_fen += 30_000_00       # ten percent more: a new one
+        tasks.PosterTicket(first.digest, None, True)    # nothing moved: the same file
+    live_campaign.raised_fen += 50_00           # one small donation: a poster that says so
+    live_campaign.donation_count += 1
     db.session.commit()
-    assert tasks.request_share_poster(link, live_campaign).digest != first.digest
+    again = tasks.request_share_poster(link, live_campaign)
+    assert again.digest != first.digest
 
 
 def test_broken_cover_and_avatars_fall_back_to_placeholders(app, live_campaign, patient, standin):
@@ -187,3 +190,28 @@ def test_old_posters_and_stale_temporary_files_are_pruned(app, live_campaign, pa
     tasks.request_share_poster(link, live_campaign)      # asked for again: kept
     assert tasks.prune_posters() == 2
     assert kept.exists() and not old.exists() and not leftover.exists()
+
+
+def _figure_on(image: Image.Image, text: str) -> bool:
+    """Whether `text` is what the poster drew at its figure's place, pixel for pixel."""
+    fnt = font(FIGURE_SIZE)
+    x, y = FIGURE_XY
+    box = (x, y, x + int(fnt.getlength(text)) + 2, y + FIGURE_SIZE + 10)
+    canvas = Image.new("RGB", image.size, "white")
+    ImageDraw.Draw(canvas).text(FIGURE_XY, text, font=fnt, fill=(240, 72, 62))
+    return ImageChops.difference(image.crop(box), canvas.crop(box)).getbbox() is None
+
+
+def test_after_a_donation_the_sharers_poster_says_what_came_in(app, client, live_campaign,
+                                                               person):
+    from tests.factories import UserFactory
+    from tests.payouts.helpers import donate
+
+    donate(client, live_campaign, UserFactory(nickname="第一位捐款人"), 88_00)
+    db.session.refresh(live_campaign)
+    link = share(live_campaign, person("小明妈妈"))
+    poster = poster_store.content_for_share(link, live_campaign)
+    assert (poster.raised_fen, poster.donation_count) == (88_00, 1)
+    image = renderer.render(poster, None, None)
+    assert figure_text(poster) == "¥88"
+    assert _figure_on(image, "¥88") and not _figure_on(image, "¥0")
