@@ -12,6 +12,8 @@ from app.core.enums import LabelledEnum
 from app.extensions import db
 from app.models_base import created_at_column
 
+DEFAULT_NICKNAME = "微信用户"  # WeChat's own placeholder, until someone shows their name
+
 
 class User(UserMixin, db.Model):
     """A WeChat identity. Matched by unionid when WeChat gives one, else by openid."""
@@ -21,11 +23,17 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     openid: Mapped[str] = mapped_column(String(64), unique=True)
     unionid: Mapped[str | None] = mapped_column(String(64), unique=True)
-    nickname: Mapped[str] = mapped_column(String(64), default="微信用户")
+    nickname: Mapped[str] = mapped_column(String(64), default=DEFAULT_NICKNAME)
     avatar_url: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = created_at_column()
 
     is_staff = False
+
+    @property
+    def has_profile(self) -> bool:
+        """Did WeChat give us their name (snsapi_userinfo)? A silent sign-in (snsapi_base) gives
+        only the openid, and the nickname stays WeChat's placeholder: shown as 爱心人士."""
+        return bool(self.nickname) and self.nickname != DEFAULT_NICKNAME
 
     def get_id(self) -> str:
         return f"user:{self.id}"

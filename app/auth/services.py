@@ -63,6 +63,7 @@ def _fetch_wechat_profile(code: str, redirect_uri: str) -> dict[str, Any]:
     try:
         token = client.fetch_access_token(code)
         if "snsapi_userinfo" not in token.get("scope", ""):
+            # Silent sign-in (snsapi_base): the openid only, which is all JSAPI pay needs.
             return {"openid": token["openid"], "unionid": token.get("unionid")}
         profile = client.get_user_info()
     except WeChatOAuthException as error:

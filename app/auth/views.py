@@ -27,6 +27,8 @@ OAUTH_STATE = "oauth_state"
 LOGIN_NEXT = "login_next"
 DESKTOP_TICKET = "login_ticket"      # the ticket this desktop browser shows and polls
 APPROVING_TICKET = "approve_ticket"  # the ticket this phone approves once signed in
+SILENT_SCOPE = "snsapi_base"
+PROFILE_SCOPE = "snsapi_userinfo"
 
 
 def _next_url() -> str:
@@ -37,13 +39,18 @@ def _is_wechat_browser() -> bool:
     return "MicroMessenger" in request.headers.get("User-Agent", "")
 
 
-def _redirect_to_wechat(next_url: str | None):
+def _requested_scope() -> str:
+    """snsapi_base (silent: no consent page, the openid only) when asked for with scope=base,
+    as the donate panel does; snsapi_userinfo (WeChat's consent page) otherwise."""
+    return SILENT_SCOPE if request.args.get("scope") == "base" else PROFILE_SCOPE
+
+
+def _redirect_to_wechat(next_url: str | None, scope: str = "snsapi_userinfo"):
     state = secrets.token_hex(16)  # WeChat allows only [a-zA-Z0-9] in state
     session[OAUTH_STATE] = state
     if next_url is not None:
         session[LOGIN_NEXT] = next_url
-    client = oauth_client(url_for("auth.oauth_callback", _external=True), "snsapi_userinfo",
-                          state)
+    client = oauth_client(url_for("auth.oauth_callback", _external=True), scope, state)
     return redirect(client.authorize_url)
 
 
@@ -62,9 +69,13 @@ def _qr_svg(data: str) -> Markup:
 def login():
     next_url = _next_url()
     if current_user.is_authenticated and not current_user.is_staff:
-        return redirect(next_url)
+        # Signed in silently and now choosing to show their name: WeChat's consent page.
+        upgrade = (request.args.get("scope") == "userinfo" and not current_user.has_profile
+                   and _is_wechat_browser())
+        if not upgrade:
+            return redirect(next_url)
     if _is_wechat_browser():
-        return _redirect_to_wechat(next_url)
+        return _redirect_to_wechat(next_url, _requested_scope())
     ticket = services.create_login_ticket()
     session[DESKTOP_TICKET] = ticket.token
     session[LOGIN_NEXT] = next_url
@@ -73,13 +84,14 @@ def login():
     return render_template(
         "auth/login.html", qr_svg=_qr_svg(ticket_url), ticket_url=ticket_url,
         status_url=url_for("auth.ticket_status", token=ticket.token),
-        wechat_url=url_for("auth.wechat_start", next=next_url),
+        wechat_url=url_for("auth.wechat_start", next=next_url,
+                           scope=request.args.get("scope") or None),
         ttl_seconds=int(services.TICKET_TTL.total_seconds()))
 
 
 @bp.get("/wechat")
 def wechat_start():
-    return _redirect_to_wechat(_next_url())
+    return _redirect_to_wechat(_next_url(), _requested_scope())
 
 
 @bp.get("/wechat/callback")

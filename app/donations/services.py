@@ -17,7 +17,8 @@ from app.ledger.services import campaign_custody
 from app.models_base import format_yuan, yuan_to_fen
 from app.payments import services as payments
 from app.payments.models import Payment
-from app.payments.payables import PaidOutcome, PaidPayment, PayableHandler
+from app.payments.payables import (PaidOutcome, PaidPayment, PayableDescription,
+                                   PayableHandler)
 
 FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 PAYABLE_TYPE = "donation"
@@ -140,5 +141,14 @@ class DonationPayable(PayableHandler):
         return url_for("donations.thanks", donation_id=payable_id)
 
 
+
+    def describe(self, payable_id: int) -> PayableDescription | None:
+        donation = db.session.get(Donation, payable_id)
+        campaign = db.session.get(Campaign, donation.campaign_id) if donation else None
+        if campaign is None:
+            return None
+        return PayableDescription(
+            title=campaign.title, back_label="返回修改金额",
+            back_url=url_for("campaigns.detail", campaign_id=campaign.id, _anchor="donate"))
 
 __all__ = ["PRESETS_FEN", "DonationError", "parse_amount", "start_donation"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 import secrets
 
 from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request,
-                   url_for)
+                   session, url_for)
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from app.campaigns.models import Campaign
+from app.core.errors import wants_json
 from app.core.replica import reads_from_replica
 from app.donations import services
 from app.donations.models import AMOUNT_MAX_FEN, AMOUNT_MIN_FEN, BLESSING_MAX, PRESETS_FEN, Donation
@@ -18,11 +19,14 @@ from app.extensions import db, limiter
 from app.ledger.views import AccountPage, describe_campaign_accounts
 from app.models_base import format_yuan
 from app.payments.models import Payment
+from app.payments.pay_sheet import pay_sheet
 from app.payments.provider import ProviderError
 
 bp = Blueprint("donations", __name__)
 
 DEFAULT_PRESET_FEN = 20_00
+PENDING_CHECKOUT = "pending_donation"  # session: the amount panel's choice while signing in
+CHECKOUT_FIELDS = ("preset", "amount", "blessing", "anonymous", "show_profile", "checkout_key")
 
 
 def _user_or_ip() -> str:
@@ -68,16 +72,65 @@ def _public_campaign(campaign_id: int) -> Campaign:
     return campaign
 
 
+def _in_wechat() -> bool:
+    return "MicroMessenger" in (request.user_agent.string or "")
+
+
 @bp.route("/c/<id:campaign_id>/donate", methods=["GET", "POST"])
 @limiter.limit(_limit_per_user, key_func=_user_or_ip, methods=["POST"])
 @limiter.limit(_limit_per_ip, key_func=get_remote_address, methods=["POST"])
-@login_required
 def donate(campaign_id: int):
+    """The amount panel posts here from the campaign page, signed in or not: a visitor is signed
+    in first (silently inside WeChat) with the chosen amount kept, then the order is made."""
     campaign = _public_campaign(campaign_id)
     if request.method == "GET":
+        if not current_user.is_authenticated:
+            return redirect(url_for("campaigns.detail", campaign_id=campaign.id,
+                                    _anchor="donate"))
         return render_template("donations/donate.html", campaign=campaign)
     form = request.form
-    in_wechat = "MicroMessenger" in (request.user_agent.string or "")
+    if not current_user.is_authenticated:
+        if wants_json():
+            return _json_error(401, "sign_in_required", "请先登录")
+        return _sign_in_first(campaign, form)
+    if _wants_profile(form) and not getattr(current_user, "has_profile", True) and _in_wechat():
+        return _sign_in_first(campaign, form)
+    return _checkout(campaign, form)
+
+
+@bp.get("/c/<id:campaign_id>/donate/continue")
+@login_required
+def resume(campaign_id: int):
+    """Back from signing in: the order for the amount chosen before. It is made from what the
+    CSRF-checked POST kept in this session only, so a link alone cannot start one."""
+    campaign = _public_campaign(campaign_id)
+    pending = session.pop(PENDING_CHECKOUT, None)
+    if not isinstance(pending, dict) or pending.get("campaign_id") != campaign.id:
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id, _anchor="donate"))
+    return _checkout(campaign, pending)
+
+
+def _wants_profile(form) -> bool:
+    return form.get("show_profile") == "1" and form.get("anonymous") != "1"
+
+
+def _sign_in_first(campaign: Campaign, form):
+    """Keep the chosen amount in the session and sign in: snsapi_base (no consent page) unless
+    the donor chose to show their WeChat name and avatar (snsapi_userinfo)."""
+    try:
+        services.parse_amount(form.get("preset"), form.get("amount"))
+        services.clean_blessing(form.get("blessing", ""))
+    except services.DonationError as error:
+        return render_template("donations/donate.html", campaign=campaign, error=error.message,
+                               form=form), 422
+    session[PENDING_CHECKOUT] = {"campaign_id": campaign.id,
+                                 **{name: form.get(name, "") for name in CHECKOUT_FIELDS}}
+    return redirect(url_for("auth.login", scope="userinfo" if _wants_profile(form) else "base",
+                            next=url_for("donations.resume", campaign_id=campaign.id)))
+
+
+def _checkout(campaign: Campaign, form):
+    in_wechat = _in_wechat()
     try:
         amount_fen = services.parse_amount(form.get("preset"), form.get("amount"))
         payment = services.start_donation(
@@ -90,13 +143,28 @@ def donate(campaign_id: int):
         status = 409 if error.code in ("not_live", "checkout_conflict") else 422
         if error.code == "not_found":
             abort(404)
+        if wants_json():
+            return _json_error(status, error.code, error.message)
         return render_template("donations/donate.html", campaign=campaign, error=error.message,
                                form=form), status
     except ProviderError as error:
-        return render_template("donations/donate.html", campaign=campaign,
-                               error=f"微信支付下单失败：{error.message}", form=form), 502
+        message = f"微信支付下单失败：{error.message}"
+        if wants_json():
+            return _json_error(502, "provider_error", message)
+        return render_template("donations/donate.html", campaign=campaign, error=message,
+                               form=form), 502
     announce_funnel_step("donate_started", campaign.id)
+    if wants_json():
+        return jsonify(pay_sheet(payment))
+    if payment.trade_type == "JSAPI" and in_wechat:
+        # Straight to WeChat's pay sheet, opened on the campaign page itself (donate.js).
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id,
+                                _anchor=f"pay={payment.out_trade_no}"))
     return redirect(url_for("payments.order", out_trade_no=payment.out_trade_no))
+
+
+def _json_error(status: int, code: str, message: str):
+    return jsonify(error={"code": code, "message": message}), status
 
 
 @bp.get("/donations/<id:donation_id>/thanks")

@@ -36,6 +36,15 @@ class PaidOutcome:
     after_commit: Callable[[], None] | None = None  # follow-ups that must never undo the payment
 
 
+@dataclass(frozen=True)
+class PayableDescription:
+    """How the order page names what is paid for, and the way back to change the amount."""
+
+    title: str
+    back_url: str
+    back_label: str = "修改金额"
+
+
 class PayableHandler(abc.ABC):
     type: str
     # Who bears the channel's fee (app/payments/fees.py): by default the account credited with
@@ -64,6 +73,10 @@ class PayableHandler(abc.ABC):
     @abc.abstractmethod
     def success_url(self, payable_id: int) -> str:
         """Where the payer goes once paid (the thank-you page)."""
+
+    def describe(self, payable_id: int) -> PayableDescription | None:
+        """What the order page names (None: the order's own description)."""
+        return None
 
 
 def _handlers(app: Flask | None = None) -> dict[str, PayableHandler]:

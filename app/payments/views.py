@@ -15,8 +15,9 @@ from app.payments import services
 from app.payments.fees import channel_fee, configured_rate_bp
 from app.payments import verify as _verify  # noqa: F401  (registers its ledger verify check)
 from app.payments.models import ATTENTION_VERDICTS, NoticeVerdict, Payment, PaymentState
+from app.payments.pay_sheet import jsapi_params, pay_sheet
 from app.payments.payables import payable_handler
-from app.payments.provider import ProviderError, get_provider
+from app.payments.provider import get_provider
 from app.payments.qr import qr_svg
 
 bp = Blueprint("payments", __name__)
@@ -105,26 +106,31 @@ def _own_payment(out_trade_no: str) -> Payment:
 @bp.get("/pay/<out_trade_no>")
 @login_required
 def order(out_trade_no: str):
+    """For desktops (the Native QR code) and for the rare WeChat whose pay sheet did not open."""
     payment = _own_payment(out_trade_no)
-    success_url = payable_handler(payment.payable_type).success_url(payment.payable_id)
+    handler = payable_handler(payment.payable_type)
+    success_url = handler.success_url(payment.payable_id)
     if payment.state == PaymentState.paid:
         return redirect(success_url)
-    provider = get_provider(payment.provider)
-    jsapi_params = None
-    if payment.state == PaymentState.pending and payment.trade_type == "JSAPI":
-        try:
-            jsapi_params = provider.client_params(payment.prepay_id)
-        except ProviderError:
-            jsapi_params = None
-    cashier_url = provider.cashier_url(
+    cashier_url = get_provider(payment.provider).cashier_url(
         payment.prepay_id or "",
         url_for("payments.order", out_trade_no=payment.out_trade_no, _external=True))
     return render_template(
-        "payments/order.html", payment=payment, jsapi_params=jsapi_params,
+        "payments/order.html", payment=payment, jsapi_params=jsapi_params(payment),
         qr=qr_svg(payment.code_url) if payment.code_url and payment.trade_type == "NATIVE"
         else None,
         cashier_url=cashier_url, success_url=success_url,
-        platform_bears_fee=payable_handler(payment.payable_type).platform_bears_channel_fee)
+        described=handler.describe(payment.payable_id),
+        in_wechat="MicroMessenger" in (request.user_agent.string or ""),
+        platform_bears_fee=handler.platform_bears_channel_fee)
+
+
+@bp.get("/api/v1/payments/<out_trade_no>/pay_sheet")
+@login_required
+def pay_sheet_json(out_trade_no: str):
+    """getBrandWCPayRequest's parameters for the payer's own order (the campaign page opens
+    WeChat's pay sheet with them after a silent sign-in)."""
+    return jsonify(pay_sheet(_own_payment(out_trade_no)))
 
 
 @bp.get("/api/v1/payments/quote")

@@ -57,3 +57,14 @@ def script_url() -> str:
     if base and base != REAL_WECHAT_API_BASE:
         return base + "open/js/jweixin-1.6.0.js"
     return WECHAT_JSSDK_URL
+
+
+def standin_bridge_url() -> str | None:
+    """The stand-in's WeixinJSBridge script (it plays WeChat's browser), only while the stand-in
+    is on; real WeChat puts its own bridge in every page, so production never loads one. The
+    script itself stays idle outside a MicroMessenger user agent, so pages cached for every
+    visitor alike may carry it."""
+    base = current_app.config.get("WECHAT_API_BASE")
+    if not current_app.config.get("WECHAT_STANDIN") or not base or base == REAL_WECHAT_API_BASE:
+        return None
+    return base + "standin/bridge.js"

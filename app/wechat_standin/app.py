@@ -16,7 +16,7 @@ from app.wechat_standin.state import StandinState
 def create_standin(appid: str, secret: str, mch_id: str, api_key: str,
                    resend_schedule: tuple[float, ...] = (2, 2, 5, 10, 30, 60), *,
                    merchant_public_key: str | None = None, merchant_serial: str | None = None,
-                   apiv3_key: str | None = None) -> Flask:
+                   apiv3_key: str | None = None, merchant_name: str = "相助大病筹款") -> Flask:
     from app.wechat_standin.v3.crypto import load_public_key, make_platform_keys
 
     standin = Flask(__name__, template_folder="templates")
@@ -24,9 +24,11 @@ def create_standin(appid: str, secret: str, mch_id: str, api_key: str,
                           RESEND_SCHEDULE=resend_schedule, JSON_AS_ASCII=False,
                           MERCHANT_PUBLIC_KEY=load_public_key(merchant_public_key)
                           if merchant_public_key else None,
-                          MERCHANT_SERIAL=merchant_serial, APIV3_KEY=apiv3_key)
+                          MERCHANT_SERIAL=merchant_serial, APIV3_KEY=apiv3_key,
+                          MERCHANT_NAME=merchant_name)  # the 商户简称 WeChat's pay sheet shows
     standin.extensions["standin_state"] = StandinState()
     standin.extensions["standin_v3_keys"] = make_platform_keys()
+    from app.wechat_standin.bridge import bp as bridge_bp
     from app.wechat_standin.index import bp as index_bp
     from app.wechat_standin.jssdk import bp as jssdk_bp
     from app.wechat_standin.messages import bp as messages_bp
@@ -38,7 +40,7 @@ def create_standin(appid: str, secret: str, mch_id: str, api_key: str,
     from app.wechat_standin.v3.transfer import bp as transfer_v3_bp
 
     for blueprint in (index_bp, oauth_bp, pay_bp, pay_v3_bp, bills_v3_bp, transfer_v3_bp, jssdk_bp,
-                      messages_bp):
+                      messages_bp, bridge_bp):
         standin.register_blueprint(blueprint)
     return standin
 

@@ -25,8 +25,12 @@ class Service(NamedTuple):
 
 STANDS_IN_FOR = (
     Service("网页授权登录", "OAuth web sign-in", (
-        Endpoint("GET, POST", "/connect/oauth2/authorize", "授权页：选择或输入一位测试用户",
-                 "the consent page: pick or type a test user"),
+        Endpoint("GET, POST", "/connect/oauth2/authorize",
+                 "snsapi_base 静默授权（无页面，直接带 code 返回，首次为本浏览器新建测试用户）；"
+                 "snsapi_userinfo 授权页：选择或输入一位测试用户",
+                 "snsapi_base: silent (no page, straight back with a code; a new test user the "
+                 "first time in this browser); snsapi_userinfo: the consent page, pick or type "
+                 "a test user"),
         Endpoint("GET", "/sns/oauth2/access_token", "用 code 换取用户 access_token",
                  "code → user access token"),
         Endpoint("GET", "/sns/oauth2/refresh_token", "刷新用户 access_token",
@@ -88,6 +92,15 @@ STANDS_IN_FOR = (
             "200/204。收银台与测试钩子与 v2 共用。 Requests must be signed with the merchant's key; "
             "responses and notices are signed with the stand-in's platform keys, notices are "
             "resent until answered 200/204. The cashier and hooks are shared with v2."),
+    Service("微信内置浏览器", "WeChat's browser", (
+        Endpoint("GET", "/standin/bridge.js", "替代的 WeixinJSBridge（模拟微信的支付面板）",
+                 "a substitute WeixinJSBridge, with a pay sheet like WeChat's"),
+        Endpoint("POST", "/standin/bridge/order", "按微信的规则校验 getBrandWCPayRequest 参数",
+                 "checks getBrandWCPayRequest's parameters as WeChat does"),
+        Endpoint("POST", "/standin/bridge/pay", "付款人确认支付：订单支付并通知商户",
+                 "the payer confirms: the order is paid and the merchant notified"),
+    ), note="相助仅在模拟服务开启、且浏览器 User-Agent 含 MicroMessenger 时注入此脚本。 The app "
+            "injects it only while the stand-in is on, for a MicroMessenger user agent."),
     Service("模板消息（服务通知）", "Template (service) messages", (
         Endpoint("POST", "/cgi-bin/message/template/send", "发送模板消息",
                  "send a template message"),

@@ -1,7 +1,8 @@
 """Stand-in for WeChat's JS-SDK: the `jweixin` script and what it would tell WeChat.
 
   GET  open/js/jweixin-1.6.0.js    a substitute `wx` object (config, ready, error,
-                                   updateAppMessageShareData, updateTimelineShareData, checkJsApi)
+                                   updateAppMessageShareData, updateTimelineShareData, checkJsApi,
+                                   chooseWXPay through the stand-in's WeixinJSBridge, bridge.py)
   POST standin/jssdk/verify        wx.config: the signature checked against the tickets issued
                                    by cgi-bin/ticket/getticket (expired ones no longer count)
   POST standin/jssdk/share         a share card set by the page, recorded in StandinState.shares
@@ -209,6 +210,24 @@ JWEIXIN_JS = r"""/* 相助 WeChat stand-in: a substitute for WeChat's jweixin-1.
     error: function (fn) { if (st.ok === false) fn({ errMsg: st.errMsg }); else st.error.push(fn); },
     updateAppMessageShareData: function (o) { call("updateAppMessageShareData", ["title", "desc", "link", "imgUrl"], o); },
     updateTimelineShareData: function (o) { call("updateTimelineShareData", ["title", "link", "imgUrl"], o); },
+    chooseWXPay: function (o) {
+      // WeChat's wx.chooseWXPay is getBrandWCPayRequest with the config's appId (stand-in bridge).
+      o = o || {};
+      if (!window.WeixinJSBridge) { done(o, false, "chooseWXPay:fail, not in WeChat"); return; }
+      window.WeixinJSBridge.invoke("getBrandWCPayRequest", {
+        appId: st.cfg && st.cfg.appId, timeStamp: String(o.timestamp), nonceStr: o.nonceStr,
+        "package": o["package"], signType: o.signType, paySign: o.paySign
+      }, function (res) {
+        var m = (res && res.err_msg) || "";
+        if (/:cancel$/.test(m)) {
+          var r = { errMsg: "chooseWXPay:cancel" };
+          if (o.cancel) o.cancel(r);
+          if (o.complete) o.complete(r);
+          return;
+        }
+        done(o, /:ok$/.test(m), /:ok$/.test(m) ? "chooseWXPay:ok" : "chooseWXPay:fail");
+      });
+    },
     checkJsApi: function (o) {
       o = o || {};
       var result = {};

@@ -1,7 +1,10 @@
 """Stand-in for WeChat web OAuth, the access token and the JS-SDK ticket.
 
 Same paths, parameters, JSON and error codes as WeChat:
-  GET/POST connect/oauth2/authorize   the consent page (the tester picks or types a test user)
+  GET/POST connect/oauth2/authorize   snsapi_base: no page, straight back with a code (as WeChat
+                                      does) for this browser's WeChat user — a new test user the
+                                      first time; snsapi_userinfo: the consent page (that user
+                                      chosen, or the tester picks or types another)
   GET sns/oauth2/access_token         code → user access token (codes single-use, 5 minutes)
   GET sns/oauth2/refresh_token        refresh a user access token
   GET sns/userinfo                    profile, only for snsapi_userinfo tokens (else 48001)
@@ -23,6 +26,9 @@ from app.wechat_standin.state import StandinState, TestUser
 bp = Blueprint("standin_oauth", __name__)
 
 CODE_TTL = 300
+# Which test user "is signed in to WeChat" in this browser: WeChat's browser always knows its
+# user, so snsapi_base can answer without a page. A cookie of the stand-in's own.
+PHONE_USER_COOKIE = "wx_standin_openid"
 TOKEN_TTL = 7200
 REFRESH_TTL = 30 * 24 * 3600
 SCOPES = ("snsapi_base", "snsapi_userinfo")
@@ -94,7 +100,41 @@ def _render_authorize(params: dict[str, str], error: str | None = None, status: 
     with _state().lock:
         users = sorted(_state().users.values(), key=lambda u: u.nickname)
     return render_template("standin/authorize.html", params=params, users=users, error=error,
+                           current=_phone_user(),
                            app_host=urlsplit(params["redirect_uri"]).netloc), status
+
+
+def _phone_user() -> TestUser | None:
+    """The test user this browser is signed in to WeChat as, if any yet."""
+    with _state().lock:
+        return _state().users.get(request.cookies.get(PHONE_USER_COOKIE, ""))
+
+
+def _new_test_user(nickname: str, with_unionid: bool) -> TestUser:
+    openid = _new_openid()
+    user = TestUser(
+        openid=openid, nickname=nickname,
+        headimgurl=url_for("standin_oauth.avatar", openid=openid, _external=True),
+        unionid=("u" + secrets.token_urlsafe(20)[:27]) if with_unionid else None,
+    )
+    with _state().lock:
+        _state().users[openid] = user
+    return user
+
+
+def _grant(user: TestUser, params: dict[str, str]) -> Response:
+    """Back to the page with a fresh code; this browser is now signed in to WeChat as `user`."""
+    code = secrets.token_hex(16)
+    state = _state()
+    with state.lock:
+        state.oauth_codes[code] = {"openid": user.openid, "scope": params["scope"],
+                                   "appid": params["appid"],
+                                   "expires_at": state.clock() + CODE_TTL}
+    response = Response(status=302, headers={"Location": _with_query(
+        params["redirect_uri"], code=code, state=params["state"])})
+    response.set_cookie(PHONE_USER_COOKIE, user.openid, max_age=30 * 24 * 3600,
+                        httponly=True, samesite="Lax")
+    return response
 
 
 @bp.get("/connect/oauth2/authorize")
@@ -103,6 +143,14 @@ def authorize():
     problem = _authorize_problem(params)
     if problem:
         return render_template("standin/error.html", message=problem), 400
+    if params["scope"] == "snsapi_base":
+        # WeChat shows nothing for snsapi_base: the user is whoever is signed in to WeChat.
+        user = _phone_user()
+        if user is None:
+            with _state().lock:
+                number = len(_state().users) + 1
+            user = _new_test_user(f"模拟微信用户{number}", with_unionid=True)
+        return _grant(user, params)
     return _render_authorize(params)
 
 
@@ -118,34 +166,18 @@ def approve():
     user = _chosen_user()
     if user is None:
         return _render_authorize(params, "请选择一个测试用户，或输入昵称新建一个", 400)
-    code = secrets.token_hex(16)
-    state = _state()
-    with state.lock:
-        state.oauth_codes[code] = {"openid": user.openid, "scope": params["scope"],
-                                   "appid": params["appid"],
-                                   "expires_at": state.clock() + CODE_TTL}
-    return Response(status=302, headers={"Location": _with_query(
-        params["redirect_uri"], code=code, state=params["state"])})
+    return _grant(user, params)
 
 
 def _chosen_user() -> TestUser | None:
-    state = _state()
     choice = request.form.get("openid", "new")
     if choice != "new":
-        with state.lock:
-            return state.users.get(choice)
+        with _state().lock:
+            return _state().users.get(choice)
     nickname = request.form.get("nickname", "").strip()[:32]
     if not nickname:
         return None
-    openid = _new_openid()
-    user = TestUser(
-        openid=openid, nickname=nickname,
-        headimgurl=url_for("standin_oauth.avatar", openid=openid, _external=True),
-        unionid=("u" + secrets.token_urlsafe(20)[:27]) if request.form.get("unionid") else None,
-    )
-    with state.lock:
-        state.users[openid] = user
-    return user
+    return _new_test_user(nickname, with_unionid=bool(request.form.get("unionid")))
 
 
 def _with_query(url: str, **extra: str) -> str:

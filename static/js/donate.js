@@ -1,4 +1,5 @@
-/* Donating: the amount picker, the order page (WeixinJSBridge, polling), "more" donations.
+/* Donating: the amount picker, WeChat's pay sheet straight from 立即捐款 (inside WeChat), the
+   order page (WeixinJSBridge, polling), "more" donations.
    Loaded by several partials on one page, so it runs once. No framework, ES2017. */
 (function () {
   "use strict";
@@ -23,19 +24,138 @@
       p.addEventListener("change", function () { if (p.checked && custom) custom.value = ""; });
     });
     initChannelFee(form, custom, presets);
+    var profile = form.querySelector("input[name=show_profile]");
+    var anonymous = form.querySelector("input[name=anonymous]");
+    if (profile && anonymous) {
+      profile.addEventListener("change", function () { if (profile.checked) anonymous.checked = false; });
+      anonymous.addEventListener("change", function () { if (anonymous.checked) profile.checked = false; });
+    }
     form.addEventListener("submit", function (event) {
       var button = form.querySelector("[data-donate-submit]");
       if (form.dataset.submitted) { event.preventDefault(); return; }
       form.dataset.submitted = "1";
       if (button) { button.disabled = true; button.textContent = "正在下单…"; }
+      // Signed in inside WeChat: the order is made here and WeChat's pay sheet opens on this
+      // page. Otherwise the form goes on (sign-in first, silently inside WeChat; or the QR).
+      if (IN_WECHAT && form.dataset.signedIn && !(profile && profile.checked && !form.dataset.hasProfile)) {
+        event.preventDefault();
+        checkoutHere(form);
+      }
     });
     // Back from the order page (bfcache): allow a new attempt with the same checkout key.
-    window.addEventListener("pageshow", function () {
-      delete form.dataset.submitted;
-      var button = form.querySelector("[data-donate-submit]");
-      if (button) { button.disabled = false; button.textContent = "立即捐款"; }
+    window.addEventListener("pageshow", function (event) { if (event.persisted) ready(form); });
+  }
+
+  // --- inside WeChat: 立即捐款 → the pay sheet → the thank-you page -------------------------
+  var IN_WECHAT = /MicroMessenger/i.test(navigator.userAgent);
+  var BRIDGE_WAIT_MS = 3000;
+
+  function ready(form, message) {
+    delete form.dataset.submitted;
+    var button = form.querySelector("[data-donate-submit]");
+    if (button) { button.disabled = false; button.textContent = "立即捐款"; }
+    say(form, message);
+  }
+
+  function say(form, message) {
+    var status = form.querySelector("[data-donate-status]");
+    if (!status) return;
+    status.textContent = message || "";
+    status.hidden = !message;
+  }
+
+  function newCheckoutKey(form) {
+    var input = form.querySelector("input[name=checkout_key]");
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    if (input) input.value = Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  function checkoutHere(form) {
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                         headers: { Accept: "application/json" } })
+      .then(function (r) {
+        return r.json().then(function (data) { return { status: r.status, ok: r.ok, data: data }; });
+      })
+      .then(function (res) {
+        if (res.status === 401) { form.submit(); return; }  // signed out meanwhile: sign in first
+        if (!res.ok) {
+          if (res.data.error && res.data.error.code === "checkout_conflict") newCheckoutKey(form);
+          ready(form, res.data.error ? res.data.error.message : "下单没有成功，请重试");
+          return;
+        }
+        openPaySheet(form, res.data);
+      })
+      .catch(function () { form.submit(); });
+  }
+
+  function whenBridge(timeoutMs) {
+    return new Promise(function (resolve) {
+      if (window.WeixinJSBridge) { resolve(window.WeixinJSBridge); return; }
+      var timer = window.setTimeout(function () { resolve(null); }, timeoutMs);
+      document.addEventListener("WeixinJSBridgeReady", function () {
+        window.clearTimeout(timer);
+        resolve(window.WeixinJSBridge || null);
+      }, false);
     });
   }
+
+  function openPaySheet(form, sheet) {
+    if (sheet.state === "paid") { go(sheet.next_url); return; }
+    if (!sheet.jsapi) { go(sheet.order_url); return; }
+    whenBridge(BRIDGE_WAIT_MS).then(function (bridge) {
+      if (!bridge) { go(sheet.order_url); return; }  // no bridge: the order page
+      bridge.invoke("getBrandWCPayRequest", sheet.jsapi, function (res) {
+        var message = (res && res.err_msg) || "";
+        if (/:ok$/.test(message)) {
+          say(form, "");
+          var button = form.querySelector("[data-donate-submit]");
+          if (button) button.textContent = "正在确认支付结果…";
+          untilPaid(sheet);
+        } else if (/:cancel$/.test(message)) {
+          newCheckoutKey(form);  // the unpaid order simply expires; a new choice, a new order
+          ready(form, "已取消支付，可修改金额后重新捐款");
+        } else {
+          go(sheet.order_url);  // the pay sheet failed: the order page offers it again
+        }
+      });
+    });
+  }
+
+  function untilPaid(sheet) {
+    var started = Date.now();
+    (function ask() {
+      fetch(sheet.status_url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (data && data.paid) { go(data.next_url || sheet.next_url); return; }
+          if (Date.now() - started > 20000) { go(sheet.order_url); return; }  // it keeps asking
+          window.setTimeout(ask, 800);
+        })
+        .catch(function () { window.setTimeout(ask, 1500); });
+    })();
+  }
+
+  function payFromLink(form) {
+    // Back from a silent sign-in: /c/<id>#pay=<out_trade_no> opens the order's pay sheet here.
+    var match = /^#pay=([A-Za-z0-9_-]{6,64})$/.exec(window.location.hash);
+    if (!match || !form.dataset.paySheetUrl) return;
+    window.history.replaceState(null, "", window.location.pathname + window.location.search + "#donate");
+    form.dataset.submitted = "1";
+    var button = form.querySelector("[data-donate-submit]");
+    if (button) { button.disabled = true; button.textContent = "正在打开微信支付…"; }
+    fetch(form.dataset.paySheetUrl.replace("OUT_TRADE_NO", match[1]),
+          { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (sheet) {
+        if (sheet) openPaySheet(form, sheet); else ready(form, "订单不存在，请重新捐款");
+      })
+      .catch(function () { ready(form, "网络不稳定，请重试"); });
+  }
+
+  function go(url) { if (url) window.location.assign(url); }
 
   // --- the channel fee for the chosen amount, as the server computes it (integer fen) -------
   function yuanToFen(text) {
@@ -71,8 +191,6 @@
     var stateEl = card.querySelector("[data-order-state]");
     var started = Date.now();
     var jsapiButton = card.querySelector("[data-jsapi]");
-
-    function go(url) { if (url) window.location.assign(url); }
 
     function poll() {
       fetch(card.dataset.statusUrl, { headers: { Accept: "application/json" },
@@ -143,22 +261,55 @@
     return node;
   }
 
+  // The same avatar, name and relative time as templates/_avatar.html and the server's list.
+  function avatar(d) {
+    if (d.avatar_url && /^(\/|https:\/\/)/.test(d.avatar_url)) {
+      var img = el("img", "avatar");
+      img.src = d.avatar_url;
+      img.alt = "";
+      img.width = img.height = 36;
+      img.referrerPolicy = "no-referrer";
+      return img;
+    }
+    var nameless = d.name === "匿名" || d.name === "爱心人士";
+    var bubble = el("span", "avatar " + (nameless ? "avatar-heart" : "avatar-letter"),
+                    nameless ? "♥" : Array.from(d.name)[0]);
+    bubble.style.cssText = "width:36px;height:36px;font-size:16px";
+    bubble.setAttribute("aria-hidden", "true");
+    return bubble;
+  }
+
+  function ago(iso) {
+    var seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+    if (seconds < 60) return "刚刚";
+    if (seconds < 3600) return Math.floor(seconds / 60) + "分钟前";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + "小时前";
+    if (seconds < 30 * 86400) return Math.floor(seconds / 86400) + "天前";
+    return new Date(iso).toLocaleDateString("zh-CN");
+  }
+
   function item(d) {
-    var li = el("li");
+    var li = el("li", "donation-person");
+    li.appendChild(avatar(d));
+    var body = el("div");
     var line = el("div", "donation-line");
-    line.appendChild(el("strong", "", d.name));
+    var name = el("strong", "", d.name);
+    if (d.mine) name.appendChild(el("small", "mine-tag", "我"));
+    line.appendChild(name);
     line.appendChild(el("span", "donation-amount", "¥" + d.amount_yuan));
-    li.appendChild(line);
-    if (d.blessing) li.appendChild(el("p", "donation-blessing", d.blessing));
-    var when = new Date(d.paid_at);
-    var time = el("time", "hint", when.toLocaleString("zh-CN", { hour12: false }));
+    body.appendChild(line);
+    if (d.blessing) body.appendChild(el("p", "donation-blessing", d.blessing));
+    var time = el("time", "hint", ago(d.paid_at));
     time.setAttribute("datetime", d.paid_at);
-    li.appendChild(time);
+    body.appendChild(time);
+    li.appendChild(body);
     return li;
   }
 
   onReady(function () {
     document.querySelectorAll("[data-donate-form]").forEach(initForm);
+    var first = document.querySelector("[data-donate-form]");
+    if (first) payFromLink(first);
     document.querySelectorAll("[data-order]").forEach(initOrder);
     document.querySelectorAll("[data-donations]").forEach(initDonations);
   });

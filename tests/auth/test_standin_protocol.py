@@ -70,13 +70,49 @@ def test_bad_secret_is_refused(ctx):
     assert oauth_client(REDIRECT).fetch_access_token(code)["openid"]
 
 
-def test_base_scope_gets_no_userinfo(ctx):
-    code = _code(ctx, scope="snsapi_base")
+def _silent(url: str, phone: requests.Session) -> requests.Response:
+    """snsapi_base as WeChat's browser does it: no page, straight back with a code."""
+    return phone.get(url, allow_redirects=False, timeout=5)
+
+
+def test_base_scope_is_silent_and_gets_no_userinfo(ctx, standin):
+    phone = requests.Session()
+    answer = _silent(oauth_client(REDIRECT, "snsapi_base", "b1").authorize_url, phone)
+    assert answer.status_code == 302 and "<form" not in answer.text
+    query = query_of(answer.headers["Location"])
+    assert answer.headers["Location"].startswith("http://127.0.0.1:9/auth/wechat/callback?")
+    assert query["state"] == "b1" and query["keep"] == "1"
     client = oauth_client(REDIRECT, "snsapi_base")
-    assert client.fetch_access_token(code)["scope"] == "snsapi_base"
+    token = client.fetch_access_token(query["code"])
+    assert token["scope"] == "snsapi_base" and token["openid"] in standin.state.users
     with pytest.raises(WeChatOAuthException) as refused:
         client.get_user_info()
     assert refused.value.errcode == 48001
+
+
+def test_the_same_phone_is_the_same_wechat_user(ctx, standin):
+    phone, other_phone = requests.Session(), requests.Session()
+    url = oauth_client(REDIRECT, "snsapi_base", "b2").authorize_url
+
+    def openid_of(session) -> str:
+        code = query_of(_silent(url, session).headers["Location"])["code"]
+        return oauth_client(REDIRECT, "snsapi_base").fetch_access_token(code)["openid"]
+
+    first = openid_of(phone)
+    assert openid_of(phone) == first
+    assert openid_of(other_phone) != first
+    # snsapi_userinfo shows the consent page, this phone's user chosen; allowing gives its profile.
+    consent, form = open_authorize_page(oauth_client(REDIRECT, "snsapi_userinfo", "u1")
+                                        .authorize_url, phone)
+    assert consent.status_code == 200 and "允许" in consent.text
+    assert f'value="{first}" checked' in consent.text
+    allowed = phone.post(requests.compat.urljoin(consent.url, form.action),
+                         data=dict(form.hidden, action="allow", openid=first),
+                         allow_redirects=False, timeout=5)
+    client = oauth_client(REDIRECT)
+    token = client.fetch_access_token(query_of(allowed.headers["Location"])["code"])
+    assert token["openid"] == first and token["scope"] == "snsapi_userinfo"
+    assert client.get_user_info()["nickname"] == standin.state.users[first].nickname
 
 
 def test_refresh_token_and_sns_auth(ctx):

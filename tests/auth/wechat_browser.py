@@ -33,8 +33,9 @@ class _FormParser(HTMLParser):
             self.form.choices.append(attr["value"])
 
 
-def open_authorize_page(url: str) -> tuple[requests.Response, AuthorizeForm]:
-    page = requests.get(url, timeout=5)
+def open_authorize_page(url: str, phone: requests.Session | None = None
+                        ) -> tuple[requests.Response, AuthorizeForm]:
+    page = (phone or requests).get(url, timeout=5)
     parser = _FormParser()
     parser.feed(page.text)
     return page, parser.form
