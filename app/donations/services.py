@@ -140,8 +140,6 @@ class DonationPayable(PayableHandler):
     def success_url(self, payable_id: int) -> str:
         return url_for("donations.thanks", donation_id=payable_id)
 
-
-
     def describe(self, payable_id: int) -> PayableDescription | None:
         donation = db.session.get(Donation, payable_id)
         campaign = db.session.get(Campaign, donation.campaign_id) if donation else None
@@ -150,5 +148,7 @@ class DonationPayable(PayableHandler):
         return PayableDescription(
             title=campaign.title, back_label="返回修改金额",
             back_url=url_for("campaigns.detail", campaign_id=campaign.id, _anchor="donate"))
+
+
 
 __all__ = ["PRESETS_FEN", "DonationError", "parse_amount", "start_donation"]

@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, request
-from wechatpy.pay.utils import calculate_signature
+from wechatpy.pay.utils import calculate_signature, calculate_signature_hmac
 
 from app.wechat_standin.delivery import send_async
 from app.wechat_standin.oauth import PHONE_USER_COOKIE
@@ -75,10 +75,11 @@ def _sign_ok(params: dict, order: dict) -> bool:
         return crypto.verify(public_key, message, pay_sign)
     signed = {k: params.get(k, "") for k in ("appId", "timeStamp", "nonceStr", "package",
                                              "signType")}
-    if signed["signType"] not in ("MD5", "HMAC-SHA256"):
+    sign = {"MD5": calculate_signature, "HMAC-SHA256": calculate_signature_hmac}.get(
+        signed["signType"])
+    if sign is None:
         return False
-    sign_type = "HMAC-SHA256" if signed["signType"] == "HMAC-SHA256" else "MD5"
-    expected = calculate_signature(signed, current_app.config["API_KEY"], sign_type)
+    expected = sign(signed, current_app.config["API_KEY"])
     return hmac.compare_digest(pay_sign.encode(), expected.encode())
 
 
