@@ -176,6 +176,32 @@ def _arrival_link(campaign_id: int, user_id: int | None, visitor_id: str | None,
 
 
 @dataclass(frozen=True)
+class Inviter:
+    """Who brought a person to a campaign, as that person is told (张老师邀请你一起帮助 TA)."""
+
+    name: str
+    avatar_url: str
+
+
+UNNAMED_INVITER = "一位朋友"
+
+
+def inviter_of(campaign_id: int, user_id: int | None, visitor_id: str | None) -> Inviter | None:
+    """The sharer of the link this person last arrived through (never themselves), or None
+    when they came on their own."""
+    key = sharer_key(user_id, visitor_id)
+    if key is None:
+        return None
+    link = _arrival_link(campaign_id, user_id, visitor_id, key)
+    if link is None:
+        return None
+    sharer = link.sharer
+    named = sharer is not None and sharer.nickname and sharer.nickname != "微信用户"
+    return Inviter(name=sharer.nickname if named else UNNAMED_INVITER,
+                   avatar_url=(sharer.avatar_url or "") if sharer is not None else "")
+
+
+@dataclass(frozen=True)
 class ChainLink:
     id: int
     level: int

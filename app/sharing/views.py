@@ -90,7 +90,12 @@ def sharing_helpers():
         agent = request.user_agent.string or ""
         return bool(current_app.config.get("WECHAT_STANDIN")) or "MicroMessenger" in agent
 
-    return {"sharing_jssdk_url": jssdk.script_url, "sharing_load_jssdk": load_jssdk}
+    def inviter(campaign_id: int) -> services.Inviter | None:
+        """Who shared the link this visitor arrived through (the thank-you page names them)."""
+        return services.inviter_of(campaign_id, _user_id(), _visitor_id())
+
+    return {"sharing_jssdk_url": jssdk.script_url, "sharing_load_jssdk": load_jssdk,
+            "sharing_inviter": inviter}
 
 
 # ---------------------------------------------------------------- share links
