@@ -27,6 +27,22 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return as_utc(value).astimezone(CHINA).strftime(fmt)
 
 
+def relative_time(value: datetime | None) -> str:
+    """刚刚, 5分钟前, 3小时前, 2天前; past a month, the date."""
+    if value is None:
+        return ""
+    seconds = max(0, (utcnow() - as_utc(value)).total_seconds())
+    if seconds < 60:
+        return "刚刚"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}分钟前"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}小时前"
+    if seconds < 30 * 86400:
+        return f"{int(seconds // 86400)}天前"
+    return local_time(value, "%Y-%m-%d")
+
+
 def days_left(ends_at: datetime | None) -> int:
     if ends_at is None:
         return 0
@@ -39,6 +55,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["mask_name"] = mask_name
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["relative_time"] = relative_time
     app.jinja_env.globals["days_left"] = days_left
 
     @app.context_processor

@@ -23,17 +23,44 @@ _MAX_CURSOR_MICROS = ((datetime.max.replace(tzinfo=timezone.utc) - EPOCH)
 PAGE_SIZE = 20
 
 
+NAMELESS = "爱心人士"     # a donor who never showed WeChat their name
+WECHAT_DEFAULT_NICKNAME = "微信用户"
+
+
 @dataclass(frozen=True)
 class DonationRow:
     id: int
-    name: str
+    name: str                 # as the viewer sees it: masked, 匿名, 爱心人士, or their own
     amount_fen: int
     blessing: str
     paid_at: datetime
+    avatar_url: str = ""      # the donor's WeChat avatar; never an anonymous donor's
+    mine: bool = False        # the viewer's own donation (then `name` is theirs, unmasked)
+    anonymous: bool = False
 
     def as_json(self) -> dict:
         return {"id": self.id, "name": self.name, "amount_fen": self.amount_fen,
-                "blessing": self.blessing, "paid_at": self.paid_at.isoformat()}
+                "blessing": self.blessing, "paid_at": self.paid_at.isoformat(),
+                "avatar_url": self.avatar_url, "mine": self.mine}
+
+
+def public_donor_name(nickname: str | None, anonymous: bool) -> str:
+    if anonymous:
+        return "匿名"
+    if not nickname or nickname == WECHAT_DEFAULT_NICKNAME:
+        return NAMELESS
+    return mask_name(nickname)
+
+
+def _row(r, viewer_id: int | None) -> DonationRow:
+    mine = viewer_id is not None and r.user_id == viewer_id
+    if mine:   # nobody sees their own name masked
+        name = r.nickname if r.nickname and r.nickname != WECHAT_DEFAULT_NICKNAME else "我"
+    else:
+        name = public_donor_name(r.nickname, r.anonymous)
+    return DonationRow(id=r.id, name=name, amount_fen=r.amount_fen, blessing=r.blessing,
+                       paid_at=as_utc(r.paid_at), mine=mine, anonymous=r.anonymous,
+                       avatar_url="" if r.anonymous and not mine else (r.avatar_url or ""))
 
 
 def encode_cursor(row: DonationRow) -> str:
@@ -52,11 +79,12 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     return EPOCH + timedelta(microseconds=after_micros), after_id
 
 
-def paid_donations(campaign_id: int, cursor: str | None = None,
-                   limit: int = PAGE_SIZE) -> tuple[list[DonationRow], str | None]:
-    """Newest first; one index range scan per page (campaign_id, paid_at, id)."""
-    query = (select(Donation.id, Donation.anonymous, User.nickname, Donation.amount_fen,
-                    Donation.blessing, Donation.paid_at)
+def paid_donations(campaign_id: int, cursor: str | None = None, limit: int = PAGE_SIZE,
+                   viewer_id: int | None = None) -> tuple[list[DonationRow], str | None]:
+    """Newest first; one index range scan per page (campaign_id, paid_at, id). The viewer's
+    own donations carry their own name."""
+    query = (select(Donation.id, Donation.anonymous, Donation.user_id, User.nickname,
+                    User.avatar_url, Donation.amount_fen, Donation.blessing, Donation.paid_at)
              .outerjoin(User, User.id == Donation.user_id)
              .where(Donation.campaign_id == campaign_id, Donation.paid_at.is_not(None))
              .order_by(Donation.paid_at.desc(), Donation.id.desc()).limit(limit + 1))
@@ -66,9 +94,7 @@ def paid_donations(campaign_id: int, cursor: str | None = None,
         # A row-value comparison is one index range condition: the page costs the same deep
         # in the list as at its top (an OR of the two cases filtered its way down).
         query = query.where(tuple_(Donation.paid_at, Donation.id) < tuple_(paid_at, row_id))
-    rows = [DonationRow(id=r.id, name="匿名" if r.anonymous else mask_name(r.nickname),
-                        amount_fen=r.amount_fen, blessing=r.blessing, paid_at=as_utc(r.paid_at))
-            for r in db.session.execute(query)]
+    rows = [_row(r, viewer_id) for r in db.session.execute(query)]
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1]) if more else None

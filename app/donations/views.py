@@ -48,7 +48,7 @@ def donate_helpers():
     return {"new_checkout_key": lambda: secrets.token_urlsafe(16),
             "donation_presets": PRESETS_FEN, "donation_default_fen": DEFAULT_PRESET_FEN,
             "donation_min_fen": AMOUNT_MIN_FEN, "donation_max_fen": AMOUNT_MAX_FEN,
-            "blessing_max": BLESSING_MAX, "recent_donations": paid_donations,
+            "blessing_max": BLESSING_MAX, "recent_donations": _recent_donations,
             "donation_amount_fen": _amount_chosen}
 
 
@@ -201,9 +201,19 @@ def donations_json(campaign_id: int):
                               for row in rows], next_cursor=next_cursor)
 
 
+def _viewer_id() -> int | None:
+    if current_user.is_authenticated and not getattr(current_user, "is_staff", False):
+        return current_user.id
+    return None
+
+
+def _recent_donations(campaign_id: int):
+    return paid_donations(campaign_id, viewer_id=_viewer_id())
+
+
 def _page(campaign_id: int):
     try:
-        return paid_donations(campaign_id, request.args.get("cursor"))
+        return paid_donations(campaign_id, request.args.get("cursor"), viewer_id=_viewer_id())
     except ValueError:
         abort(400)
 

@@ -130,7 +130,7 @@ def join(slug: str):
         return render_template("mutual_aid/join.html", plan=plan, form=request.form,
                                error=error.message), status
     _track("joined")
-    flash(f"{membership.name_masked} 已加入，观察期至 "
+    flash(f"{services.real_name(membership)} 已加入，观察期至 "
           f"{china_today(as_utc(membership.waiting_until))}", "success")
     return redirect(url_for(".me"))
 
