@@ -28,11 +28,13 @@ def register_features(app: Flask) -> None:
     handlers, ledger checks, providers, encrypted stores, signal receivers, termination hooks,
     audit labels, periodic jobs. The kernel first; a feature after those it builds on."""
     from app import (api, auth, bills, campaigns, core, custody_bank, donations, ledger,
-                     mutual_aid, payments, payouts, pledges, review, sharing, staff, wechat)
+                     mutual_aid, notices, payments, payouts, pledges, review, sharing, staff,
+                     wechat)
 
     core.register(app)        # errors, ids and inputs, templates, /healthz, crypto, job upkeep
     auth.register(app)        # WeChat and staff sign-in
     wechat.register(app)      # WeChat tokens
+    notices.register(app)     # 通知 and WeChat messages, each (event, person) told once
     ledger.register(app)      # the custodial ledger and `flask ledger`
     payments.register(app)    # providers, checkout, notices, reconciliation
     campaigns.register(app)   # campaigns, their pages and moderation

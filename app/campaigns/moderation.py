@@ -9,6 +9,9 @@ remaining custodial balance pro rata) registers a hook in its feature's `registe
 
 The `_freeze` / `_terminate` helpers do not commit, so the report services can combine them
 with their own changes in one transaction; they must call run_termination_hooks afterwards.
+Each transition tells the organizer (and a termination the donors) in its transaction
+(app/campaigns/telling.py); whoever commits then calls `notices.send_told()`. An unfreeze runs
+the unfreeze hooks in its transaction (review's reports: their reporters are told it was lifted).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from app.auth.models import StaffAccount, StaffRole
+from app.campaigns import telling
 from app.campaigns.errors import CampaignError
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.services import _check_transition, _lock, _reason, _record
@@ -25,6 +29,7 @@ from app.core.plugins import registry
 from app.extensions import db
 from app.models_base import utcnow
 from app.core.audit import record_audit
+from app.notices.services import send_told
 
 S = CampaignStatus
 FREEZE_ROLES = (StaffRole.reviewer, StaffRole.admin)
@@ -36,6 +41,7 @@ def freeze_campaign(campaign: Campaign | int, by_staff: StaffAccount, reason: st
     """Live → frozen: donations stop; the reason is shown on the campaign page."""
     campaign = _freeze(campaign, by_staff, reason)
     db.session.commit()
+    send_told()
     return campaign
 
 
@@ -45,11 +51,16 @@ def unfreeze_campaign(campaign: Campaign | int, by_staff: StaffAccount, reason: 
     staff = _staff(by_staff, FREEZE_ROLES, "只有审核员可以解除冻结")
     _check_transition(campaign, S.live)
     text = _reason(reason, required=True)
-    _record(campaign, S.frozen, S.live, staff=staff, reason=text)
+    event = _record(campaign, S.frozen, S.live, staff=staff, reason=text)
     record_audit(staff, "campaign.unfreeze", "campaign", campaign.id,
                  before={"status": S.frozen}, after={"status": S.live}, reason=text)
     campaign.status = S.live
+    db.session.flush()
+    telling.unfrozen(campaign, event.id, text)
+    for hook in registry("unfreeze_hooks", list):
+        hook(campaign.id, staff, text)
     db.session.commit()
+    send_told()
     return campaign
 
 
@@ -58,6 +69,7 @@ def terminate_campaign(campaign: Campaign | int, by_staff: StaffAccount,
     """Live or frozen → terminated, for good. Refunds follow through after_termination."""
     campaign = _terminate(campaign, by_staff, reason)
     db.session.commit()
+    send_told()
     run_termination_hooks(campaign.id)
     return campaign
 
@@ -68,10 +80,12 @@ def _freeze(campaign: Campaign | int, by_staff: StaffAccount, reason: str,
     staff = _staff(by_staff, FREEZE_ROLES, "只有审核员可以冻结筹款")
     _check_transition(campaign, S.frozen)
     text = _reason(reason, required=True)
-    _record(campaign, campaign.status, S.frozen, staff=staff, reason=text)
+    event = _record(campaign, campaign.status, S.frozen, staff=staff, reason=text)
     record_audit(staff, action, "campaign", campaign.id, before={"status": campaign.status},
                  after={"status": S.frozen}, reason=text)
     campaign.status = S.frozen
+    db.session.flush()
+    telling.frozen(campaign, event.id, text)
     return campaign
 
 
@@ -86,12 +100,18 @@ def _terminate(campaign: Campaign | int, by_staff: StaffAccount, reason: str,
                  after={"status": S.terminated}, reason=text)
     campaign.status = S.terminated
     campaign.ended_at = utcnow()
+    telling.terminated(campaign, text)
     return campaign
 
 
 def register_termination_hook(app: Flask, hook: Callable[[int], None]) -> None:
     """`hook(campaign_id)` runs after a termination commits."""
     registry("termination_hooks", list, app).append(hook)
+
+
+def register_unfreeze_hook(app: Flask, hook: Callable[[int, StaffAccount, str], None]) -> None:
+    """`hook(campaign_id, staff, reason)` runs in the unfreeze's transaction (no commit)."""
+    registry("unfreeze_hooks", list, app).append(hook)
 
 
 def run_termination_hooks(campaign_id: int) -> None:

@@ -24,10 +24,12 @@ from app.campaigns.models import (
     CampaignPhoto,
     CampaignStatus,
 )
+from app.campaigns import telling
 from app.campaigns.photos import ProcessedImage, delete_stored, store_image
 from app.core.reasons import ReasonRefused, clean_reason
 from app.extensions import db
 from app.models_base import as_utc, utcnow
+from app.notices.services import send_told
 
 S = CampaignStatus
 TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
@@ -184,6 +186,7 @@ def end_campaign(campaign: Campaign | int, reason: str, by_staff: StaffAccount |
     _check_transition(campaign, S.ended)
     _end(campaign, _reason(reason, required=True), staff=staff, now=now)
     db.session.commit()
+    send_told()
     return campaign
 
 
@@ -207,6 +210,7 @@ def end_due_campaigns(now: datetime | None = None) -> int:
             continue
         _end(campaign, reason, staff=None, now=now)
         db.session.commit()
+        send_told()
         ended += 1
     return ended
 
@@ -214,19 +218,21 @@ def end_due_campaigns(now: datetime | None = None) -> int:
 def end_at_target_in_transaction(campaign_id: int, now: datetime) -> bool:
     """End a live campaign whose total has reached its target, inside the caller's transaction
     (no commit): the donation that fills it and the end are one commit, so no page ever shows
-    a full campaign still taking donations. Core statements on the confirming connection."""
+    a full campaign still taking donations. Core statements on the confirming connection.
+    The organizer and donors are told in it too; the caller sends them after its commit."""
     conn = db.session.connection()
     ended = conn.execute(
         update(CAMPAIGNS)
         .where(CAMPAIGNS.c.id == campaign_id, CAMPAIGNS.c.status == S.live,
                CAMPAIGNS.c.raised_fen >= CAMPAIGNS.c.target_fen)
         .values(status=S.ended, ended_at=now)
-        .returning(CAMPAIGNS.c.id)).one_or_none()
+        .returning(CAMPAIGNS.c.title, CAMPAIGNS.c.organizer_id)).one_or_none()
     if ended is None:
         return False
     conn.execute(insert(EVENTS).values(
         campaign_id=campaign_id, from_status=S.live.value, to_status=S.ended.value,
         reason=REASON_TARGET, created_at=now))
+    telling.ended(campaign_id, ended.title, ended.organizer_id, REASON_TARGET)
     return True
 
 
@@ -238,6 +244,7 @@ def end_if_target_reached(campaign_id: int) -> bool:
         return False
     _end(campaign, REASON_TARGET, staff=None, now=None)
     db.session.commit()
+    send_told()
     return True
 
 
@@ -354,14 +361,18 @@ def _end(campaign: Campaign, reason: str, staff: StaffAccount | None,
     campaign.status = S.ended
     campaign.ended_at = now or utcnow()
     _record(campaign, previous, S.ended, staff=staff, reason=reason)
+    telling.ended(campaign.id, campaign.title, campaign.organizer_id, reason)
 
 
 def _record(campaign: Campaign, from_status: CampaignStatus | None, to_status: CampaignStatus,
-            user: User | None = None, staff: StaffAccount | None = None, reason: str = "") -> None:
-    db.session.add(CampaignEvent(
+            user: User | None = None, staff: StaffAccount | None = None,
+            reason: str = "") -> CampaignEvent:
+    event = CampaignEvent(
         campaign_id=campaign.id, from_status=from_status.value if from_status else None,
         to_status=to_status.value, actor_user_id=user.id if user else None,
-        actor_staff_id=staff.id if staff else None, reason=reason[:REASON_MAX]))
+        actor_staff_id=staff.id if staff else None, reason=reason[:REASON_MAX])
+    db.session.add(event)
+    return event
 
 
 def _commit_with_photos(campaign: Campaign,

@@ -14,12 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
+from app.campaigns import telling
 from app.campaigns.errors import CampaignError
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.photos import ProcessedImage, delete_stored, store_image
 from app.core.plugins import registry
 from app.extensions import db
 from app.models_base import created_at_column
+from app.notices.services import send_told
 
 ATTEST_RELATIONS = [
     ("relative", "亲属"), ("friend", "朋友"), ("colleague", "同事"), ("neighbour", "邻居"),
@@ -138,12 +140,14 @@ def post_update(campaign_id: int, organizer: User, body: str,
             update.photos.append(UpdatePhoto(position=position, storage_key=key,
                                              width=image.width, height=image.height))
         db.session.add(update)
+        telling.update_posted(campaign, body)
         db.session.commit()
         committed = True
     finally:
         if not committed:
             db.session.rollback()
             delete_stored(keys)
+    send_told()
     return update
 
 

@@ -1,19 +1,23 @@
 """Donations (捐款): the donate form, the donation payable, the public donations list.
 
-Plugs in: its blueprint, the donation payable, and the `ledger verify` checks of campaign
-totals and donations against their payments. Sends `signals.donation_paid` after each paid
+Plugs in: its blueprint, the donation payable, the `ledger verify` checks of campaign
+totals and donations against their payments, and a campaign's donors as notices' "donors"
+audience. Sends `signals.donation_paid` after each paid
 donation commits; other features listen in their own register(app)."""
 from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from app.donations.audience import donor_ids
     from app.donations.queries import campaign_problems, donation_payment_problems
     from app.donations.services import DonationPayable
     from app.donations.views import bp
     from app.ledger.verify import register_check
+    from app.notices.services import register_campaign_audience
     from app.payments.payables import register_payable
 
     app.register_blueprint(bp)
     register_payable(app, DonationPayable())
     register_check(app, "campaigns", campaign_problems)
     register_check(app, "donations", donation_payment_problems)
+    register_campaign_audience(app, "donors", donor_ids)

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, update
 
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.services import end_at_target_in_transaction
+from app.notices.services import send_told
 from app.donations.models import (AMOUNT_MAX_FEN, AMOUNT_MIN_FEN, BLESSING_MAX, PRESETS_FEN,
                                   Donation)
 from app.donations.signals import send_donation_paid
@@ -130,6 +131,7 @@ class DonationPayable(PayableHandler):
             end_at_target_in_transaction(campaign_id, payment.paid_at)
 
         def after() -> None:
+            send_told()   # the end at target, told in this transaction
             send_donation_paid(current_app._get_current_object(),
                                donation_id=payment.payable_id, campaign_id=campaign_id,
                                user_id=user_id, amount_fen=payment.amount_fen, late=late)

@@ -15,7 +15,8 @@ from app.core import idcard
 from app.core.chinatime import china_today
 from app.extensions import db
 from app.models_base import as_utc, format_yuan, utcnow
-from app.mutual_aid import audit, documents
+from app.notices.services import send_told
+from app.mutual_aid import audit, documents, telling
 from app.mutual_aid.models import (Claim, ClaimDocument, ClaimStatus, Membership,
                                    MembershipStatus, Objection, ObjectionStatus)
 from app.mutual_aid.money_models import ChargeStatus, ItemKind, RoundItem, ShareCharge
@@ -125,9 +126,12 @@ def approve_claim(claim_id: int, staff, reason: str = "") -> Claim:
     claim.notice_until = claim.decided_at + timedelta(days=plan.objection_days)
     audit.record("claim_approved", "claim", claim.id, reason or "材料审核通过，进入公示",
                  staff=staff)
-    notify(claim.user_id, "claim_approved",
-           f"{membership.name_masked} 的互助申请已审核通过，现进入 {plan.objection_days} 天公示期。")
+    body = f"{membership.name_masked} 的互助申请已审核通过，现进入 {plan.objection_days} 天公示期。"
+    notify(claim.user_id, "claim_approved", body)
+    telling.claim_decided(claim, True, body, reason)
+    telling.case_publicized(claim)
     db.session.commit()
+    send_told()
     return claim
 
 
@@ -137,9 +141,11 @@ def reject_claim(claim_id: int, staff, reason: str) -> Claim:
     claim = _submitted(claim_id)
     _decided(claim, staff, ClaimStatus.rejected, reason)
     audit.record("claim_rejected", "claim", claim.id, reason, staff=staff)
-    notify(claim.user_id, "claim_rejected",
-           f"{claim.membership.name_masked} 的互助申请未通过：{reason}")
+    body = f"{claim.membership.name_masked} 的互助申请未通过：{reason}"
+    notify(claim.user_id, "claim_rejected", body)
+    telling.claim_decided(claim, False, body, reason)
     db.session.commit()
+    send_told()
     return claim
 
 

@@ -1,19 +1,18 @@
 """Telling members a round's share is due (后付费: nothing is paid before a round is announced).
 
-Once a round's charges are written, each payer with a share due gets one in-app notice and one
-WeChat template message (缴费提醒, keyed by round and payer, so a job run again tells nobody
+Once a round's charges are written, each payer with a share due gets one in-app notice (on
+我的互助 and on 通知) and one WeChat template message (缴费提醒, keyed by round and payer, so a job run again tells nobody
 twice), pointing to 我的互助 where they pay by WeChat Pay.
 """
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.auth.models import User
 from app.extensions import db
 from app.models_base import format_yuan
 from app.mutual_aid.models import MemberNotice
 from app.mutual_aid.money_models import ChargeStatus, Round, RoundStatus, ShareCharge
-from app.wechat import messages
+from app.notices.services import Message, send_told, tell
 from app.wechat.messages import MessageTemplate
 
 CHUNK = 1000
@@ -47,24 +46,19 @@ def remind_shares_due(round_id: int, chunk: int = CHUNK) -> int:
         users = [user_id for user_id, _ in rows]
         already = set(db.session.scalars(select(MemberNotice.user_id).where(
             MemberNotice.kind == kind, MemberNotice.user_id.in_(users))))
-        openids = {user_id: openid for user_id, openid in db.session.execute(
-            select(User.id, User.openid).where(User.id.in_(users)))}
-        keys = []
         for user_id, total in rows:
             if user_id in already:
                 continue
             amount = f"¥{format_yuan(int(total))}"
-            db.session.add(MemberNotice(
-                user_id=user_id, kind=kind,
-                body=f"互助计划第 {number} 期分摊已公布，您需缴纳 {amount}，请在 {due_on} 前"
-                     "在“我的互助”中用微信支付缴纳。"))
-            key = f"share_due:{round_id}:{user_id}"
-            messages.queue_message(key, openids.get(user_id), "share_due", {
-                "thing1": f"互助计划第 {number} 期分摊", "amount2": amount,
-                "time3": f"{due_on:%Y年%m月%d日}"}, MY_URL)
-            keys.append(key)
+            body = (f"互助计划第 {number} 期分摊已公布，您需缴纳 {amount}，请在 {due_on} 前"
+                    "在“我的互助”中用微信支付缴纳。")
+            db.session.add(MemberNotice(user_id=user_id, kind=kind, body=body))
+            tell(user_id, f"share_due:{round_id}", Message(
+                "mutual_aid", "互助分摊缴费提醒", body, MY_URL, "share_due", {
+                    "thing1": f"互助计划第 {number} 期分摊", "amount2": amount,
+                    "time3": f"{due_on:%Y年%m月%d日}"}))
             told += 1
         after = users[-1]
         db.session.commit()
-        messages.enqueue_delivery(keys)
+        send_told()
     return told

@@ -1,5 +1,6 @@
 """Money leaving a campaign: withdrawals (提现) with their invoices and receipts, the organizer's
-statement on leftover money, refunds to donors after termination, and in-app notices.
+statement on leftover money, refunds to donors after termination. (In-app notices are
+app/notices'; `PayoutNotice` and `add_notice` are kept here under their old names.)
 
 Withdrawal states, each step signed by a different person (app/payouts/approvals.py)::
 
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.enums import LabelledEnum
 from app.extensions import db
 from app.models_base import created_at_column, fen_column, updated_at_column
+from app.notices.models import Notice as PayoutNotice, add_notice  # noqa: F401  (old names)
 
 
 def _enum(kind: type[enum.Enum]) -> Enum:
@@ -195,26 +197,3 @@ class DonationRefund(db.Model):
     updated_at: Mapped[datetime] = updated_at_column()
 
     campaign = relationship("Campaign")
-
-
-class PayoutNotice(db.Model):
-    """An in-app notice (站内通知): withdrawal decisions, refunds, pledge reminders."""
-
-    __tablename__ = "payout_notices"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    title: Mapped[str] = mapped_column(String(60))
-    body: Mapped[str] = mapped_column(String(300))
-    url: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = created_at_column()
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-def add_notice(user_id: int, kind: str, title: str, body: str, url: str = "") -> PayoutNotice:
-    """Add a notice to the caller's transaction (the calling service commits)."""
-    notice = PayoutNotice(user_id=user_id, kind=kind[:32], title=title[:60], body=body[:300],
-                          url=url[:200])
-    db.session.add(notice)
-    return notice

@@ -40,6 +40,7 @@ from app.payments.provider import REFUND_SUCCEEDED, ProviderError, get_provider
 from app.payments.refunds import (QUERY_UNKNOWN, RefundNotice, refund_notify_url,
                                   settle_refund_by_query)
 from app.payouts.accounts import REFUND_CLEARING, SOURCE_REFUND, campaign_custody
+from app.payouts import telling
 from app.payouts.allocation import pro_rata
 from app.payouts.errors import PayoutError, RetryLater
 from app.payouts.funds import custody_balance, lock_campaign, unsettled_refunds
@@ -226,10 +227,8 @@ def on_refund_notice(notice: RefundNotice) -> NoticeVerdict:
                                  Leg(custody, refund.channel_fee_returned_fen)],
                                 memo="微信支付按退款比例退回通道费"))
     post_many(postings)
-    if refund.user_id is not None:
-        add_notice(refund.user_id, "refund", "捐款已按比例退回",
-                   f"您捐助的筹款已终止，¥{format_yuan(refund.amount_fen)} 已原路退回微信支付。",
-                   "/me/refunds")
+    if refund.user_id is not None:   # sent by deliver_due: payments' commit knows no notices
+        telling.refunded(refund.user_id, refund.id, refund.campaign_id, refund.amount_fen)
     return NoticeVerdict.processed
 
 

@@ -1,5 +1,4 @@
-"""The organizer's withdrawal page, receipts and leftover statement; a donor's refunds; in-app
-notices. Thin: parse, call a service, render. Files of withdrawals are served from the private
+"""The organizer's withdrawal page, receipts and leftover statement; a donor's refunds. Thin: parse, call a service, render. Files of withdrawals are served from the private
 store."""
 from __future__ import annotations
 
@@ -23,7 +22,6 @@ from app.payouts.models import (
     PayoutDocument,
     Withdrawal,
 )
-from app.payouts.notices import read_notices
 from app.review.models import IdentityStatus, Payee
 from app.core.storage import StorageError
 
@@ -161,9 +159,3 @@ def document_file(document_id: int):
 def my_refunds():
     return render_template("payouts/my_refunds.html",
                            refunds=queries.my_refunds(current_user.id))
-
-
-@bp.get("/me/notices")
-@organizer_required
-def notices():
-    return render_template("payouts/notices.html", notices=read_notices(current_user.id))

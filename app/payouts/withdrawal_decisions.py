@@ -19,12 +19,13 @@ from app.core.audit import record_audit
 from app.core.reasons import ReasonRefused, clean_reason
 from app.extensions import db
 from app.models_base import format_yuan, utcnow
-from app.payouts import approvals
+from app.notices.services import send_told
+from app.payouts import approvals, telling
 from app.payouts.approvals import Step
 from app.payouts.errors import PayoutError
 from app.payouts.funds import custody_balance, lock_campaign, unsettled_refunds, withdrawals_total
 from app.payouts.models import (DocKind, DocStatus, PayoutDocument, Withdrawal,
-                                WithdrawalStatus, add_notice)
+                                WithdrawalStatus)
 from app.payouts.withdrawals import (campaign_of, check_can_pay, locked, transfer_id_of,
                                      verified_payee)
 
@@ -75,7 +76,9 @@ def approve_withdrawal(withdrawal_id: int, staff: StaffAccount, reason: str = ""
                  before={"status": W.requested},
                  after={"status": W.approved, "amount_fen": withdrawal.amount_fen},
                  reason=reason, campaign_id=withdrawal.campaign_id)
+    telling.approved(withdrawal)
     db.session.commit()
+    send_told()
     return withdrawal
 
 
@@ -135,10 +138,9 @@ def reject_withdrawal(withdrawal_id: int, staff: StaffAccount, reason: str) -> W
     record_audit(staff, "withdrawal.reject", SUBJECT, withdrawal.id,
                  before={"status": before}, after={"status": W.rejected}, reason=reason,
                  campaign_id=withdrawal.campaign_id)
-    add_notice(withdrawal.organizer_id, "withdrawal", "提现申请未通过",
-               f"¥{format_yuan(withdrawal.amount_fen)} 的提现未通过：{reason}",
-               f"/c/{withdrawal.campaign_id}/withdraw")
+    telling.rejected(withdrawal, reason)
     db.session.commit()
+    send_told()
     return withdrawal
 
 

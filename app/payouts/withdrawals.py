@@ -22,11 +22,12 @@ from app.campaigns.models import Campaign, CampaignStatus
 from app.extensions import db
 from app.ledger.services import Leg, post
 from app.models_base import format_yuan, utcnow
-from app.payouts import documents
+from app.notices.services import send_told
+from app.payouts import documents, telling
 from app.payouts.accounts import PAYOUT_CLEARING, SOURCE_WITHDRAWAL, campaign_custody
 from app.payouts.errors import PayoutError
 from app.payouts.funds import available_fen, custody_balance, lock_campaign
-from app.payouts.models import DocKind, Withdrawal, WithdrawalStatus, add_notice
+from app.payouts.models import DocKind, Withdrawal, WithdrawalStatus
 from app.payouts.provider import (PayoutUnavailable, TransferRequest, TransferResult,
                                   get_payout_provider)
 from app.review.models import IdentityStatus, Payee
@@ -152,7 +153,6 @@ def settle(withdrawal_id: int, result: TransferResult) -> str:
         db.session.rollback()
         return "processing"
     now = utcnow()
-    url = f"/c/{campaign_id}/withdraw"
     if result.state == "succeeded" and result.amount_fen == withdrawal.amount_fen:
         if custody_balance(campaign_id) < withdrawal.amount_fen:  # cannot happen: reserved
             db.session.rollback()
@@ -163,19 +163,16 @@ def settle(withdrawal_id: int, result: TransferResult) -> str:
              memo=f"提现至{_payee_label(withdrawal)} · {withdrawal.purpose}"[:200])
         withdrawal.status, withdrawal.paid_at = W.paid, now
         withdrawal.custodian_ref = result.custodian_ref
-        add_notice(withdrawal.organizer_id, "withdrawal", "提现已到账",
-                   f"¥{format_yuan(withdrawal.amount_fen)} 已转入尾号 {withdrawal.payee_last4} "
-                   f"的账户。请上传收据，以便向捐款人公示。", url)
+        telling.paid(withdrawal)
     else:
         withdrawal.status = W.failed
         withdrawal.custodian_ref = result.custodian_ref
         withdrawal.failure = (result.message or "托管机构转账失败")[:300]
-        add_notice(withdrawal.organizer_id, "withdrawal", "提现转账失败",
-                   f"¥{format_yuan(withdrawal.amount_fen)} 未能转出：{withdrawal.failure}。"
-                   "款项仍在监管账户中，可重新申请。", url)
+        telling.failed(withdrawal)
     log.info("withdrawal %s of campaign %s: %s", withdrawal_id, campaign.id,
              withdrawal.status.value)
     db.session.commit()
+    send_told()
     return withdrawal.status.value
 
 

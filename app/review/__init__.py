@@ -2,7 +2,7 @@
 and the labels of their staff decisions in the platform's audit log (app/core/audit.py).
 
 Plugs in: its blueprint, the campaign page's verification badges, the encrypted columns and blind index that `flask crypto
-rotate` covers, and its audit labels."""
+rotate` covers, its audit labels, and the unfreeze hook that tells reporters a freeze was lifted."""
 from flask import Flask
 
 REVIEW_AUDIT_LABELS = {
@@ -21,16 +21,19 @@ REVIEW_AUDIT_LABELS = {
     "report.request_documents": "要求补充材料",
     "report.freeze": "举报处理：冻结",
     "report.terminate": "举报处理：终止",
+    "report.unfreeze": "举报处理：解除冻结",
 }
 
 
 
 def register(app: Flask) -> None:
     from app.core import key_rotation
+    from app.campaigns.moderation import register_unfreeze_hook
     from app.campaigns.trust import register_badge_source
     from app.core.plugins import register_audit_labels
     from app.review.models import CampaignIdentity, Payee
     from app.review.queries import badges_for
+    from app.review.reports import lift_frozen_reports
     from app.review.views import bp
 
     app.register_blueprint(bp)
@@ -44,3 +47,4 @@ def register(app: Flask) -> None:
                                       purpose="patient-id")
     register_badge_source(app, badges_for)
     register_audit_labels(app, REVIEW_AUDIT_LABELS)
+    register_unfreeze_hook(app, lift_frozen_reports)

@@ -8,11 +8,13 @@ from sqlalchemy import select
 
 from app.auth.models import StaffAccount, StaffRole
 from app.campaigns import services as campaign_services
+from app.campaigns import telling
 from app.campaigns.errors import CampaignError
 from app.campaigns.models import Campaign, CampaignStatus
 from app.extensions import db
 from app.models_base import utcnow
 from app.core.audit import record_audit
+from app.notices.services import Message, forget_told, send_told, tell
 from app.review.models import (
     REASON_LABELS,
     CampaignDocument,
@@ -123,11 +125,26 @@ def verify_payee(campaign_id: int, staff: StaffAccount, ok: bool, note: str = ""
     payee.note = note
     payee.verified_at = utcnow() if ok else None
     payee.verified_by_id = staff.id if ok else None
-    record_audit(staff, "payee.verify" if ok else "payee.reject", "payee", payee.id,
-                 before=before, after={"status": payee.status, "kind": payee.kind,
-                                       "account_last4": payee.account_last4},
-                 reason=note, campaign_id=campaign_id)
+    entry = record_audit(staff, "payee.verify" if ok else "payee.reject", "payee", payee.id,
+                         before=before, after={"status": payee.status, "kind": payee.kind,
+                                               "account_last4": payee.account_last4},
+                         reason=note, campaign_id=campaign_id)
+    if before["status"] != payee.status:
+        db.session.flush()
+        _tell_payee(campaign_id, entry.id, ok, note)
     db.session.commit()
+    send_told()
+
+
+def _tell_payee(campaign_id: int, decision_id: int, ok: bool, note: str) -> None:
+    campaign = db.session.get(Campaign, campaign_id)
+    title = "收款人已核实" if ok else "收款人核实未通过"
+    body = (f"“{campaign.title}”的收款账户已核实，可以申请提现了。" if ok
+            else f"“{campaign.title}”的收款账户未通过核实：{note}。请修改后重新提交。")
+    tell(campaign.organizer_id, f"payee_{'verified' if ok else 'rejected'}:{decision_id}",
+         Message("review", title, body, f"/c/{campaign_id}/documents", "review_result",
+                 {"thing1": "收款账户核实", "phrase2": "已通过" if ok else "未通过",
+                  "thing3": "可以申请提现了" if ok else note}))
 
 
 def approval_blockers(campaign: Campaign) -> list[str]:
@@ -173,6 +190,7 @@ def approve_review(campaign_id: int, staff: StaffAccount, note: str = "") -> Cam
     record_audit(staff, "campaign.approve", "campaign", campaign.id,
                  before={"status": campaign.status, "round": round_.number},
                  after={"status": CampaignStatus.live, "verified": verified}, reason=note)
+    telling.approved(campaign, round_.number)
     return _transition(lambda: campaign_services.approve_campaign(
         campaign.id, by_staff=staff, reason=note or "材料审核通过"))
 
@@ -203,6 +221,7 @@ def reject_review(campaign_id: int, staff: StaffAccount, note: str = "") -> Camp
                  before={"status": campaign.status, "round": round_.number},
                  after={"status": CampaignStatus.rejected,
                         "rejected_documents": [d.id for d in rejected]}, reason=summary)
+    telling.rejected(campaign, round_.number, summary)
     return _transition(lambda: campaign_services.reject_campaign(
         campaign.id, by_staff=staff, reason=summary))
 
@@ -211,10 +230,13 @@ def _transition(action) -> Campaign:
     """Run the campaign service (which commits our pending rows with its own); on refusal,
     nothing of ours is kept either."""
     try:
-        return action()
+        campaign = action()
     except CampaignError:
         db.session.rollback()
+        forget_told()
         raise
+    send_told()
+    return campaign
 
 
 def _staff(staff: StaffAccount, roles, message: str = "没有权限执行此操作") -> StaffAccount:

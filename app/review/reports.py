@@ -17,6 +17,7 @@ from app.core.enums import LabelledEnum
 from app.extensions import db
 from app.models_base import created_at_column, utcnow
 from app.core.audit import record_audit
+from app.notices.services import Message, forget_told, send_told, tell
 from app.review.services import ReviewError
 from app.core.storage import delete_all, put_all
 from app.core.uploads import CheckedFile
@@ -41,11 +42,18 @@ class ReportStatus(LabelledEnum):
     documents_requested = "documents_requested", "已要求发起人补充材料"
     dismissed = "dismissed", "经核实不成立"
     frozen = "frozen", "筹款已冻结"
+    unfrozen = "unfrozen", "冻结已解除"       # frozen, then lifted after the concern was cleared
     terminated = "terminated", "筹款已终止"
 
     @property
     def is_open(self) -> bool:
         return self in (ReportStatus.open, ReportStatus.documents_requested)
+
+
+# A template message's phrase field holds at most 5 characters.
+REPORT_PHRASES = {ReportStatus.open: "待处理", ReportStatus.documents_requested: "核实中",
+                  ReportStatus.dismissed: "不成立", ReportStatus.frozen: "已冻结",
+                  ReportStatus.unfrozen: "已解除冻结", ReportStatus.terminated: "已终止"}
 
 
 class Report(db.Model):
@@ -134,12 +142,16 @@ def file_report(campaign_id: int, reporter: User, category: str, details: str,
                                           size_bytes=len(f.data), pages=f.pages)
                            for key, f in zip(keys, evidence)]
         db.session.add(report)
+        db.session.flush()
+        _tell_organizer(report, f"report_filed:{report.id}", "您的筹款收到一条举报",
+                        "平台会核实举报内容，如需补充材料会再通知您；举报人信息不会公开。", "核实中")
         db.session.commit()
         committed = True
     finally:
         if not committed:
             db.session.rollback()
             delete_all(keys)
+    send_told()
     return report
 
 
@@ -152,7 +164,10 @@ def dismiss_report(report_id: int, staff: StaffAccount, outcome: str) -> Report:
     report, staff = _open_report(report_id, staff)
     outcome = _text(outcome, "请填写处理结果，举报人会看到它")
     _close(report, staff, ReportStatus.dismissed, outcome, "report.dismiss")
+    _tell_organizer(report, f"report_dismissed:{report.id}", "举报经核实不成立",
+                    f"关于“{report.campaign.title}”的一条举报经平台核实不成立，筹款照常进行。", "不成立")
     db.session.commit()
+    send_told()
     return report
 
 
@@ -168,7 +183,12 @@ def request_documents(report_id: int, staff: StaffAccount, message: str,
     report.handled_by_id, report.handled_at = staff.id, utcnow()
     record_audit(staff, "report.request_documents", "report", report.id, before=before,
                  after={"status": report.status}, reason=message, campaign_id=report.campaign_id)
+    _tell_reporter(report)
+    _tell_organizer(report, f"report_documents:{report.id}", "请补充证明材料",
+                    f"平台核实“{report.campaign.title}”时需要您补充材料：{message}", "待补充",
+                    url=f"/c/{report.campaign_id}/documents")
     db.session.commit()
+    send_told()
     return report
 
 
@@ -181,6 +201,7 @@ def freeze_from_report(report_id: int, staff: StaffAccount, reason: str) -> Repo
     for other in _open_reports_of(report.campaign_id):
         _close(other, staff, ReportStatus.frozen, f"筹款已冻结：{reason}", "report.freeze")
     db.session.commit()
+    send_told()
     return report
 
 
@@ -192,8 +213,18 @@ def terminate_from_report(report_id: int, staff: StaffAccount, reason: str) -> R
         _close(other, staff, ReportStatus.terminated, f"筹款已终止：{reason}",
                "report.terminate")
     db.session.commit()
+    send_told()
     moderation.run_termination_hooks(report.campaign_id)
     return report
+
+
+def lift_frozen_reports(campaign_id: int, staff: StaffAccount, reason: str) -> None:
+    """The unfreeze hook (in its transaction): reports that froze the campaign now read that
+    the freeze was lifted, and their reporters are told."""
+    for report in db.session.scalars(select(Report).where(
+            Report.campaign_id == campaign_id, Report.status == ReportStatus.frozen)):
+        _close(report, staff, ReportStatus.unfrozen, f"经核实，筹款已恢复：{reason}",
+               "report.unfreeze")
 
 
 def _moderate(action) -> None:
@@ -201,6 +232,7 @@ def _moderate(action) -> None:
         action()
     except CampaignError as error:
         db.session.rollback()
+        forget_told()
         raise ReviewError(error.message, error.code) from None
 
 
@@ -229,6 +261,26 @@ def _close(report: Report, staff: StaffAccount, status: ReportStatus, outcome: s
     report.handled_by_id, report.handled_at = staff.id, utcnow()
     record_audit(staff, action, "report", report.id, before=before, after={"status": status},
                  reason=outcome, campaign_id=report.campaign_id)
+    _tell_reporter(report)
+
+
+def _tell_reporter(report: Report) -> None:
+    """The reporter hears each outcome of their report (once per report and outcome)."""
+    status = report.status
+    tell(report.reporter_id, f"report_{status.value}:{report.id}", Message(
+        "report", f"举报处理结果：{status.label}", f"您对“{report.campaign.title}”的举报：{report.outcome}",
+        "/me/reports", "report_result",
+        {"thing1": report.campaign.title, "phrase2": REPORT_PHRASES[status],
+         "thing3": report.outcome}))
+
+
+def _tell_organizer(report: Report, event: str, title: str, body: str, phrase: str,
+                    url: str = "") -> None:
+    """The organizer hears of a report and its outcome, never who made it."""
+    campaign = report.campaign or db.session.get(Campaign, report.campaign_id)
+    tell(campaign.organizer_id, event, Message(
+        "report", title, body, url or f"/c/{campaign.id}", "report_result",
+        {"thing1": campaign.title, "phrase2": phrase, "thing3": title}))
 
 
 def _text(text: str | None, message: str) -> str:

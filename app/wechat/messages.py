@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 import requests
 from flask import Flask, current_app
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from wechatpy.exceptions import WeChatClientException
 
 from app.core.plugins import registry
@@ -39,6 +40,8 @@ S = MessageStatus
 MAX_ATTEMPTS = 8
 STALE_SENDING = timedelta(minutes=10)   # a sender this quiet has died
 RETRY_AFTER = timedelta(minutes=1)
+QUEUE_CHUNK = 500      # rows per INSERT of a fan-out
+DELIVERY_CHUNK = 100   # messages per delivery job
 # WeChat's answers that no retry can change: unfollowed or blocked (43004, 43101), bad openid
 # (40003), template deleted or not ours (40037), field invalid (47003).
 PERMANENT_ERRCODES = frozenset({40003, 40037, 43004, 43101, 47003})
@@ -96,16 +99,53 @@ def queue_message(key: str, openid: str | None, template: str, values: dict[str,
                                  fields=fields, url=url[:300]))
 
 
+def queue_messages(template: str, values: dict[str, str], url: str,
+                   recipients: list[tuple[str, str | None]]) -> None:
+    """The same message owed to many, as (key, openid) pairs, in the caller's transaction: one
+    INSERT … ON CONFLICT DO NOTHING per chunk, so keys owed before are left as they were."""
+    spec = _template(template)
+    unknown = set(values) - set(spec.fields)
+    if unknown:
+        raise ValueError(f"template {template} has no fields {sorted(unknown)}")
+    fields = {field: _clip(field, values[field]) for field in spec.fields if field in values}
+    rows = [{"dedupe_key": key[:120], "openid": openid, "template": template, "fields": fields,
+             "url": url[:300]} for key, openid in recipients if openid]
+    conn = db.session.connection()
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(WechatMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    for start in range(0, len(rows), QUEUE_CHUNK):
+        db.session.execute(statement, rows[start:start + QUEUE_CHUNK])
+
+
 def ids_for(keys: list[str]) -> list[int]:
-    return list(db.session.scalars(select(WechatMessage.id).where(
-        WechatMessage.dedupe_key.in_(keys), WechatMessage.status == S.pending)))
+    found: list[int] = []
+    for start in range(0, len(keys), QUEUE_CHUNK):
+        found += db.session.scalars(select(WechatMessage.id).where(
+            WechatMessage.dedupe_key.in_(keys[start:start + QUEUE_CHUNK]),
+            WechatMessage.status == S.pending))
+    return found
 
 
 def enqueue_delivery(keys: list[str]) -> None:
-    """After the commit that owed them: send these messages (by their keys) now."""
-    for message_id in ids_for(keys):
-        jobs.enqueue(deliver, message_id, queue="notifications")
+    """After the commit that owed them: send these messages (by their keys) now, a job per
+    DELIVERY_CHUNK of them."""
+    ids = ids_for(keys)
     db.session.rollback()
+    for start in range(0, len(ids), DELIVERY_CHUNK):
+        chunk = ids[start:start + DELIVERY_CHUNK]
+        if len(chunk) == 1:
+            jobs.enqueue(deliver, chunk[0], queue="notifications")
+        else:
+            jobs.enqueue(deliver_batch, chunk, queue="notifications")
+
+
+def deliver_batch(message_ids: list[int]) -> dict[str, int]:
+    """Send a chunk of owed messages (the rq job of a fan-out; each message is claimed alone)."""
+    counts: dict[str, int] = {}
+    for message_id in message_ids:
+        outcome = deliver(message_id)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
 
 
 def _claim(message_id: int) -> WechatMessage | None:
@@ -172,11 +212,7 @@ def deliver_due(now: datetime | None = None) -> dict[str, int]:
         WechatMessage.status == S.pending, WechatMessage.updated_at <= now - RETRY_AFTER)
         .order_by(WechatMessage.id).limit(500)))
     db.session.rollback()
-    counts: dict[str, int] = {}
-    for message_id in due:
-        outcome = deliver(message_id)
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
+    return deliver_batch(due)
 
 
 def send_template(openid: str, template_id_: str, data: dict, url: str) -> str:

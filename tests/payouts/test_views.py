@@ -120,6 +120,6 @@ def test_notices_are_listed_and_marked_read(app, funded, patient, finance, run_j
     _paid_withdrawal(funded, patient, finance, run_jobs)
     page = app.test_client(user=patient).get("/me/notices").get_data(as_text=True)
     assert "提现已到账" in page
-    from app.payouts.notices import unread_count
+    from app.notices.reading import unread_count
 
     assert unread_count(patient.id) == 0

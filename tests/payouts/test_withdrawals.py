@@ -52,8 +52,8 @@ def test_asked_approved_paid_and_booked(funded, patient, staff, finance, run_job
     assert release.actor_name == "财务小李" and release.campaign_id == funded.id
     assert release.after["transfer_id"] == withdrawal.transfer_id
     titles = db.session.scalars(select(PayoutNotice.title).where(
-        PayoutNotice.user_id == patient.id)).all()
-    assert titles == ["提现已到账"]
+        PayoutNotice.user_id == patient.id).order_by(PayoutNotice.id)).all()
+    assert titles == ["收款人已核实", "提现审核通过", "提现已到账"]
 
 
 def test_releasing_twice_pays_once(funded, patient, staff, finance, run_jobs):
