@@ -2,7 +2,9 @@
 
 Staff: admin / xiangzhu-demo-2026 (admin), reviewer / xiangzhu-review-2026 (reviewer),
 finance / xiangzhu-finance-2026 (finance). The stand-in knows the demo WeChat users, so a tester
-picks 小雨妈妈 on its authorize page to act as the organizer of the live campaign.
+picks 小雨妈妈 on its authorize page to act as the organizer of the live campaign, or 热心的张老师
+or 阿杰 to see their own donations there. The live campaign's story (donations, attestations,
+updates, a paid withdrawal) is app/demo_story.py; its pictures are drawn by app/demo_pictures.py.
 """
 from __future__ import annotations
 
