@@ -261,17 +261,48 @@
     return node;
   }
 
+  // The same avatar, name and relative time as templates/_avatar.html and the server's list.
+  function avatar(d) {
+    if (d.avatar_url && /^(\/|https:\/\/)/.test(d.avatar_url)) {
+      var img = el("img", "avatar");
+      img.src = d.avatar_url;
+      img.alt = "";
+      img.width = img.height = 36;
+      img.referrerPolicy = "no-referrer";
+      return img;
+    }
+    var nameless = d.name === "匿名" || d.name === "爱心人士";
+    var bubble = el("span", "avatar " + (nameless ? "avatar-heart" : "avatar-letter"),
+                    nameless ? "♥" : Array.from(d.name)[0]);
+    bubble.style.cssText = "width:36px;height:36px;font-size:16px";
+    bubble.setAttribute("aria-hidden", "true");
+    return bubble;
+  }
+
+  function ago(iso) {
+    var seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+    if (seconds < 60) return "刚刚";
+    if (seconds < 3600) return Math.floor(seconds / 60) + "分钟前";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + "小时前";
+    if (seconds < 30 * 86400) return Math.floor(seconds / 86400) + "天前";
+    return new Date(iso).toLocaleDateString("zh-CN");
+  }
+
   function item(d) {
-    var li = el("li");
+    var li = el("li", "donation-person");
+    li.appendChild(avatar(d));
+    var body = el("div");
     var line = el("div", "donation-line");
-    line.appendChild(el("strong", "", d.name));
+    var name = el("strong", "", d.name);
+    if (d.mine) name.appendChild(el("small", "mine-tag", "我"));
+    line.appendChild(name);
     line.appendChild(el("span", "donation-amount", "¥" + d.amount_yuan));
-    li.appendChild(line);
-    if (d.blessing) li.appendChild(el("p", "donation-blessing", d.blessing));
-    var when = new Date(d.paid_at);
-    var time = el("time", "hint", when.toLocaleString("zh-CN", { hour12: false }));
+    body.appendChild(line);
+    if (d.blessing) body.appendChild(el("p", "donation-blessing", d.blessing));
+    var time = el("time", "hint", ago(d.paid_at));
     time.setAttribute("datetime", d.paid_at);
-    li.appendChild(time);
+    body.appendChild(time);
+    li.appendChild(body);
     return li;
   }
 
