@@ -28,7 +28,9 @@ def pledge(funded, patient, staff):
 
 
 def _messages(standin, openid):
-    return [m for m in sent_messages(standin.wsgi_app) if m["touser"] == openid]
+    """The pledge reminders `openid` was sent (the campaign behind the pledge told them more)."""
+    return [m for m in sent_messages(standin.wsgi_app) if m["touser"] == openid
+            and m["template_id"] == "xiangzhu_pledge_due"]
 
 
 def _notices(user_id):
