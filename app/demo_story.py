@@ -151,6 +151,7 @@ def _withdraw(campaign_id: int, organizer: User, staff: dict[str, StaffAccount])
     withdrawal_decisions.approve_withdrawal(withdrawal.id, staff["reviewer"],
                                             "预交单与诊断、医院一致")
     withdrawal_decisions.release_withdrawal(withdrawal.id, staff["finance"])
+    withdrawals.execute(withdrawal.id)   # the transfer job's work (with Redis, a worker's)
     if current_app.config.get("PAYOUT_PROVIDER") == "bank_batch":
         _bank_pays(staff["finance"])
     documents.decide_document(
@@ -163,6 +164,9 @@ def _bank_pays(finance: StaffAccount) -> None:
     """Finance builds the batch file; the stand-in bank pays it; its result file settles it."""
     from app.custody_bank import batches, standin_bank
 
+    from app.payouts.tasks import reconcile_money_out
+
     batch = batches.build_batch(finance)
     result = standin_bank.process_batch(batches.default_format(), batch.file_bytes)
     batches.import_result(result, finance)
+    reconcile_money_out(0)   # the settling job import_result queued (with Redis, a worker's)
