@@ -14,10 +14,12 @@ from app.mutual_aid.services import MutualAidError
 from app.notices.models import Notice
 from app.wechat_standin.messages import sent_messages
 from tests.mutual_aid.conftest import members
+from tests.notices.conftest import drain_jobs
 from tests.mutual_aid.test_claims import submit, submitted  # noqa: F401  (fixture)
 
 
 def _received(standin, template: str) -> Counter:
+    drain_jobs()
     return Counter(m["touser"] for m in sent_messages(standin.wsgi_app)
                    if m["template_id"] == f"xiangzhu_{template}")
 
@@ -52,6 +54,7 @@ def test_a_rejected_claim_tells_its_reason(plan, submitted, staff, standin):  # 
     sent_messages(standin.wsgi_app).clear()
     _, claim = submitted
     claims.reject_claim(claim.id, staff, "病理报告与诊断证明不一致")
+    drain_jobs()
     claimant = db.session.get(User, claim.user_id)
     assert _titles(claimant.id) == ["互助申请未通过"]
     [told] = [m for m in sent_messages(standin.wsgi_app) if m["touser"] == claimant.openid]

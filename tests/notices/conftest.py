@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.models import StaffRole
-from app.extensions import db, limiter
+from app.core.jobs import QUEUE_NAMES
+from app.extensions import db, jobs, limiter
 from app.notices.models import Notice
 from app.payouts import standin_custodian
 from app.wechat.models import WechatMessage
@@ -58,7 +59,19 @@ def notices_of(user_id: int, kind_prefix: str = "") -> list[Notice]:
         .order_by(Notice.id)))
 
 
+def drain_jobs() -> None:
+    """Run the queued jobs as a worker would (with Redis; in-process jobs have run already)."""
+    if jobs.inline:
+        return
+    from rq import SimpleWorker
+
+    SimpleWorker([jobs.queue(name) for name in QUEUE_NAMES], connection=jobs.redis).work(
+        burst=True)
+
+
 def received(standin, template: str) -> Counter:
-    """How many `template` messages the stand-in accepted, per openid."""
+    """How many `template` messages the stand-in accepted, per openid (once the queued
+    deliveries ran)."""
+    drain_jobs()
     return Counter(m["touser"] for m in sent_messages(standin.wsgi_app)
                    if m["template_id"] == f"xiangzhu_{template}")

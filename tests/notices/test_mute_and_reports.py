@@ -13,7 +13,7 @@ from app.models_base import utcnow
 from app.review import reports
 from app.wechat import messages
 from tests.clock import now
-from tests.notices.conftest import notices_of, owed, received
+from tests.notices.conftest import drain_jobs, notices_of, owed, received
 from tests.payouts.helpers import donate
 
 
@@ -60,6 +60,7 @@ def test_the_mute_button_needs_its_token_and_a_campaign(make_app, campaign, dono
 def _sent(standin) -> list[dict]:
     from app.wechat_standin.messages import sent_messages
 
+    drain_jobs()
     return list(sent_messages(standin.wsgi_app))
 
 

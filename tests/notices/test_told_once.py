@@ -17,7 +17,7 @@ from app.review.models import DocumentStatus
 from app.wechat import messages
 from app.wechat.models import WechatMessage
 from tests.factories import CampaignFactory, UserFactory
-from tests.notices.conftest import notices_of, owed, received
+from tests.notices.conftest import drain_jobs, notices_of, owed, received
 from tests.payments.helpers import acknowledged, notice_for, post_notice, start
 from tests.payouts.helpers import donate, invoice, pay_out
 from tests.review.helpers import add_documents, add_identity
@@ -51,6 +51,7 @@ def test_the_organizer_hears_each_review_outcome_with_its_reasons(patient, staff
     decisions.verify_identity(campaign.id, staff, ok=True)
     decisions.approve_review(campaign.id, staff)
     assert [n.title for n in notices_of(patient.id, "campaign_")] == ["筹款审核未通过", "筹款审核通过"]
+    drain_jobs()
     assert len(_all_sent("campaign_")) == 2
     told = [m for m in _stand_in(standin) if m["touser"] == patient.openid]
     assert [m["data"]["phrase2"]["value"] for m in told] == ["未通过", "已通过"]
@@ -62,6 +63,7 @@ def test_the_organizer_hears_each_review_outcome_with_its_reasons(patient, staff
 def _stand_in(standin) -> list[dict]:
     from app.wechat_standin.messages import sent_messages
 
+    drain_jobs()
     return list(sent_messages(standin.wsgi_app))
 
 
