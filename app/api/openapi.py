@@ -155,6 +155,24 @@ SCHEMAS: dict[str, dict] = {
                          "description": "Where to go once paid (e.g. the thank-you page)."},
         },
     },
+    "PaySheet": {
+        "type": "object",
+        "required": ["out_trade_no", "state", "amount_fen", "jsapi", "order_url", "status_url",
+                     "next_url"],
+        "properties": {
+            "out_trade_no": {"type": "string"},
+            "state": {"type": "string", "examples": ["pending"]},
+            "amount_fen": {"type": "integer"},
+            "jsapi": {"type": ["object", "null"],
+                      "description": "WeixinJSBridge getBrandWCPayRequest's parameters "
+                                     "(appId, timeStamp, nonceStr, package, signType, paySign), "
+                                     "freshly signed; null when the order cannot be paid inside "
+                                     "WeChat now (then go to order_url)."},
+            "order_url": {"type": "string", "description": "The order page (fallback)."},
+            "status_url": {"type": "string", "description": "Poll after paying."},
+            "next_url": {"type": "string", "description": "Where to go once paid."},
+        },
+    },
 }
 
 PATHS: dict[str, dict] = {
@@ -218,6 +236,17 @@ PATHS: dict[str, dict] = {
         "parameters": [{"name": "out_trade_no", "in": "path", "required": True,
                         "schema": {"type": "string"}}],
         "responses": {"200": json_response("The payment's state", "PaymentStatus"),
+                      "401": error_response("Not signed in (code unauthorized)"),
+                      "404": error_response("No such payment of yours")},
+    }},
+    "/payments/{out_trade_no}/pay_sheet": {"get": {
+        "tags": ["payments"],
+        "operationId": "getPaySheet",
+        "summary": "What opens WeChat's pay sheet for one's own order (the campaign page after "
+                   "a silent sign-in); sign-in required, payer only",
+        "parameters": [{"name": "out_trade_no", "in": "path", "required": True,
+                        "schema": {"type": "string"}}],
+        "responses": {"200": json_response("The order's pay-sheet parameters", "PaySheet"),
                       "401": error_response("Not signed in (code unauthorized)"),
                       "404": error_response("No such payment of yours")},
     }},
