@@ -61,8 +61,10 @@ def content_for_share(link: ShareLink, campaign: Campaign) -> PosterContent:
     return PosterContent(
         kind="poster", raised_fen=raised, target_fen=campaign.target_fen, percent=percent,
         donation_count=campaign.donation_count,
-        sharer_name=sharer.nickname if sharer is not None else "爱心人士",
-        avatar_url=(sharer.avatar_url or "") if sharer is not None else "",
+        # a silent sign-in gave no name: WeChat's placeholder never goes on a poster
+        sharer_name=sharer.nickname if sharer is not None and sharer.has_profile else "爱心人士",
+        avatar_url=(sharer.avatar_url or "") if sharer is not None and sharer.has_profile
+        else "",
         link=share_url(link, ShareChannel.poster), **_campaign_fields(campaign))
 
 

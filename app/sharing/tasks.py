@@ -116,7 +116,8 @@ def _certificate_content(donation_id: int) -> tuple[PosterContent, Campaign] | N
         link = share_link_for(campaign, donation.user_id, None)
     except SharingError:
         return None
-    return store.content_for_donation(donation, campaign, link, donor.nickname), campaign
+    name = donor.nickname if donor.has_profile else "爱心人士"
+    return store.content_for_donation(donation, campaign, link, name), campaign
 
 
 # ---------------------------------------------------------------- asking for a poster

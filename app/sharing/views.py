@@ -291,9 +291,11 @@ def poster_job_status(job_id: str):
 def poster_page(digest: str):
     if not DIGEST.match(digest) or not poster_exists(digest):
         abort(404)
-    return render_template("sharing/poster.html", digest=digest,
-                           campaign_id=request.args.get("c", type=int),
-                           kind=request.args.get("kind", "poster"))
+    campaign_id = request.args.get("c", type=int)
+    nameless = (current_user.is_authenticated and not getattr(current_user, "is_staff", False)
+                and not current_user.has_profile)
+    return render_template("sharing/poster.html", digest=digest, campaign_id=campaign_id,
+                           kind=request.args.get("kind", "poster"), nameless=nameless)
 
 
 @bp.get("/posters/<digest>.jpg")
