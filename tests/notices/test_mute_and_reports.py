@@ -121,3 +121,10 @@ def test_a_termination_and_each_refund_told_once(app, live_server, client, campa
     assert received(standin, "refund_done") == {d.openid: 1 for d in donors}
     for donor in donors:
         assert [n.title for n in notices_of(donor.id)] == ["您帮助的筹款已终止", "捐款已按比例退回"]
+
+
+def test_a_campaign_without_updates_still_offers_the_mute(app, campaign, donors):
+    page = app.test_client(user=donors[0]).get(f"/c/{campaign.id}").get_data(as_text=True)
+    assert "不再接收此筹款的消息" in page
+    anonymous = app.test_client().get(f"/c/{campaign.id}").get_data(as_text=True)
+    assert "不再接收此筹款的消息" not in anonymous
