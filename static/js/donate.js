@@ -150,9 +150,22 @@
           { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (sheet) {
-        if (sheet) openPaySheet(form, sheet); else ready(form, "订单不存在，请重新捐款");
+        if (!sheet) { ready(form, "订单不存在，请重新捐款"); return; }
+        showAmount(form, sheet.amount_fen);
+        openPaySheet(form, sheet);
       })
       .catch(function () { ready(form, "网络不稳定，请重试"); });
+  }
+
+  function showAmount(form, fen) {
+    // The panel behind the pay sheet shows the amount of the order, not the default again.
+    var yuan = fen % 100 ? (fen / 100).toFixed(2) : String(fen / 100);
+    var preset = form.querySelector('input[name="preset"][value="' + yuan + '"]');
+    var custom = form.querySelector('input[name="amount"]');
+    form.querySelectorAll('input[name="preset"]').forEach(function (p) { p.checked = p === preset; });
+    if (custom) custom.value = preset ? "" : yuan;
+    var changed = preset || custom;
+    if (changed) changed.dispatchEvent(new Event(preset ? "change" : "input", { bubbles: true }));
   }
 
   function go(url) { if (url) window.location.assign(url); }

@@ -57,6 +57,7 @@ def test_a_first_time_donor_inside_wechat_pays_in_two_taps(browser, live_server,
     sheet.wait_for(timeout=15_000)
     assert "/auth/" not in page.url and f"/c/{live_campaign.id}" in page.url
     assert "¥50.00" in sheet.inner_text() and "相助大病筹款" in sheet.inner_text()
+    assert panel.locator("input[name=preset][value='50']").is_checked()  # the order's amount
     shot(page, "02-pay-sheet")
     tap(sheet.get_by_role("button", name="支付"), STANDIN, "支付")
     page.wait_for_url(re.compile(r".*/donations/\d+/thanks$"), timeout=20_000)
