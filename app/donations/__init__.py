@@ -1,8 +1,10 @@
 """Donations (捐款): the donate form, the donation payable, the public donations list.
 
-Plugs in: its blueprint, the donation payable, the `ledger verify` checks of campaign
+Plugs in: its blueprints (the donate form and lists; 我的捐款 with its 凭证 and statements),
+the donation payable, the `ledger verify` checks of campaign
 totals and donations against their payments, and a campaign's donors as notices' "donors"
-audience. Sends `signals.donation_paid` after each paid
+audience. It offers register_refund_source (refund_status.py), through which payouts says
+how a donation's refund is going. Sends `signals.donation_paid` after each paid
 donation commits; other features listen in their own register(app)."""
 from flask import Flask
 
@@ -11,6 +13,7 @@ def register(app: Flask) -> None:
     from app.donations.audience import donor_ids
     from app.donations.queries import campaign_problems, donation_payment_problems
     from app.donations.services import DonationPayable
+    from app.donations.mine_views import bp as my_donations_bp
     from app.donations.views import bp
     from app.ledger.verify import register_check
     from app.notices.services import register_campaign_audience
@@ -21,3 +24,4 @@ def register(app: Flask) -> None:
     register_check(app, "campaigns", campaign_problems)
     register_check(app, "donations", donation_payment_problems)
     register_campaign_audience(app, "donors", donor_ids)
+    app.register_blueprint(my_donations_bp)

@@ -5,7 +5,8 @@ Plugs in: its public and finance blueprints, `flask payouts`, the stand-in custo
 refund-notice handler, WeChat's 商家转账 to people (the `wechat_transfer` provider, 我的 · 领取
 and its notice view, a `ledger verify` check, reconciled with money out, its recipients told by
 WeChat template message), its `ledger verify` checks, the refunds that follow a termination, its
-audit labels and its periodic job (reconcile_money_out). It offers other features three plugs
+audit labels, its periodic job (reconcile_money_out) and each donation's refund on the donor's
+我的捐款 (donations' register_refund_source). It offers other features three plugs
 of its own: register_leftover_receiver (refunds), register_grant_source (disclosure) and
 register_reconciler (tasks); pledges uses them, and payouts imports no pledges module."""
 from flask import Flask
@@ -25,10 +26,12 @@ PAYOUTS_AUDIT_LABELS = {
 def register(app: Flask) -> None:
     from app.campaigns.moderation import register_termination_hook
     from app.core.plugins import register_audit_labels, register_periodic_jobs
+    from app.donations.refund_status import register_refund_source
     from app.ledger.verify import register_check
     from app.payments.refunds import register_refund_handler
     from app.payouts import refunds
     from app.payouts.commands import payouts_cli
+    from app.payouts.donor_refunds import refunds_by_donation
     from app.payouts.hooks import enqueue_refunds
     from app.payouts.provider import register_payout_provider
     from app.payouts.staff_views import bp as staff_bp
@@ -51,6 +54,7 @@ def register(app: Flask) -> None:
     register_check(app, "payouts", payouts_problems)
     register_check(app, "channel_fee_returns", refunds.channel_fee_return_problems)
     register_termination_hook(app, enqueue_refunds)
+    register_refund_source(app, refunds_by_donation)
     register_audit_labels(app, PAYOUTS_AUDIT_LABELS)
     register_periodic_jobs(app, *PERIODIC_JOBS)
     for template in MESSAGE_TEMPLATES:
