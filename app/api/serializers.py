@@ -1,4 +1,5 @@
-"""Campaigns as JSON: money in integer fen, times in ISO 8601 (UTC), names masked."""
+"""Campaigns as JSON: money in integer fen, times in ISO 8601 (UTC), names and personal
+data in free text masked."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,6 +7,7 @@ from datetime import datetime
 from flask import url_for
 
 from app.campaigns.models import Campaign
+from app.core import pii
 from app.core.templating import days_left, mask_name
 from app.models_base import as_utc
 
@@ -45,7 +47,7 @@ def campaign_detail(campaign: Campaign) -> dict:
         "relation_label": campaign.relation_label,
         "duration_days": campaign.duration_days,
         "ended_at": iso(campaign.ended_at),
-        "story": campaign.story,
+        "story": pii.mask(campaign.story),
         "photo_urls": [url_for("campaigns.photo", key=photo.storage_key, _external=True)
                        for photo in campaign.photos],
         "disclosure": {
@@ -54,7 +56,7 @@ def campaign_detail(campaign: Campaign) -> dict:
             "savings": campaign.savings,
             "has_medical_insurance": campaign.has_medical_insurance,
             "has_commercial_insurance": campaign.has_commercial_insurance,
-            "note": campaign.disclosure_note,
+            "note": pii.mask(campaign.disclosure_note),
         },
     })
     return data

@@ -13,6 +13,7 @@ from app.campaigns.errors import CampaignError
 from app.campaigns.models import Campaign
 from app.campaigns.photos import PhotoError, process_upload
 from app.campaigns.views import bp, organizer_required
+from app.core import pii
 
 
 def _strip(value):
@@ -75,6 +76,7 @@ def attest(campaign_id: int):
             flash(error.message, "error")
         else:
             flash("感谢您的证实，它会帮助更多人放心帮助患者。", "success")
+            _warn_personal_data(form.statement.data)
     return redirect(url_for(".detail", campaign_id=campaign_id, _anchor="attestations"))
 
 
@@ -99,4 +101,11 @@ def post_update(campaign_id: int):
         flash(error.message, "error")
     else:
         flash("动态已发布", "success")
+        _warn_personal_data(form.body.data)
     return redirect(url_for(".detail", campaign_id=campaign_id, _anchor="updates"))
+
+
+def _warn_personal_data(text: str) -> None:
+    message = pii.warning(text)
+    if message:
+        flash(message, "warning")

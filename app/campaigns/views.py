@@ -23,14 +23,28 @@ from app.campaigns.forms import ActionForm, CampaignForm, PhotoUploadForm
 from app.campaigns.models import MAX_PHOTOS, Campaign
 from app.campaigns.photos import KEY_PATTERN, photo_dir
 from app.campaigns.services import CampaignError
+from app.core import pii
 from app.core.params import page_arg_or_first
 from app.core.replica import reads_from_replica
 from app.core.signals import announce_funnel_step
+from app.core.templating import mask_name
 
 bp = Blueprint("campaigns", __name__)
 
 PHOTO_MAX_AGE = 365 * 24 * 3600
 
+
+
+def _warn_personal_data(form: CampaignForm) -> None:
+    """Shown after saving a draft, which the organizer can still edit: what the public page
+    will hide, and the masked form of the patient's name when the title carries it in full."""
+    message = pii.warning(form.story.data)
+    if message:
+        flash(message, "warning")
+    name, title = form.patient_name.data or "", form.title.data or ""
+    if len(name) >= 2 and name in title:
+        flash(f"标题中含有患者全名“{name}”，公开页面将照原样显示；如不希望公开全名，"
+              f"可改为“{mask_name(name)}”。", "info")
 
 
 def _own_campaign(campaign_id: int) -> Campaign:
@@ -120,6 +134,7 @@ def new():
             form.form_errors.append(error.message)
         else:
             flash("草稿已保存。确认信息无误后，请提交审核。", "success")
+            _warn_personal_data(form)
             return redirect(url_for(".detail", campaign_id=campaign.id))
     return render_template("campaigns/form.html", form=form, campaign=None), _status(form)
 
@@ -142,6 +157,7 @@ def edit(campaign_id: int):
             form.form_errors.append(error.message)
         else:
             flash("修改已保存。", "success")
+            _warn_personal_data(form)
             return redirect(url_for(".detail", campaign_id=campaign.id))
     return (render_template("campaigns/form.html", form=form, campaign=campaign,
                             photo_form=PhotoUploadForm(), action_form=ActionForm(),

@@ -3,6 +3,7 @@ from datetime import datetime
 
 from flask import Flask, current_app
 
+from app.core import pii
 from app.core.chinatime import CHINA
 from app.models_base import as_utc, format_yuan, utcnow
 
@@ -54,6 +55,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["yuan"] = format_yuan
     app.jinja_env.filters["mask_name"] = mask_name
     app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.filters["pii_masked"] = pii.mask
+    app.jinja_env.filters["pii_warning"] = pii.warning
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["relative_time"] = relative_time
     app.jinja_env.globals["days_left"] = days_left

@@ -9,6 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from app.campaigns.models import Campaign
+from app.core import pii
 from app.core.errors import wants_json
 from app.core.replica import reads_from_replica
 from app.donations import services
@@ -197,7 +198,8 @@ def donations_page(campaign_id: int):
 def donations_json(campaign_id: int):
     campaign = _public_campaign(campaign_id)
     rows, next_cursor = _page(campaign.id)
-    return jsonify(donations=[dict(row.as_json(), amount_yuan=format_yuan(row.amount_fen))
+    return jsonify(donations=[dict(row.as_json(), amount_yuan=format_yuan(row.amount_fen),
+                                   blessing=pii.mask(row.blessing))
                               for row in rows], next_cursor=next_cursor)
 
 
