@@ -103,20 +103,20 @@ def statement_pages(count: int) -> int:
 def statement_pdf(donations: list[MyDonation], donor: str, first: date, last: date) -> bytes:
     pages = []
     total = statement_pages(len(donations))
-    row_font, head_font = _font(24), _font(26)
-    columns = (MARGIN, MARGIN + 250, MARGIN + 690, MARGIN + 840)
+    row_font, head_font = _font(22), _font(26)
+    columns = (MARGIN, MARGIN + 225, MARGIN + 545, MARGIN + 655)
     for number in range(total):
         image, draw = _page()
         draw.text((MARGIN, 80), "捐款明细", font=_font(48), fill=DARK)
         draw.text((MARGIN, 150), f"捐款人 {donor} · {first.isoformat()} 至 {last.isoformat()}",
                   font=_font(28), fill=GREY)
         y = 230
-        for x, title in zip(columns, ("捐款时间", "筹款项目", "金额（元）", "状态")):
+        for x, title in zip(columns, ("捐款时间", "筹款项目", "金额", "状态")):
             draw.text((x, y), title, font=head_font, fill=GREY)
         y += 50
         for d in donations[number * ROWS_PER_PAGE:(number + 1) * ROWS_PER_PAGE]:
             cells = (local_time(d.paid_at), d.campaign_title, format_yuan(d.amount_fen), d.status)
-            widths = (240, 430, 140, PAGE_W - MARGIN - columns[3])
+            widths = (225, 320, 110, PAGE_W - MARGIN - columns[3])
             for x, text, width in zip(columns, cells, widths):
                 draw.text((x, y), _clip(text, row_font, width - 10), font=row_font, fill=DARK)
             y += 42
