@@ -1,6 +1,7 @@
 """Donations (捐款): the donate form, the donation payable, the public donations list.
 
-Plugs in: its blueprints (the donate form and lists; 我的捐款 with its 凭证 and statements),
+Plugs in: its blueprints (the donate form and lists; 我的捐款 with its 凭证 and statements;
+blessing moderation: 祝福管理, 举报祝福, the staff queue), the audit labels of blessing moderation,
 the donation payable, the `ledger verify` checks of campaign
 totals and donations against their payments, and a campaign's donors as notices' "donors"
 audience. It offers register_refund_source (refund_status.py), through which payouts says
@@ -10,7 +11,10 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from app.core.plugins import register_audit_labels
     from app.donations.audience import donor_ids
+    from app.donations.blessing_views import bp as blessings_bp
+    from app.donations.blessings import AUDIT_LABELS as BLESSING_AUDIT_LABELS
     from app.donations.queries import campaign_problems, donation_payment_problems
     from app.donations.services import DonationPayable
     from app.donations.mine_views import bp as my_donations_bp
@@ -24,4 +28,6 @@ def register(app: Flask) -> None:
     register_check(app, "campaigns", campaign_problems)
     register_check(app, "donations", donation_payment_problems)
     register_campaign_audience(app, "donors", donor_ids)
+    app.register_blueprint(blessings_bp)   # 祝福管理, 举报祝福, the staff queue of reported ones
+    register_audit_labels(app, BLESSING_AUDIT_LABELS)
     app.register_blueprint(my_donations_bp)

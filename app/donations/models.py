@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -13,6 +13,7 @@ AMOUNT_MIN_FEN = 1 * 100
 AMOUNT_MAX_FEN = 50_000 * 100
 PRESETS_FEN = (10_00, 20_00, 50_00, 100_00, 200_00)
 BLESSING_MAX = 100
+REPORT_REASON_MAX = 200
 
 
 class Donation(db.Model):
@@ -34,3 +35,27 @@ class Donation(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     late: Mapped[bool] = mapped_column(default=False)  # paid after the campaign stopped
     created_at: Mapped[datetime] = created_at_column()
+    # The organizer may hide the blessing (and show it again); staff may remove it for good.
+    # Either way only the text leaves public view: the donation and its amount stay.
+    blessing_hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    blessing_removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def blessing_shown(self) -> bool:
+        return bool(self.blessing) and self.blessing_hidden_at is None \
+            and self.blessing_removed_at is None
+
+
+class BlessingReport(db.Model):
+    """Someone signed in reporting a blessing (举报祝福): once per person per blessing. Staff
+    resolve the open reports of a blessing together, by removing it or keeping it."""
+    __tablename__ = "blessing_reports"
+    __table_args__ = (UniqueConstraint("donation_id", "reporter_id",
+                                       name="uq_blessing_reports_donation_id_reporter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(REPORT_REASON_MAX))
+    created_at: Mapped[datetime] = created_at_column()
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, case, func, select, tuple_
 
 from app.auth.models import User
 from app.campaigns.models import Campaign
@@ -79,12 +79,18 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     return EPOCH + timedelta(microseconds=after_micros), after_id
 
 
+# A blessing hidden by the organizer or removed by staff reads as none; the donation stays.
+SHOWN_BLESSING = case((and_(Donation.blessing_hidden_at.is_(None),
+                            Donation.blessing_removed_at.is_(None)), Donation.blessing),
+                      else_="").label("blessing")
+
+
 def paid_donations(campaign_id: int, cursor: str | None = None, limit: int = PAGE_SIZE,
                    viewer_id: int | None = None) -> tuple[list[DonationRow], str | None]:
     """Newest first; one index range scan per page (campaign_id, paid_at, id). The viewer's
     own donations carry their own name."""
     query = (select(Donation.id, Donation.anonymous, Donation.user_id, User.nickname,
-                    User.avatar_url, Donation.amount_fen, Donation.blessing, Donation.paid_at)
+                    User.avatar_url, Donation.amount_fen, SHOWN_BLESSING, Donation.paid_at)
              .outerjoin(User, User.id == Donation.user_id)
              .where(Donation.campaign_id == campaign_id, Donation.paid_at.is_not(None))
              .order_by(Donation.paid_at.desc(), Donation.id.desc()).limit(limit + 1))

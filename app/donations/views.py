@@ -44,6 +44,19 @@ def _limit_per_ip() -> str:
     return current_app.config.get("DONATION_RATE_LIMIT_IP", "30/minute;300/hour")
 
 
+def _blessings_of_user_or_ip() -> str:
+    return f"blessing:{_user_or_ip()}"
+
+
+def _limit_blessings() -> str:
+    """Donations that carry a blessing, per person: a flood of blessings is refused (429)."""
+    return current_app.config.get("BLESSING_RATE_LIMIT_USER", "3/minute;20/hour")
+
+
+def _without_blessing() -> bool:
+    return not (request.form.get("blessing") or "").strip()
+
+
 @bp.app_context_processor
 def donate_helpers():
     return {"new_checkout_key": lambda: secrets.token_urlsafe(16),
@@ -80,6 +93,8 @@ def _in_wechat() -> bool:
 @bp.route("/c/<id:campaign_id>/donate", methods=["GET", "POST"])
 @limiter.limit(_limit_per_user, key_func=_user_or_ip, methods=["POST"])
 @limiter.limit(_limit_per_ip, key_func=get_remote_address, methods=["POST"])
+@limiter.limit(_limit_blessings, key_func=_blessings_of_user_or_ip, methods=["POST"],
+               exempt_when=_without_blessing)
 def donate(campaign_id: int):
     """The amount panel posts here from the campaign page, signed in or not: a visitor is signed
     in first (silently inside WeChat) with the chosen amount kept, then the order is made."""
