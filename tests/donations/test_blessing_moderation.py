@@ -101,6 +101,7 @@ def test_staff_remove_a_reported_blessing_with_a_reason(app, client, donor_clien
     staff_client = app.test_client(user=staff)
     queue = staff_client.get("/staff/blessings").get_data(as_text=True)
     assert "小明挺住，我们都在" in queue and "辱骂他人" in queue and 'name="csrf_token"' in queue
+    assert "祝福举报" in staff_client.get("/staff/reports").get_data(as_text=True)
     no_reason = staff_client.post(f"/staff/blessings/{donation.id}/remove", data={"reason": ""})
     assert no_reason.status_code == 302
     assert db.session.get(Donation, donation.id).blessing_removed_at is None
