@@ -315,6 +315,12 @@
     var time = el("time", "hint", ago(d.paid_at));
     time.setAttribute("datetime", d.paid_at);
     body.appendChild(time);
+    if (d.blessing && !d.mine) {
+      var report = el("a", "hint blessing-report", "举报");
+      report.href = "/donations/" + encodeURIComponent(d.id) + "/blessing/report";
+      report.rel = "nofollow";
+      body.appendChild(report);
+    }
     li.appendChild(body);
     return li;
   }
