@@ -17,10 +17,17 @@ def register(app: Flask) -> None:
     from app.auth.commands import staff_cli
     from app.auth.decorators import configure_login_manager
     from app.auth.views import bp
-    from app.core.plugins import register_audit_labels
+    from app.auth.models import StaffRole
+    from app.core.enums import labels_of
+    from app.core.plugins import register_audit_labels, register_audit_words
     from app.extensions import login_manager
 
     configure_login_manager(login_manager)
     app.register_blueprint(bp, url_prefix="/auth")
     app.cli.add_command(staff_cli)
     register_audit_labels(app, STAFF_AUDIT_LABELS)
+    register_audit_words(
+        app, targets={"staff": "员工账号"},
+        fields={"role": "角色", "active": "启用", "username": "用户名", "display_name": "显示名",
+                "password": "密码"},
+        values={"staff.role": labels_of(StaffRole)})

@@ -21,7 +21,8 @@ def register(app: Flask) -> None:
     from app.bills.services import bill_check
     from app.bills.staff_views import bp
     from app.bills.tasks import PERIODIC_JOBS
-    from app.core.plugins import register_audit_labels, register_periodic_jobs
+    from app.core.plugins import (register_audit_labels, register_audit_words,
+                                  register_periodic_jobs)
     from app.ledger.verify import register_bill_check
 
     app.register_blueprint(bp)
@@ -29,4 +30,6 @@ def register(app: Flask) -> None:
         register_bill_account(app, account)
     register_bill_check(app, bill_check)
     register_audit_labels(app, BILLS_AUDIT_LABELS)
+    register_audit_words(app, targets={"bill_day": "微信账单日"},
+                         fields={"bill_date": "账单日期", "findings": "待核对项"})
     register_periodic_jobs(app, *PERIODIC_JOBS)

@@ -10,7 +10,11 @@ from flask import Flask
 def register(app: Flask) -> None:
     from app.campaigns.tasks import PERIODIC_JOBS
     from app.campaigns.views import bp
-    from app.core.plugins import register_periodic_jobs
+    from app.campaigns.models import CampaignStatus
+    from app.core.enums import labels_of
+    from app.core.plugins import register_audit_words, register_periodic_jobs
 
     app.register_blueprint(bp)
     register_periodic_jobs(app, *PERIODIC_JOBS)
+    register_audit_words(app, targets={"campaign": "筹款"},
+                         values={"campaign.status": labels_of(CampaignStatus)})

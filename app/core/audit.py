@@ -16,14 +16,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, event, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.plugins import audit_labels
+from app.core.plugins import audit_labels, audit_words
 from app.extensions import db
-from app.models_base import created_at_column
+from app.models_base import created_at_column, format_yuan
 
 REASON_MAX = 1000
 
@@ -60,6 +60,70 @@ class AuditEntry(db.Model):
         before, after = self.before or {}, self.after or {}
         keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+    @property
+    def target_label(self) -> str:
+        return target_label(self.target_type)
+
+    @property
+    def readable_changes(self) -> list["Change"]:
+        """The changes in Chinese, as the features that write them registered their words."""
+        words = audit_words()
+        return [Change(key, _field_label(words, key),
+                       _value_text(words, self.target_type, key, old),
+                       _value_text(words, self.target_type, key, new), f"{key}: {old} → {new}")
+                for key, old, new in self.changes]
+
+
+class Change(NamedTuple):
+    key: str
+    label: str
+    before: str
+    after: str
+    raw: str
+
+
+def target_label(target_type: str) -> str:
+    return audit_words()["targets"].get(target_type) or _readable_code(target_type)
+
+
+def _field_label(words: dict, key: str) -> str:
+    return words["fields"].get(key) or _readable_code(key)
+
+
+def _readable_code(code: str) -> str:
+    """An unregistered code read as words ("rejected_documents" → "rejected documents")."""
+    return code.replace("_", " ").replace(".", " · ").strip() or "—"
+
+
+def _value_text(words: dict, target_type: str, key: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int) and key.endswith("_fen"):
+        return f"¥{format_yuan(value)}"
+    if isinstance(value, str):
+        return _value_label(words, target_type, key, value)
+    if isinstance(value, (list, tuple)):
+        return "、".join(f"#{item}" if isinstance(item, int) and not isinstance(item, bool)
+                        else _value_text(words, target_type, key, item) for item in value)
+    if isinstance(value, dict):
+        return "；".join(
+            f"{_field_label(words, str(k))}：{_value_text(words, target_type, str(k), v)}"
+            for k, v in value.items())
+    return str(value)
+
+
+def _value_label(words: dict, target_type: str, key: str, value: str) -> str:
+    values = words["values"]
+    for scope in (f"{target_type}.{key}", key):
+        if value in values.get(scope, {}):
+            return values[scope][value]
+    for labels in values.values():   # a value of a field its feature did not scope
+        if value in labels:
+            return labels[value]
+    return value
 
 
 @event.listens_for(AuditEntry, "before_update")

@@ -20,3 +20,8 @@ class LabelledEnum(str, enum.Enum):
     @property
     def label(self) -> str:
         return self._label
+
+
+def labels_of(*enums: type[LabelledEnum]) -> dict[str, str]:
+    """{stored value: label} of the members of one or more labelled enums."""
+    return {member.value: member.label for cls in enums for member in cls}

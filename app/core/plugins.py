@@ -50,3 +50,21 @@ def register_audit_labels(app: Flask, labels: dict[str, str]) -> None:
 
 def audit_labels(app: Flask | None = None) -> dict[str, str]:
     return dict(registry("audit_labels", dict, app))
+
+
+def register_audit_words(app: Flask, *, fields: dict[str, str] | None = None,
+                         targets: dict[str, str] | None = None,
+                         values: dict[str, dict[str, str]] | None = None) -> None:
+    """Chinese for what the audit log stores raw: field names ("amount_fen" → "金额"), target
+    types ("withdrawal" → "提现") and stored values. `values` is keyed by field, or by
+    "target_type.field" where one field means different things on different targets (a
+    document's `kind` is not a payee's)."""
+    words = registry("audit_words", lambda: {"fields": {}, "targets": {}, "values": {}}, app)
+    words["fields"].update(fields or {})
+    words["targets"].update(targets or {})
+    for key, labels in (values or {}).items():
+        words["values"].setdefault(key, {}).update(labels)
+
+
+def audit_words(app: Flask | None = None) -> dict[str, dict]:
+    return registry("audit_words", lambda: {"fields": {}, "targets": {}, "values": {}}, app)

@@ -19,7 +19,7 @@ BANK_AUDIT_LABELS = {
 
 def register(app: Flask) -> None:
     from app.core import key_rotation
-    from app.core.plugins import register_audit_labels
+    from app.core.plugins import register_audit_labels, register_audit_words
     from app.custody_bank.models import BankBatch, BankPayoutLine
     from app.custody_bank.provider import BankBatchCustodian
     from app.custody_bank.verify import bank_problems
@@ -31,6 +31,10 @@ def register(app: Flask) -> None:
     register_payout_provider(app, BankBatchCustodian.name, BankBatchCustodian)
     register_check(app, "custody_bank", bank_problems)
     register_audit_labels(app, BANK_AUDIT_LABELS)
+    register_audit_words(
+        app, targets={"bank_batch": "银行批次", "bank_file_import": "银行文件"},
+        fields={"batch_no": "批次号", "lines": "笔数", "total_fen": "合计", "settled": "入账笔数",
+                "findings": "待核对项", "date": "日期", "matched": "相符笔数"})
     key_rotation.register_encrypted_columns(app, "custody_bank.payout_lines", BankPayoutLine,
                                             "account_name_enc", "account_number_enc")
     key_rotation.register_encrypted_columns(app, "custody_bank.batch_files", BankBatch,

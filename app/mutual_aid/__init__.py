@@ -15,9 +15,10 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from app.core import key_rotation
-    from app.core.plugins import register_audit_labels, register_periodic_jobs
+    from app.core.plugins import (register_audit_labels, register_audit_words,
+                                  register_periodic_jobs)
     from app.ledger.verify import register_check
-    from app.mutual_aid.audit import MUTUAL_AID_AUDIT_LABELS
+    from app.mutual_aid.audit import MUTUAL_AID_AUDIT_LABELS, MUTUAL_AID_AUDIT_TARGETS
     from app.mutual_aid.commands import mutual_aid_cli
     from app.mutual_aid.documents import encrypted_files
     from app.mutual_aid.funnel import connect_donation_signal
@@ -69,6 +70,7 @@ def register(app: Flask) -> None:
                                       index="id_index", source="id_enc", purpose="id_number")
     key_rotation.register_encrypted_files(app, "mutual_aid.claim_documents", encrypted_files)
     register_audit_labels(app, MUTUAL_AID_AUDIT_LABELS)
+    register_audit_words(app, targets=MUTUAL_AID_AUDIT_TARGETS)
     connect_donation_signal(app)
     connect_funnel_steps(app)
     register_periodic_jobs(app, *PERIODIC_JOBS)

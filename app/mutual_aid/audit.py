@@ -43,6 +43,11 @@ MUTUAL_AID_AUDIT_LABELS = {
         "wallet_refund_paid": "余额退款已打款",
     }.items()}
 
+MUTUAL_AID_AUDIT_TARGETS = {
+    f"{TARGET_PREFIX}{subject}": label for subject, label in {
+        "claim": "互助申请", "membership": "互助会员", "objection": "公示异议", "round": "分摊",
+    }.items()}
+
 
 def record(action: str, subject_type: str, subject_id: int, reason: str = "", *,
            staff=None, user_id: int | None = None) -> AuditEntry:

@@ -188,6 +188,10 @@ class ObjectionStatus(str, enum.Enum):
     upheld = "upheld"
     dismissed = "dismissed"
 
+    @property
+    def label(self) -> str:
+        return {"open": "待处理", "upheld": "异议成立", "dismissed": "异议不成立"}[self.value]
+
 
 class Objection(db.Model):
     __tablename__ = "mutual_aid_objections"

@@ -23,6 +23,11 @@ class RoundStatus(str, enum.Enum):
     closed = "closed"          # past the grace period; collected money distributed
     cancelled = "cancelled"    # nobody was left to share it; its items wait for the next round
 
+    @property
+    def label(self) -> str:
+        return {"computing": "计算中", "announced": "缴费中", "closed": "已结束",
+                "cancelled": "已取消"}[self.value]
+
 
 COMPUTED = (RoundStatus.announced, RoundStatus.closed)
 
@@ -69,6 +74,10 @@ class Round(db.Model):
 class ItemKind(str, enum.Enum):
     claim = "claim"      # a payout to a member's approved case
     refund = "refund"    # a member diagnosed within the waiting period gets their shares back
+
+    @property
+    def label(self) -> str:
+        return {"claim": "互助金", "refund": "观察期内确诊退还分摊"}[self.value]
 
 
 class RoundItem(db.Model):

@@ -25,12 +25,15 @@ PAYOUTS_AUDIT_LABELS = {
 
 def register(app: Flask) -> None:
     from app.campaigns.moderation import register_termination_hook
-    from app.core.plugins import register_audit_labels, register_periodic_jobs
+    from app.core.enums import labels_of
+    from app.core.plugins import (register_audit_labels, register_audit_words,
+                                  register_periodic_jobs)
     from app.donations.refund_status import register_refund_source
     from app.ledger.verify import register_check
     from app.payments.refunds import register_refund_handler
     from app.payouts import refunds
     from app.payouts.commands import payouts_cli
+    from app.payouts.models import DocKind, DocStatus, RefundStatus, WithdrawalStatus
     from app.payouts.donor_refunds import refunds_by_donation
     from app.payouts.hooks import enqueue_refunds
     from app.payouts.provider import register_payout_provider
@@ -56,6 +59,14 @@ def register(app: Flask) -> None:
     register_termination_hook(app, enqueue_refunds)
     register_refund_source(app, refunds_by_donation)
     register_audit_labels(app, PAYOUTS_AUDIT_LABELS)
+    register_audit_words(
+        app, targets={"withdrawal": "提现", "payout_document": "提现票据", "donation_refund": "退款"},
+        fields={"amount_fen": "金额", "refunds": "退款笔数", "cancelled_withdrawals": "取消的提现",
+                "transfer_id": "转账单号"},
+        values={"withdrawal.status": labels_of(WithdrawalStatus),
+                "payout_document.status": labels_of(DocStatus),
+                "payout_document.kind": labels_of(DocKind),
+                "donation_refund.status": labels_of(RefundStatus)})
     register_periodic_jobs(app, *PERIODIC_JOBS)
     for template in MESSAGE_TEMPLATES:
         register_message_template(app, template)

@@ -30,10 +30,12 @@ def register(app: Flask) -> None:
     from app.core import key_rotation
     from app.campaigns.moderation import register_unfreeze_hook
     from app.campaigns.trust import register_badge_source
-    from app.core.plugins import register_audit_labels
-    from app.review.models import CampaignIdentity, Payee
+    from app.core.enums import labels_of
+    from app.core.plugins import register_audit_labels, register_audit_words
+    from app.review.models import (REASON_LABELS, CampaignIdentity, DocumentKind, DocumentStatus,
+                                   IdentityStatus, Payee, PayeeKind)
     from app.review.queries import badges_for
-    from app.review.reports import lift_frozen_reports
+    from app.review.reports import ReportStatus, lift_frozen_reports
     from app.review.views import bp
 
     app.register_blueprint(bp)
@@ -47,4 +49,14 @@ def register(app: Flask) -> None:
                                       purpose="patient-id")
     register_badge_source(app, badges_for)
     register_audit_labels(app, REVIEW_AUDIT_LABELS)
+    register_audit_words(
+        app, targets={"document": "材料", "identity": "实名信息", "payee": "收款人", "report": "举报"},
+        fields={"status": "状态", "kind": "类型", "round": "审核轮次", "verified": "已核实",
+                "reasons": "驳回原因", "account_last4": "账号尾号",
+                "rejected_documents": "驳回的材料"},
+        values={"document.status": labels_of(DocumentStatus),
+                "document.kind": labels_of(DocumentKind), "document.reasons": REASON_LABELS,
+                "identity.status": labels_of(IdentityStatus),
+                "payee.status": labels_of(IdentityStatus), "payee.kind": labels_of(PayeeKind),
+                "report.status": labels_of(ReportStatus)})
     register_unfreeze_hook(app, lift_frozen_reports)
