@@ -21,7 +21,16 @@ STYLE = Style(
 
 def _config(**kwargs) -> dict:
     return {"style": STYLE, "js": [], "disable_xml_declaration": True, "width": 480,
-            "height": 320, "explicit_size": False, "print_values": False} | kwargs
+            "height": 320, "explicit_size": False, "print_values": False,
+            "legend_at_bottom": True, "truncate_label": -1, "truncate_legend": -1} | kwargs
+
+
+def _cjk_shortfall(labels, font_size: int) -> int:
+    """Pixels pygal's label estimate (0.6 em a character) falls short of the widest label: a
+    Chinese character is a full em, so without this the step names are cut off at the edge."""
+    def width(text: str) -> float:
+        return sum(1.0 if ord(char) >= 0x2E80 else 0.6 for char in text) * font_size
+    return int(max((width(t) - 0.6 * font_size * len(t) for t in labels), default=0)) + 8
 
 
 def _render(chart) -> str:
@@ -31,8 +40,11 @@ def _render(chart) -> str:
 
 
 def funnel_bars(step_counts: dict[str, int], title: str = "各步骤人数") -> str:
-    chart = pygal.HorizontalBar(**_config(title=title, show_legend=False, print_values=True))
-    chart.x_labels = [STEP_LABELS[s] for s in reversed(STEPS)]
+    labels = [STEP_LABELS[s] for s in reversed(STEPS)]
+    chart = pygal.HorizontalBar(**_config(
+        title=title, show_legend=False, print_values=True,
+        margin_left=_cjk_shortfall(labels, STYLE.label_font_size)))
+    chart.x_labels = labels
     chart.add("人数", [step_counts.get(s, 0) for s in reversed(STEPS)])
     return _render(chart)
 

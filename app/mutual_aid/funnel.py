@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import Flask
-from sqlalchemy import String, bindparam, cast, func, insert, literal, or_, select, text
+from sqlalchemy import String, bindparam, case, cast, func, insert, literal, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.chinatime import china_today
@@ -153,36 +153,67 @@ def _person():
     return person, linked
 
 
-def _where(query, filters: Filters):
+def counts(filters: Filters = Filters(), by: str | None = None) -> dict:
+    """{group: {step: people}} — group is None without `by`, else a day, a campaign id (None:
+    straight to the plan, no campaign) or a channel.
+
+    A person counts at a step when they got at least that far (whoever joined was shown the
+    invitation, even if that page view was lost), so no step has more people than the one before.
+    By campaign and by channel, each person is counted once, where they first came from (their
+    earliest event with a campaign): the join steps carry no share channel and often no
+    campaign, and a donor who joins must still count in their campaign's row. So those tables'
+    rows add up to the totals. By day, a person counts on each day they were active.
+    """
+    if by is not None and by not in DIMENSIONS:
+        raise ValueError(f"unknown dimension {by!r}")
+    result: dict = {}
+    for key, furthest in _furthest_step_by_group(filters, by).items():
+        row = result.setdefault(key, dict.fromkeys(STEPS, 0))
+        for index in furthest:
+            for step in STEPS[:index + 1]:
+                row[step] += 1
+    if by is None and None not in result:
+        result[None] = dict.fromkeys(STEPS, 0)
+    return result
+
+
+def _furthest_step_by_group(filters: Filters, by: str | None) -> dict:
+    """{group: [the furthest step index of each person (each person-day by day) in it]}."""
+    person, linked = _person()
+    step_index = case({step: index for index, step in enumerate(STEPS)}, value=FunnelEvent.step)
+    query = (select(person, FunnelEvent.day, FunnelEvent.campaign_id, FunnelEvent.channel,
+                    func.max(step_index), func.min(FunnelEvent.created_at))
+             .select_from(FunnelEvent)
+             .outerjoin(linked, linked.c.visitor_id == FunnelEvent.visitor_id)
+             .where(person.is_not(None))
+             .group_by(person, FunnelEvent.day, FunnelEvent.campaign_id, FunnelEvent.channel))
     if filters.since:
         query = query.where(FunnelEvent.day >= filters.since)
     if filters.until:
         query = query.where(FunnelEvent.day <= filters.until)
-    if filters.campaign_id is not None:
-        query = query.where(FunnelEvent.campaign_id == filters.campaign_id)
-    if filters.channel:
-        query = query.where(FunnelEvent.channel == filters.channel)
-    return query
-
-
-def counts(filters: Filters = Filters(), by: str | None = None) -> dict:
-    """{group: {step: distinct people}} — group is None without `by`, else a day, a campaign id
-    or a channel."""
-    if by is not None and by not in DIMENSIONS:
-        raise ValueError(f"unknown dimension {by!r}")
-    person, linked = _person()
-    group = {"day": FunnelEvent.day, "campaign": FunnelEvent.campaign_id,
-             "channel": FunnelEvent.channel, None: literal(None)}[by]
-    query = (select(group.label("g"), FunnelEvent.step, func.count(func.distinct(person)))
-             .select_from(FunnelEvent)
-             .outerjoin(linked, linked.c.visitor_id == FunnelEvent.visitor_id)
-             .group_by(group, FunnelEvent.step))
-    result: dict = {}
-    for key, step, n in db.session.execute(_where(query, filters)):
-        result.setdefault(key, dict.fromkeys(STEPS, 0))[step] = int(n)
-    if by is None and None not in result:
-        result[None] = dict.fromkeys(STEPS, 0)
-    return result
+    first_touch: dict = {}   # person → ((no campaign, first seen), campaign id, channel)
+    furthest: dict = {}      # (person, day) → furthest step index
+    for who, day, campaign_id, channel, index, first_at in db.session.execute(query):
+        touch = ((campaign_id is None, first_at), campaign_id, channel)
+        if who not in first_touch or touch[0] < first_touch[who][0]:
+            first_touch[who] = touch
+        furthest[who, day] = max(furthest.get((who, day), 0), index)
+    groups: dict = {}
+    per_person: dict = {}
+    for (who, day), index in furthest.items():
+        _, campaign_id, channel = first_touch[who]
+        if filters.campaign_id is not None and campaign_id != filters.campaign_id:
+            continue
+        if filters.channel and channel != filters.channel:
+            continue
+        if by == "day":
+            groups.setdefault(day, []).append(index)
+        else:
+            group = {"campaign": campaign_id, "channel": channel, None: None}[by]
+            per_person[who] = (group, max(index, per_person.get(who, (None, 0))[1]))
+    for group, index in per_person.values():
+        groups.setdefault(group, []).append(index)
+    return groups
 
 
 @dataclass(frozen=True)

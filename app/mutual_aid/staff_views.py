@@ -189,6 +189,7 @@ def funnel_page():
     by_campaign = funnel.counts(filters, "campaign")
     return render_template(
         "mutual_aid/staff/funnel.html", filters=filters, figures=funnel.figures(overall),
+        overall=overall,
         by_channel=_rows(by_channel), by_campaign=_rows(by_campaign),
         channel_labels=funnel.CHANNEL_LABELS, steps=funnel.STEPS, labels=funnel.STEP_LABELS,
         chart_steps=charts.funnel_bars(overall), chart_days=charts.by_day_lines(by_day)
@@ -196,8 +197,8 @@ def funnel_page():
 
 
 def _rows(groups: dict) -> list[tuple]:
-    return sorted(((key, row) for key, row in groups.items() if key is not None),
-                  key=lambda pair: str(pair[0]))
+    """Every group, the one without a campaign (None) last, so the rows add up to the total."""
+    return sorted(groups.items(), key=lambda pair: (pair[0] is None, str(pair[0])))
 
 
 @bp.get("/funnel.csv")
