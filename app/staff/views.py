@@ -23,6 +23,7 @@ from app.review import decisions, reports, services
 from app.extensions import db
 from app.review.models import CampaignDocument, IdentityStatus, Payee
 from app.review.queries import documents_by_kind, removed_documents, review_queue, rounds_of
+from app.staff import workbench
 from app.staff.forms import (
     ApproveForm,
     CheckForm,
@@ -50,7 +51,8 @@ def index():
         queue=review_queue() if can_review else [],
         report_count=len(reports.report_queue()) if can_review else 0,
         decided=campaign_queries.recently_decided(10) if can_review else [],
-        payees=_pending_payees() if current_user.has_role(*FINANCE) else [])
+        payees=_pending_payees() if current_user.has_role(*FINANCE) else [],
+        finance=workbench.finance_work() if current_user.has_role(*FINANCE) else None)
 
 
 def _pending_payees():
