@@ -11,10 +11,10 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from app.core.plugins import register_audit_labels
+    from app.core.plugins import register_audit_labels, register_audit_words
     from app.donations.audience import donor_ids
     from app.donations.blessing_views import bp as blessings_bp
-    from app.donations.blessings import AUDIT_LABELS as BLESSING_AUDIT_LABELS
+    from app.donations import blessings
     from app.donations.queries import campaign_problems, donation_payment_problems
     from app.donations.services import DonationPayable
     from app.donations.mine_views import bp as my_donations_bp
@@ -29,5 +29,7 @@ def register(app: Flask) -> None:
     register_check(app, "donations", donation_payment_problems)
     register_campaign_audience(app, "donors", donor_ids)
     app.register_blueprint(blessings_bp)   # 祝福管理, 举报祝福, the staff queue of reported ones
-    register_audit_labels(app, BLESSING_AUDIT_LABELS)
+    register_audit_labels(app, blessings.AUDIT_LABELS)
+    register_audit_words(app, targets=blessings.AUDIT_TARGETS, fields=blessings.AUDIT_FIELDS,
+                         values=blessings.AUDIT_VALUES)
     app.register_blueprint(my_donations_bp)

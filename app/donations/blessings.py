@@ -24,6 +24,10 @@ AUDIT_LABELS = {
     "blessing.remove": "删除祝福",
     "blessing.keep": "保留被举报的祝福",
 }
+AUDIT_TARGETS = {"donation": "捐款"}
+AUDIT_FIELDS = {"blessing": "祝福"}
+AUDIT_VALUES = {"donation.blessing": {"shown": "显示中", "hidden": "发起人已隐藏",
+                                      "removed": "平台已删除"}}
 
 
 class BlessingError(Exception):

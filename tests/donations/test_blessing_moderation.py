@@ -115,6 +115,8 @@ def test_staff_remove_a_reported_blessing_with_a_reason(app, client, donor_clien
     assert (entry.actor_staff_id, entry.target_id, entry.reason) == (
         staff.id, donation.id, "含辱骂内容")
     assert entry.campaign_id == live_campaign.id and entry.label == "删除祝福"
+    log = staff_client.get("/staff/audit").get_data(as_text=True)
+    assert "祝福：显示中 → 平台已删除" in log and "对象：捐款 #" in log
     page, listing, api = public_texts(client, live_campaign)
     assert "小明挺住，我们都在" not in page and "小明挺住，我们都在" not in listing and api == [""]
     assert "小明挺住，我们都在" not in staff_client.get("/staff/blessings").get_data(as_text=True)
