@@ -179,3 +179,10 @@ def test_a_flood_of_blessings_is_rate_limited(app, donor_client, live_campaign):
     assert limited.status_code == 429 and "操作太频繁" in limited.get_data(as_text=True)
     assert without == 302   # giving without a blessing is never held back by it
     assert db.session.scalar(select(func.count()).select_from(Donation)) == 3
+
+
+def test_staff_are_not_offered_the_report_link(app, staff, donor_client, live_campaign, donation):
+    link = f"/donations/{donation.id}/blessing/report"
+    assert link in donor_client.get(f"/c/{live_campaign.id}").get_data(as_text=True)
+    staff_page = app.test_client(user=staff).get(f"/c/{live_campaign.id}")
+    assert staff_page.status_code == 200 and link not in staff_page.get_data(as_text=True)

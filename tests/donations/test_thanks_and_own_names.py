@@ -97,3 +97,16 @@ def test_own_attestation_shows_own_name(app, live_campaign):
     seen = app.test_client(user=stranger).get(f"/c/{live_campaign.id}").get_data(as_text=True)
     assert "小雨的舅舅" not in seen and "小****" in seen
     assert "1 人证实" in seen                                   # at the top of the page
+
+
+def test_the_thank_you_page_links_to_the_donations_certificate(app, client, live_campaign):
+    from app.donations.models import Donation
+    from app.extensions import db
+
+    donor = UserFactory(nickname="阿杰")
+    payment = _paid(client, live_campaign, donor, 20_00)
+    donation = db.session.get(Donation, payment.payable_id)
+    html = _thanks(app, live_campaign, donor, payment)
+    assert f"/me/donations/{donation.id}/certificate" in html
+    assert app.test_client(user=donor).get(
+        f"/me/donations/{donation.id}/certificate").status_code == 200
