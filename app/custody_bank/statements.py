@@ -50,11 +50,13 @@ def import_statement(data: bytes, staff) -> ImportReport:
     report = ImportReport(file_import)
     finding = finder(report)
 
+    named = _payouts_named_in(row["memo"] for _, row, _ in rows)
     seen: set[str] = set()
     for number, row, amount in rows:
         if file_format.statement.codes.get(row["direction"]) != "out":
             continue
-        line = _payout_named_in(row["memo"])
+        line = next((named[ref] for ref in REFERENCE.findall(row["memo"] or "")
+                     if ref in named), None)
         if line is None or line.state != LineState.succeeded:
             finding("extra", number, line.ref if line else "",
                     f"支出 ¥{format_yuan(amount)}（{row['memo'][:40]}）没有对应的已付款款项")
@@ -89,9 +91,10 @@ def import_statement(data: bytes, staff) -> ImportReport:
     return report
 
 
-def _payout_named_in(memo: str) -> BankPayoutLine | None:
-    for ref in REFERENCE.findall(memo or ""):
-        line = db.session.scalar(select(BankPayoutLine).where(BankPayoutLine.ref == ref))
-        if line is not None:
-            return line
-    return None
+def _payouts_named_in(memos) -> dict[str, BankPayoutLine]:
+    """Our payouts that the statement's 摘要 name, by reference, in one query."""
+    refs = {ref for memo in memos for ref in REFERENCE.findall(memo or "")}
+    if not refs:
+        return {}
+    return {line.ref: line for line in db.session.scalars(
+        select(BankPayoutLine).where(BankPayoutLine.ref.in_(refs)))}
