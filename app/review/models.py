@@ -82,6 +82,9 @@ class CampaignDocument(db.Model):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     pages: Mapped[int | None] = mapped_column(Integer)
+    # Hex SHA-256 of the file as uploaded: the same file sent for two kinds is flagged to the
+    # reviewer. NULL for documents uploaded before it was recorded.
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     status: Mapped[DocumentStatus] = mapped_column(
         Enum(DocumentStatus, native_enum=False, length=16), default=DocumentStatus.pending)

@@ -86,6 +86,43 @@ def documents_by_kind(campaign_id: int) -> list[tuple[DocumentKind, list[Campaig
     return [(kind, [d for d in docs if d.kind == kind]) for kind in DocumentKind]
 
 
+@dataclass(frozen=True)
+class DuplicateUpload:
+    """One file (same SHA-256) uploaded as several document kinds of one campaign."""
+    documents: tuple[CampaignDocument, ...]
+
+    @property
+    def kind_labels(self) -> list[str]:
+        labels: list[str] = []
+        for document in self.documents:
+            if document.kind.label not in labels:
+                labels.append(document.kind.label)
+        return labels
+
+
+@dataclass(frozen=True)
+class DuplicateUploads:
+    groups: list[DuplicateUpload]
+
+    def others(self, document: CampaignDocument) -> list[CampaignDocument]:
+        """The documents of other kinds holding the same file as `document`."""
+        for group in self.groups:
+            if document in group.documents:
+                return [d for d in group.documents if d.kind != document.kind]
+        return []
+
+
+def duplicate_uploads(campaign_id: int) -> DuplicateUploads:
+    """The current documents whose file was also uploaded as another kind. The same file twice
+    under one kind is not flagged: it proves nothing twice over."""
+    by_hash: dict[str, list[CampaignDocument]] = {}
+    for document in current_documents(campaign_id):
+        if document.sha256:
+            by_hash.setdefault(document.sha256, []).append(document)
+    return DuplicateUploads([DuplicateUpload(tuple(documents)) for documents in by_hash.values()
+                             if len({d.kind for d in documents}) > 1])
+
+
 def removed_documents(campaign_id: int) -> list[CampaignDocument]:
     return list(db.session.scalars(select(CampaignDocument).where(
         CampaignDocument.campaign_id == campaign_id, CampaignDocument.removed_at.is_not(None))

@@ -6,6 +6,7 @@ Chinese message for the organizer.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 
 from sqlalchemy import func, select
@@ -103,7 +104,7 @@ def upload_documents(campaign: Campaign | int, organizer: User, kind: DocumentKi
         added = [CampaignDocument(
             campaign_id=campaign.id, kind=kind, storage_key=key, content_type=f.content_type,
             size_bytes=len(f.data), width=f.width, height=f.height, pages=f.pages,
-            uploaded_by_id=organizer.id, status=DocumentStatus.pending, reasons=[], note="")
+            sha256=hashlib.sha256(f.data).hexdigest(), uploaded_by_id=organizer.id, status=DocumentStatus.pending, reasons=[], note="")
             for key, f in zip(keys, files)]
         db.session.add_all(added)
         db.session.commit()

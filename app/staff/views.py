@@ -22,7 +22,13 @@ from app.core import audit
 from app.review import decisions, reports, services
 from app.extensions import db
 from app.review.models import CampaignDocument, IdentityStatus, Payee
-from app.review.queries import documents_by_kind, removed_documents, review_queue, rounds_of
+from app.review.queries import (
+    documents_by_kind,
+    duplicate_uploads,
+    removed_documents,
+    review_queue,
+    rounds_of,
+)
 from app.staff import workbench
 from app.staff.forms import (
     ApproveForm,
@@ -73,6 +79,7 @@ def _render_review(campaign, approve_form=None, reject_form=None, status: int = 
     sees_accounts = current_user.has_role(*FINANCE)
     return render_template(
         "staff/review.html", campaign=campaign, groups=documents_by_kind(campaign.id),
+        duplicates=duplicate_uploads(campaign.id),
         removed=removed_documents(campaign.id), required=services.required_kinds(campaign),
         identity=identity,
         names=(identity.revealed() if sees_ids else identity.masked()) if identity else None,
