@@ -1,7 +1,8 @@
 """Sign-in: WeChat OAuth for patients and donors, passwords and roles for staff.
 
 Plugs in: the login manager's user loader, the /auth blueprint, `flask staff`, the staff
-accounts' audit labels."""
+accounts' audit labels, the 用户协议 / 隐私政策 pages and their template helpers (legal.py:
+acceptances by version, withdrawals of consent to optional processing)."""
 from flask import Flask
 
 STAFF_AUDIT_LABELS = {
@@ -15,6 +16,7 @@ STAFF_AUDIT_LABELS = {
 
 def register(app: Flask) -> None:
     from app.auth.commands import staff_cli
+    from app.auth.legal_views import bp as legal_bp
     from app.auth.decorators import configure_login_manager
     from app.auth.views import bp
     from app.auth.models import StaffRole
@@ -24,6 +26,7 @@ def register(app: Flask) -> None:
 
     configure_login_manager(login_manager)
     app.register_blueprint(bp, url_prefix="/auth")
+    app.register_blueprint(legal_bp)
     app.cli.add_command(staff_cli)
     register_audit_labels(app, STAFF_AUDIT_LABELS)
     register_audit_words(

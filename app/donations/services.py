@@ -7,6 +7,7 @@ import unicodedata
 from flask import current_app, url_for
 from sqlalchemy import bindparam, update
 
+from app.auth import legal
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.services import end_at_target_in_transaction
 from app.notices.services import send_told
@@ -103,6 +104,9 @@ def start_donation(*, campaign_id: int, user, amount_fen: int, blessing: str, an
                         blessing=blessing, anonymous=bool(anonymous))
     db.session.add(donation)
     db.session.flush()
+    # Paying is accepting the 用户协议 and 隐私政策 the donate panel links to: kept once per
+    # version, committed with the order.
+    legal.note_acceptance(user_id, legal.VIA_DONATION)
     try:
         return payments.start_checkout(payments.Checkout(
             payable_type=PAYABLE_TYPE, payable_id=donation.id, amount_fen=amount_fen,

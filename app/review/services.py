@@ -11,6 +11,7 @@ import re
 
 from sqlalchemy import func, select
 
+from app.auth import legal
 from app.auth.models import User
 from app.campaigns import services as campaign_services
 from app.campaigns.errors import CampaignError
@@ -208,9 +209,12 @@ def save_payee(campaign: Campaign | int, organizer: User, *, kind: PayeeKind | s
 
 # --- submission ------------------------------------------------------------------------------------
 
-def submit_for_review(campaign: Campaign | int, organizer: User) -> ReviewRound:
-    """Check the documents and real names are there, open the next review round and submit
-    the campaign (draft or rejected → submitted), all in one transaction."""
+def submit_for_review(campaign: Campaign | int, organizer: User,
+                      accept_legal: bool = False) -> ReviewRound:
+    """Check the documents and real names are there and the organizer has accepted the
+    用户协议 and 隐私政策 in force (`accept_legal`: they ticked 同意 now, recorded with this
+    submission), open the next review round and submit the campaign (draft or rejected →
+    submitted), all in one transaction."""
     campaign = _own(campaign, organizer)
     if not campaign.is_editable:
         raise ReviewError(f"筹款当前状态为“{campaign.status.label}”，不能提交审核",
@@ -224,6 +228,10 @@ def submit_for_review(campaign: Campaign | int, organizer: User) -> ReviewRound:
     if identity is None:
         raise ReviewError("提交前请填写患者和发起人的实名信息", "identity_missing")
     _check_patient_elsewhere(campaign, identity)
+    if accept_legal:
+        legal.note_acceptance(organizer.id, legal.VIA_CAMPAIGN)
+    elif not legal.has_accepted(organizer):
+        raise ReviewError(legal.NOT_ACCEPTED, "terms_not_accepted")
     number = (db.session.scalar(select(func.max(ReviewRound.number))
                                 .where(ReviewRound.campaign_id == campaign.id)) or 0) + 1
     round_ = ReviewRound(campaign_id=campaign.id, number=number, submitted_at=utcnow(),

@@ -159,7 +159,8 @@ def submit(campaign_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        services.submit_for_review(campaign, current_user)
+        services.submit_for_review(campaign, current_user,
+                                   accept_legal=request.form.get("accept_legal") == "1")
     except ReviewError as error:
         return _back(campaign, error.message)
     flash("已提交审核。工作人员会尽快核实，结果会在“我的筹款”中显示。", "success")
@@ -173,11 +174,15 @@ def submit_from_campaign(campaign_id: int):
     missing documents or real names, which send the organizer to the documents page."""
     campaign = _own_campaign(campaign_id)
     try:
-        services.submit_for_review(campaign, current_user._get_current_object())
+        services.submit_for_review(campaign, current_user._get_current_object(),
+                                   accept_legal=request.form.get("accept_legal") == "1")
     except CampaignError as error:
         flash(error.message, "error")
         if error.code in ("documents_missing", "identity_missing"):
             return redirect(url_for(".documents", campaign_id=campaign_id))
+        if error.code == "terms_not_accepted":
+            return redirect(url_for(".documents", campaign_id=campaign_id,
+                                    _anchor="accept-legal"))
     else:
         flash("已提交审核。工作人员会尽快核实，结果会在“我的筹款”中显示。", "success")
     return redirect(url_for("campaigns.detail", campaign_id=campaign_id))

@@ -78,6 +78,7 @@ def test_patient_launches_and_staff_approves(browser, live_server, db, screensho
     page.fill("input[name=organizer_id]", ORGANIZER_ID)
     page.get_by_role("button", name="保存实名信息").click()
     page.wait_for_load_state()
+    page.locator("form[action$='/documents/submit'] input[name=accept_legal]").check()
     page.locator("form[action$='/documents/submit'] button").click()
     page.wait_for_load_state()
     page.goto(f"{live_server}/me/campaigns")

@@ -134,6 +134,7 @@ def launch(journey: Journey, page, tmp_path) -> int:
     page.wait_for_load_state()
     assert "医院" in page.locator("#payee").inner_text()
     journey.shot(page, "documents")
+    page.locator("form[action$='/documents/submit'] input[name=accept_legal]").check()
     page.locator("form[action$='/documents/submit'] button").click()
     page.wait_for_load_state()
     page.goto(journey.url("/me/campaigns"))

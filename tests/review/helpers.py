@@ -5,6 +5,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from app.auth import legal
 from app.core.idcard import make_number
 from app.extensions import db
 from app.review import decisions, services
@@ -28,10 +29,16 @@ def add_documents(campaign, organizer, kinds=None) -> list[CampaignDocument]:
     return added
 
 
-def add_identity(campaign, organizer, patient_id: str = PATIENT_ID, patient_name: str = "王小明"):
-    return services.save_identity(campaign, organizer, patient_name=patient_name,
-                                  patient_id=patient_id, organizer_name="李红",
-                                  organizer_id=ORGANIZER_ID)
+def add_identity(campaign, organizer, patient_id: str = PATIENT_ID, patient_name: str = "王小明",
+                 accept_legal: bool = True):
+    """Real names; and, as the organizer does on the page where they submit, the acceptance of
+    the 用户协议 and 隐私政策 in force (tests of that acceptance pass accept_legal=False)."""
+    identity = services.save_identity(campaign, organizer, patient_name=patient_name,
+                                      patient_id=patient_id, organizer_name="李红",
+                                      organizer_id=ORGANIZER_ID)
+    if accept_legal:
+        legal.accept(organizer, legal.VIA_CAMPAIGN)
+    return identity
 
 
 def patient_id(sequence: int) -> str:
