@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth.models import User
+from app.core import pii
 from app.core.plugins import registry
 from app.extensions import db
 from app.notices.models import CampaignMute, Notice
@@ -40,7 +41,8 @@ class Message:
 
     kind: str                   # the notice's kind, e.g. "campaign", "withdrawal"
     title: str                  # ≤ 60
-    body: str                   # ≤ 300
+    body: str                   # ≤ 300; personal data in it is masked (app/core/pii.py),
+                                #   as it is in the template message's words
     url: str                    # the page it opens, a path on this site, e.g. "/c/12"
     template: str | None = None  # the WeChat template (app/notices/templates.py); None: in-app only
     values: dict[str, str] = field(default_factory=dict)
@@ -81,7 +83,8 @@ def _tell_chunk(user_ids: list[int], event: str, message: Message) -> list[str]:
     keyed = {user_id: f"{event}:{user_id}"[:120] for user_id in user_ids}
     db.session.execute(_insert_ignore(Notice, "dedupe_key"), [
         {"user_id": user_id, "dedupe_key": key, "kind": message.kind[:32],
-         "title": message.title[:60], "body": message.body[:300], "url": message.url[:200]}
+         "title": pii.mask(message.title)[:60], "body": pii.mask(message.body)[:300],
+         "url": message.url[:200]}
         for user_id, key in keyed.items()])
     if message.template:
         openids = dict(db.session.execute(select(User.id, User.openid).where(

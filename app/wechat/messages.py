@@ -28,6 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from wechatpy.exceptions import WeChatClientException
 
+from app.core import pii
 from app.core.plugins import registry
 from app.extensions import db, jobs
 from app.models_base import utcnow
@@ -47,6 +48,9 @@ DELIVERY_CHUNK = 100   # messages per delivery job
 PERMANENT_ERRCODES = frozenset({40003, 40037, 43004, 43101, 47003})
 # A class template's field values are at most 20 characters (thing) and 32 (character_string).
 FIELD_LIMITS = {"thing": 20, "character_string": 32, "phrase": 5, "amount": 20, "time": 32}
+# Fields that carry words (a title, an update's first line, a reason): personal data typed into
+# them is masked as on public pages. Amounts, times and codes are left as they are.
+FREE_TEXT_FIELDS = frozenset({"thing", "phrase"})
 
 
 @dataclass(frozen=True)
@@ -76,9 +80,13 @@ def template_id(name: str) -> str | None:
 
 
 def _clip(field: str, value: str) -> str:
+    """The value as sent: masked first (so clipping cannot leave a number too short to be
+    recognised, yet readable), then cut to the field's limit."""
     kind = field.rstrip("0123456789")
     limit = FIELD_LIMITS.get(kind, 20)
     value = str(value)
+    if kind in FREE_TEXT_FIELDS:
+        value = pii.mask(value)
     return value if len(value) <= limit else value[:limit - 1] + "…"
 
 
