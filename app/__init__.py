@@ -29,13 +29,14 @@ def register_features(app: Flask) -> None:
     audit labels, periodic jobs. The kernel first; a feature after those it builds on."""
     from app import (api, auth, bills, campaigns, core, custody_bank, donations, ledger,
                      mutual_aid, notices, payments, payouts, pledges, review, sharing, staff,
-                     wechat)
+                     transparency, wechat)
 
     core.register(app)        # errors, ids and inputs, templates, /healthz, crypto, job upkeep
     auth.register(app)        # WeChat and staff sign-in
     wechat.register(app)      # WeChat tokens
     notices.register(app)     # 通知 and WeChat messages, each (event, person) told once
     ledger.register(app)      # the custodial ledger and `flask ledger`
+    transparency.register(app)  # the ledger's public Merkle log, checkpoints, proofs, witnesses
     payments.register(app)    # providers, checkout, notices, reconciliation
     campaigns.register(app)   # campaigns, their pages and moderation
     review.register(app)      # documents, real names, payees, reports, the audit log

@@ -131,6 +131,16 @@ class Config:
     PROXY_FIX_X_HOST = _env_int("PROXY_FIX_X_HOST", 0)
     PROXY_FIX_X_PORT = _env_int("PROXY_FIX_X_PORT", 0)
     PROXY_FIX_X_PREFIX = _env_int("PROXY_FIX_X_PREFIX", 0)
+    # The public ledger log (docs/transparency.md): its origin line (= the signing key's name),
+    # the Ed25519 signer key (`flask transparency keygen`), the key of the keyed references that
+    # stand for a source in a leaf (never rotates: leaves are re-encoded and checked with it),
+    # the witnesses whose cosignatures are accepted (verifier keys, whitespace-separated) and
+    # how often the integrator runs. Embedded and tests use fixed development keys.
+    TRANSPARENCY_ORIGIN = _env("TRANSPARENCY_ORIGIN")
+    TRANSPARENCY_SIGNING_KEY = _env("TRANSPARENCY_SIGNING_KEY")
+    TRANSPARENCY_REF_KEY = _env("TRANSPARENCY_REF_KEY")
+    TRANSPARENCY_WITNESSES = _env("TRANSPARENCY_WITNESSES", "")
+    TRANSPARENCY_INTEGRATE_SECONDS = _env_int("TRANSPARENCY_INTEGRATE_SECONDS", 10)
 
 
 class ProductionConfig(Config):
@@ -187,6 +197,14 @@ class ProductionConfig(Config):
                 "deployment: python -c \"import secrets; print(secrets.token_urlsafe(32))\"; "
                 "existing data: set it to the first key of your current DATA_ENCRYPTION_KEY so "
                 "stored indexes keep matching (docs/DEPLOYMENT.md, Rotation)."
+            )
+        if not (cls.TRANSPARENCY_ORIGIN and cls.TRANSPARENCY_SIGNING_KEY
+                and cls.TRANSPARENCY_REF_KEY and len(cls.TRANSPARENCY_REF_KEY) >= 32):
+            raise RuntimeError(
+                "TRANSPARENCY_ORIGIN, TRANSPARENCY_SIGNING_KEY and TRANSPARENCY_REF_KEY (32 "
+                "characters or more) must be set: the public ledger log signs its checkpoints "
+                "and keys its references with them. `flask transparency keygen --name ORIGIN` "
+                "makes a signing key (docs/transparency.md)."
             )
 
 

@@ -1,0 +1,163 @@
+"""The integrator: appends new ledger transactions (and registered sources' items) to the log,
+stores the nodes they complete and signs a checkpoint, in one database transaction.
+
+Which transactions: committed ones not yet in the log, ordered by id, among those whose id is
+above the highest id integrated so far minus LOOKBACK_IDS. Ids come from a sequence when a
+posting is inserted, but postings commit in any order, so a lower id can become visible after
+a higher one was integrated; it is then appended by a later run (never skipped), as long as
+fewer than LOOKBACK_IDS later postings were integrated while it stayed uncommitted — a posting
+commits within its business action's transaction, seconds at most. `ledger verify` reports any
+transaction older than the merge delay that is still not in the log, and
+`flask transparency integrate --full` sweeps the whole ledger.
+
+Serialised: each run first updates the state row (a row lock on PostgreSQL, the write lock on
+SQLite), so a second integrator waits and then sees what the first appended.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, tuple_, update
+
+from app.extensions import db
+from app.ledger.models import Account, Entry, LedgerTransaction
+from app.models_base import utcnow
+from app.transparency import merkle, notes
+from app.transparency.leaves import LEDGER_TRANSACTION, ledger_transaction_leaf, source_leaf
+from app.transparency.models import STATE_ID, Checkpoint, Leaf, LogState, TreeNode
+from app.transparency.sources import leaf_sources
+
+log = logging.getLogger(__name__)
+LOOKBACK_IDS = 10_000
+BATCH_SIZE = 20_000      # leaves per run (and per database transaction) at most
+IN_CHUNK = 1_000         # ids per IN (…) list
+
+
+@dataclass(frozen=True)
+class IntegrationResult:
+    added: int
+    tree_size: int
+    signed: bool
+
+
+def fetch_nodes(wanted) -> dict[merkle.Node, bytes]:
+    """The stored hashes of `wanted` (level, index) nodes, in as few queries as IN-lists allow
+    (one for any proof)."""
+    wanted = list(wanted)
+    found: dict[merkle.Node, bytes] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start:start + IN_CHUNK]
+        found.update(((level, index), bytes(hash_)) for level, index, hash_ in db.session.execute(
+            select(TreeNode.level, TreeNode.index, TreeNode.hash)
+            .where(tuple_(TreeNode.level, TreeNode.index).in_(chunk))))
+    return found
+
+
+def lock_state() -> int:
+    """Take the integrator's lock (the state row) and return the tree size."""
+    conn = db.session.connection()
+    if conn.execute(update(LogState).where(LogState.id == STATE_ID)
+                    .values(tree_size=LogState.tree_size)).rowcount == 0:
+        db.session.add(LogState(id=STATE_ID, tree_size=0))
+        db.session.flush()  # a racing first run fails here on the primary key, changing nothing
+    return int(db.session.scalar(select(LogState.tree_size).where(LogState.id == STATE_ID)))
+
+
+def pending_transaction_ids(limit: int, full: bool = False) -> list[int]:
+    highest = db.session.scalar(select(func.max(Leaf.source_id))
+                                .where(Leaf.source_type == LEDGER_TRANSACTION))
+    integrated = select(Leaf.source_id).where(Leaf.source_type == LEDGER_TRANSACTION,
+                                              Leaf.source_id == LedgerTransaction.id)
+    query = select(LedgerTransaction.id).where(~integrated.exists())
+    if highest is not None and not full:
+        query = query.where(LedgerTransaction.id > highest - LOOKBACK_IDS)
+    return list(db.session.scalars(query.order_by(LedgerTransaction.id).limit(limit)))
+
+
+def transaction_leaves(ids: list[int], ref_key: bytes) -> dict[int, bytes]:
+    """{transaction id: its canonical leaf} for ledger transaction `ids`."""
+    legs: dict[int, list[tuple[str, int]]] = {i: [] for i in ids}
+    heads = {}
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start:start + IN_CHUNK]
+        heads.update((row.id, row) for row in db.session.execute(
+            select(LedgerTransaction.id, LedgerTransaction.source_type,
+                   LedgerTransaction.source_ref, LedgerTransaction.reverses_id,
+                   LedgerTransaction.created_at).where(LedgerTransaction.id.in_(chunk))))
+        for txn_id, code, fen in db.session.execute(
+                select(Entry.transaction_id, Account.code, Entry.amount_fen)
+                .join(Account, Account.id == Entry.account_id)
+                .where(Entry.transaction_id.in_(chunk)).order_by(Entry.id)):
+            legs[txn_id].append((code, int(fen)))
+    return {txn_id: ledger_transaction_leaf(
+        txn_id=txn_id, created_at=head.created_at, kind=head.source_type,
+        source_ref=head.source_ref, reverses_id=head.reverses_id, legs=legs[txn_id],
+        ref_key=ref_key) for txn_id, head in heads.items()}
+
+
+def _new_leaves(limit: int, full: bool) -> list[tuple[str, int, bytes]]:
+    """(source type, source id, leaf) of everything to append, in order: ledger transactions
+    by id, then each registered source's items in the order it gives."""
+    ids = pending_transaction_ids(limit, full)
+    texts = transaction_leaves(ids, notes.ref_key())
+    new = [(LEDGER_TRANSACTION, txn_id, texts[txn_id]) for txn_id in ids]
+    for source in leaf_sources():
+        if len(new) >= limit:
+            break
+        item_ids = source.pending(select(Leaf.source_id).where(Leaf.source_type == source.type))
+        item_ids = item_ids[:limit - len(new)]
+        fields = source.fields_of(item_ids) if item_ids else {}
+        new += [(source.type, item_id, source_leaf(source.type, fields[item_id]))
+                for item_id in item_ids]
+    return new
+
+
+def integrate(limit: int = BATCH_SIZE, full: bool = False) -> IntegrationResult:
+    """One run: append up to `limit` leaves, sign a checkpoint if any were added (or none was
+    ever signed at this size), commit. Safe to run at any time and from several processes."""
+    size = lock_state()
+    new = _new_leaves(limit, full)
+    has_checkpoint = db.session.get(Checkpoint, size) is not None
+    if not new and has_checkpoint:
+        db.session.rollback()
+        return IntegrationResult(0, size, False)
+    nodes = fetch_nodes(merkle.frontier(size))
+    leaf_rows, node_rows, now = [], [], utcnow()
+    for offset, (source_type, source_id, text) in enumerate(new):
+        index = size + offset
+        hash_ = merkle.leaf_hash(text)
+        leaf_rows.append({"index": index, "source_type": source_type, "source_id": source_id,
+                          "leaf": text.decode(), "leaf_hash": hash_, "integrated_at": now})
+        for (level, position), node_hash in merkle.completed_nodes(index, hash_, nodes.__getitem__):
+            nodes[(level, position)] = node_hash
+            node_rows.append({"level": level, "index": position, "hash": node_hash})
+    if leaf_rows:
+        db.session.execute(insert(Leaf), leaf_rows)
+        db.session.execute(insert(TreeNode), node_rows)
+    size += len(new)
+    db.session.execute(update(LogState).where(LogState.id == STATE_ID).values(tree_size=size))
+    sign_checkpoint(size, merkle.root_from(size, nodes.__getitem__))
+    db.session.commit()
+    if new:
+        log.info("transparency: integrated %d leaves, tree size %d", len(new), size)
+    return IntegrationResult(len(new), size, True)
+
+
+def sign_checkpoint(size: int, root: bytes) -> Checkpoint:
+    body = notes.checkpoint_body(notes.origin(), size, root)
+    checkpoint = Checkpoint(tree_size=size, root_hash=root,
+                            note=notes.signed_note(body, notes.signer()), signed_at=utcnow())
+    db.session.add(checkpoint)
+    db.session.flush()
+    return checkpoint
+
+
+def integrate_all(limit: int = BATCH_SIZE, full: bool = False) -> int:
+    """Run until nothing is left (a backlog, the embedded default's demo data); leaves added."""
+    added = 0
+    while True:
+        result = integrate(limit, full)
+        added += result.added
+        if result.added < limit:
+            return added
