@@ -30,6 +30,40 @@ def recreate_database(name: str, drop_only: bool = False) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+_SECRETS: dict[str, str] = {}
+
+
+def production_secrets() -> dict[str, str]:
+    """The secrets production refuses to start without (app/config.py), made once per run:
+    give them to gunicorn's environment and to the apps the bench builds in-process alike."""
+    if not _SECRETS:
+        _SECRETS.update(_new_secrets())
+    return dict(_SECRETS)
+
+
+def _new_secrets() -> dict[str, str]:
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    from app.transparency.notes import generate_signer_key
+
+    origin = "bench.xiangzhu.invalid/ledger"
+    return {"SECRET_KEY": "bench-secret", "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "BLIND_INDEX_KEY": Fernet.generate_key().decode(), "TRANSPARENCY_ORIGIN": origin,
+            "TRANSPARENCY_SIGNING_KEY": generate_signer_key(origin),
+            "TRANSPARENCY_REF_KEY": secrets.token_urlsafe(32)}
+
+
+def integrate_ledger_log() -> None:
+    """Add what seeding wrote by SQL to the public ledger log, as the integrator job would have
+    (`ledger verify` checks that no transaction older than the merge delay is missing from
+    it). Call in an app context configured with production_secrets()."""
+    from app.transparency.integrator import integrate_all
+
+    integrate_all()
+
+
 class Reply:
     """One HTTP response: status code, headers (lower-case name → list of values), body."""
 
@@ -140,14 +174,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+TRIVIAL_PATH = "/bench/trivial"   # bench/wsgi.py's {"ok": true}: the reference of every ratio
+BENCH_APP = "bench.wsgi:app"
+
+
 def start_gunicorn(env: dict, port: int, workers: int, threads: int,
-                   target: str = "wsgi:app") -> subprocess.Popen:
+                   target: str = BENCH_APP) -> subprocess.Popen:
+    """gunicorn with the repository's shipped gunicorn.conf.py (gthread, its access log on
+    stdout — sent to /dev/null here, formatted all the same) on the bench's app, which is
+    wsgi:app plus the trivial route. Only the address, workers and threads are given on the
+    command line (the shipped defaults on a 2-core machine are 4 and 4). BENCH_SERVER_LOG=path
+    keeps what the server writes (access and app log lines) in that file instead."""
+    log_path = os.environ.get("BENCH_SERVER_LOG")
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", target, "-c", str(ROOT / "bench" / "gunicorn.conf.py"),
-         "-b", f"127.0.0.1:{port}",
-         "-w", str(workers), "-k", "gthread", "--threads", str(threads),
-         "--keep-alive", "30", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True)
+        [sys.executable, "-m", "gunicorn", target, "-c", str(ROOT / "gunicorn.conf.py"),
+         "-b", f"127.0.0.1:{port}", "-w", str(workers), "--threads", str(threads)],
+        cwd=ROOT, env=env, stdout=log, stderr=log if log_path else None,
+        start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -157,6 +201,25 @@ def start_gunicorn(env: dict, port: int, workers: int, threads: int,
             time.sleep(0.1)
     process.kill()
     raise SystemExit("gunicorn did not start")
+
+
+def spread(values: list[float], digits: int = 3) -> dict:
+    """min / median / max of one figure over the repeats."""
+    ordered = sorted(values)
+    return {"min": round(ordered[0], digits), "median": round(statistics.median(ordered), digits),
+            "max": round(ordered[-1], digits)}
+
+
+def spread_text(figures: dict, fmt: str = ".3f") -> str:
+    return " / ".join(format(figures[k], fmt) for k in ("min", "median", "max"))
+
+
+def ratios_per_repeat(measured: list[dict[str, dict]], name: str,
+                      reference: str = "trivial") -> dict:
+    """`measured` holds one {name: summary} per repeat; the ratio of `name`'s throughput to the
+    reference's in the same repeat, as min / median / max over the repeats."""
+    return spread([repeat[name]["per_second"] / repeat[reference]["per_second"]
+                   for repeat in measured if repeat[reference]["per_second"]])
 
 
 def start_redis(port: int) -> subprocess.Popen:

@@ -173,13 +173,16 @@ FEE_BP = 60  # WeChat Pay's standard rate, as PAYMENT_CHANNEL_FEE_BP defaults to
 
 def pending_orders(amounts: list[int], campaign_count: int, donor_count: int,
                    prefix: str = "o_bench", provider: str = "wechat",
+                   campaign_ids: list[int] | None = None,
                    ) -> tuple[list[int], list[tuple[str, int]]]:
-    """Live campaigns and one order per amount, as the donate form leaves them: a donation and
-    its pending payment (with WeChat's fee fixed on it), waiting for the notice. Returns
-    (campaign ids, [(out_trade_no, fen)]); the caller commits."""
+    """Live campaigns (or the `campaign_ids` given) and one order per amount, as the donate
+    form leaves them: a donation and its pending payment (with WeChat's fee fixed on it),
+    waiting for the notice. Returns (campaign ids, [(out_trade_no, fen)]); the caller commits."""
     now = utcnow()
     user_ids = users(donor_count, prefix)
-    campaign_ids = live_campaigns(user_ids[:campaign_count])
+    if campaign_ids is None:
+        campaign_ids = live_campaigns(user_ids[:campaign_count])
+    campaign_count = len(campaign_ids)
     donation_ids = list(db.session.execute(insert(Donation).returning(Donation.id), [
         {"campaign_id": campaign_ids[i % campaign_count], "user_id": user_ids[i % donor_count],
          "amount_fen": fen, "blessing": "早日康复", "anonymous": False}

@@ -1,18 +1,23 @@
-"""Growth benchmark: one campaign's pages at 1, 1,000 and 100,000 donations.
+"""Growth benchmark: the public pages of campaigns of 1, 1,000 and 100,000 donations, interleaved.
 
     python bench/growth/run.py                    # sizes 1, 1000, 100000
     python bench/growth/run.py --sizes 1 1000 --json
 
 Creates its own database (`xiangzhu_bench_growth`, dropped afterwards unless --keep), builds the
-schema with db.create_all, and seeds one live campaign by SQL (bench/seeding.py: donations, paid
-payments, ledger transactions and entries, share visits and attributions, the cached totals),
-growing it to each size in turn. At each size, against gunicorn on wsgi:app, it fires the same
-requests at every read path a donor or the public uses — the campaign page (as an anonymous
-visitor, served from the per-process page cache while no money moves, and forced to render
-afresh), its JSON, the donor list (HTML, JSON, and a page from the middle by keyset cursor),
-the public ledger — and /healthz, in alternating rounds; then times the `ledger verify` checks
-in-process. Target: every page at 100,000 donations within 1.2× of its time at 1 (nothing on a
-request path scans a campaign's donations), verify growing linearly.
+schema with db.create_all, and seeds one live campaign per size by SQL (bench/seeding.py:
+donations, paid payments, ledger transactions and entries, share visits and attributions, the
+cached totals), then `VACUUM ANALYZE`. Against gunicorn (the shipped gunicorn.conf.py, the
+bench's app: wsgi:app plus the trivial route) it fires the same requests at every read path a
+donor or the public uses — the campaign page (as an anonymous visitor, served from the page
+cache while no money moves, and forced to render afresh), its JSON, the donor list (HTML, JSON,
+and a page from the middle by keyset cursor), the public ledger — and the trivial route. All
+sizes are measured in one run, alternating: each repeat goes through every endpoint, and for
+each endpoint through every size in turn, so the sizes are measured seconds apart, not minutes.
+Three repeats; the growth ratio (p50 at the largest size ÷ p50 at the smallest) is printed as
+min / median / max over the repeats, beside each page's throughput as a ratio of the trivial
+route's. Then the `ledger verify` checks are timed in-process. Target: every page at 100,000
+donations within 1.2× of its time at 1 (nothing on a request path scans a campaign's
+donations), verify growing linearly.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import sys
 import time
 from datetime import timedelta
@@ -27,41 +33,40 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from cryptography.fernet import Fernet  # noqa: E402
-
-from bench.harness import (PG, ROOT, Connection, free_port, load_average,  # noqa: E402
-                           recreate_database, start_gunicorn, stop, summary)
+from bench.harness import (Connection, PG, ROOT, TRIVIAL_PATH, free_port, integrate_ledger_log,  # noqa: E402
+                          load_average,
+                          production_secrets, recreate_database, spread, spread_text,
+                          start_gunicorn, stop, summary)
 
 
 def app_for(url: str):
     from app import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": False})
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False, **production_secrets()})
 
 
-def seed_to(app, size: int, state: dict) -> float:
-    """Grow the campaign to `size` paid donations; returns seconds spent."""
+def seed_all(app, sizes: list[int]) -> dict[int, tuple[int, float]]:
+    """One live campaign per size → {size: (campaign id, seconds spent seeding it)}."""
     from app.extensions import db
     from bench import seeding
 
-    started = time.perf_counter()
+    made = {}
     with app.app_context():
-        if "campaign" not in state:
-            donors = seeding.users(1000)
-            state["donors"] = donors
-            state["campaign"] = seeding.live_campaigns(donors[:1])[0]
-            state["shares"] = [i for i, _ in seeding.share_links(state["campaign"],
-                                                                   donors[1:11])]
-            state["size"] = 0
-        seeding.paid_donations(state["campaign"], size - state["size"], state["donors"],
-                               state["shares"])
+        donors = seeding.users(1000)
+        for size in sizes:
+            started = time.perf_counter()
+            campaign = seeding.live_campaigns(donors[:1], title=f"增长{size}")[0]
+            shares = [i for i, _ in seeding.share_links(campaign, donors[1:11])]
+            seeding.paid_donations(campaign, size, donors, shares)
+            db.session.commit()
+            made[size] = (campaign, time.perf_counter() - started)
+        integrate_ledger_log()
         db.session.commit()
         # As a settled database would be: statistics fresh, visibility map set, and no
-        # autovacuum woken by the bulk insert running while the next size is measured.
+        # autovacuum woken by the bulk insert running while the sizes are measured.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(db.text("VACUUM ANALYZE"))
-        state["size"] = size
-    return time.perf_counter() - started
+    return made
 
 
 def middle_cursor(app, campaign_id: int, size: int) -> str:
@@ -111,23 +116,49 @@ async def fire_paths(port: int, paths: list[str], connections: int) -> tuple[flo
     return time.perf_counter() - started, latencies, bad[0]
 
 
-def measure(port: int, endpoints: dict[str, list[str]], connections: int,
-            rounds: int) -> dict:
-    totals = {name: [0.0, [], 0] for name in endpoints}
-    for _ in range(rounds):
-        for name, paths in endpoints.items():
-            elapsed, latencies, bad = asyncio.run(fire_paths(port, paths, connections))
-            totals[name][0] += elapsed
-            totals[name][1] += latencies
-            totals[name][2] += bad
-    return {name: summary(elapsed, latencies) | {"errors": bad}
-            for name, (elapsed, latencies, bad) in totals.items()}
+def endpoints_of(campaign: int, size: int, cursor: str, n: int, repeat: int) -> dict:
+    return {
+        "page (anonymous, cache)": [f"/c/{campaign}"] * n,
+        "page (rendered)": [f"/c/{campaign}?v={size}.{repeat}.{i}" for i in range(n)],
+        "api campaign": [f"/api/v1/campaigns/{campaign}"] * n,
+        "donor list html": [f"/c/{campaign}/donations"] * n,
+        "donor list json": [f"/api/v1/campaigns/{campaign}/donations"] * n,
+        "donor list json, middle page": [
+            f"/api/v1/campaigns/{campaign}/donations?cursor={cursor}"] * n,
+        "public ledger": [f"/c/{campaign}/ledger"] * n,
+    }
+
+
+def measure(port: int, targets: dict[int, tuple[int, str]], n: int, connections: int,
+            rounds: int) -> list[dict]:
+    """One {endpoint: {size: summary}, "trivial": summary} per repeat; inside a repeat every
+    endpoint is fired at each size in turn (smallest first, then largest first in the next
+    repeat), the trivial route once per endpoint."""
+    repeats = []
+    for repeat in range(rounds):
+        figures: dict = {"trivial": [0.0, []]}
+        names = list(endpoints_of(0, 0, "", 0, 0))
+        for name in names:
+            figures[name] = {}
+            order = list(targets.items())
+            for size, (campaign, cursor) in order if repeat % 2 == 0 else order[::-1]:
+                paths = endpoints_of(campaign, size, cursor, n, repeat)[name]
+                elapsed, latencies, bad = asyncio.run(fire_paths(port, paths, connections))
+                figures[name][size] = summary(elapsed, latencies) | {"errors": bad}
+            elapsed, latencies, bad = asyncio.run(fire_paths(port, [TRIVIAL_PATH] * n,
+                                                             connections))
+            figures["trivial"][0] += elapsed
+            figures["trivial"][1] += latencies
+        figures["trivial"] = summary(*figures["trivial"])
+        repeats.append(figures)
+    return repeats
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 1000, 100_000])
-    parser.add_argument("-n", "--requests", type=int, default=300, help="per endpoint per round")
+    parser.add_argument("-n", "--requests", type=int, default=300,
+                        help="per endpoint, size and repeat")
     parser.add_argument("-c", "--connections", type=int, default=8)
     parser.add_argument("-w", "--workers", type=int, default=4)
     parser.add_argument("-t", "--threads", type=int, default=4)
@@ -137,12 +168,11 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
+    sizes = sorted(args.sizes)
     url = PG + args.database
     recreate_database(args.database)
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "XIANGZHU_EMBEDDED")}
-    env.update(DATABASE_URL=url, SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT),
-               DATA_ENCRYPTION_KEY=Fernet.generate_key().decode(),
-               BLIND_INDEX_KEY=Fernet.generate_key().decode())
+    env.update(DATABASE_URL=url, PYTHONPATH=str(ROOT), **production_secrets())
     os.environ.pop("REDIS_URL", None)
     os.environ["DATABASE_URL"] = url
     app = app_for(url)
@@ -151,72 +181,69 @@ def main() -> None:
 
         db.create_all()
         db.session.remove()
-    state: dict = {}
-    results = []
     server = None
     load = [load_average()]
     try:
+        seeded = seed_all(app, sizes)
+        targets = {size: (campaign, middle_cursor(app, campaign, size))
+                   for size, (campaign, _) in seeded.items()}
         port = free_port()
         server = start_gunicorn(env, port, args.workers, args.threads)
-        for size in sorted(args.sizes):
-            seconds = seed_to(app, size, state)
-            c = state["campaign"]
-            cursor = middle_cursor(app, c, size)
-            n = args.requests
-            endpoints = {
-                "page (anonymous, cache)": [f"/c/{c}"] * n,
-                "page (rendered)": [f"/c/{c}?v={size}.{i}" for i in range(n)],
-                "api campaign": [f"/api/v1/campaigns/{c}"] * n,
-                "donor list html": [f"/c/{c}/donations"] * n,
-                "donor list json": [f"/api/v1/campaigns/{c}/donations"] * n,
-                "donor list json, middle page": [
-                    f"/api/v1/campaigns/{c}/donations?cursor={cursor}"] * n,
-                "public ledger": [f"/c/{c}/ledger"] * n,
-                "healthz": ["/healthz"] * n,
-            }
-            asyncio.run(fire_paths(port, [p[0] for p in endpoints.values()] * 20,
-                                   args.connections))  # warm every worker
-            figures = measure(port, endpoints, args.connections, args.rounds)
-            verify_seconds, problems = time_verify(app)
-            load.append(load_average())
-            results.append({"donations": size, "seed_seconds": round(seconds, 2),
-                            "endpoints": figures, "verify_seconds": round(verify_seconds, 3),
-                            "verify_problems": problems[:5]})
+        warm = [p[0] for size, (c, cursor) in targets.items()
+                for p in endpoints_of(c, size, cursor, 1, -1).values()] + [TRIVIAL_PATH]
+        asyncio.run(fire_paths(port, warm * 20, args.connections))  # warm every worker
+        load.append(load_average())
+        repeats = measure(port, targets, args.requests, args.connections, args.rounds)
+        load.append(load_average())
+        verify_seconds, problems = time_verify(app)
     finally:
         stop(server)
         if not args.keep:
             recreate_database(args.database, drop_only=True)
 
-    first, last = results[0], results[-1]
-    ratios = {name: round(last["endpoints"][name]["p50_ms"] / first["endpoints"][name]["p50_ms"], 2)
-              for name in first["endpoints"]}
-    # The same ratio with each size's p50 taken relative to /healthz measured beside it, so a
-    # machine that got busier between sizes does not read as growth.
-    relative = {name: round(ratios[name] / ratios["healthz"], 2) for name in ratios}
-    report = {"sizes": results, "p50_ratio_largest_to_smallest": ratios,
-              "p50_ratio_relative_to_healthz": relative,
-              "load_average": load, "server": f"gunicorn gthread -w {args.workers} "
-              f"--threads {args.threads}", "connections": args.connections}
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
-        return
-    names = list(first["endpoints"])
-    print(f"{'':32s}" + "".join(f"{r['donations']:>22,}" for r in results)
-          + "   ratio p50 (÷ healthz's)")
+    smallest, largest = sizes[0], sizes[-1]
+    names = [name for name in repeats[0] if name != "trivial"]
+    rows = {}
     for name in names:
-        cells = "".join(f"{r['endpoints'][name]['p50_ms']:>8.2f} ms {r['endpoints'][name]['per_second']:>7.0f}/s"
-                        for r in results)
-        errors = sum(r["endpoints"][name]["errors"] for r in results)
-        print(f"{name:32s}{cells}   {ratios[name]:.2f} ({relative[name]:.2f})"
-              + (f"  ERRORS {errors}" if errors else ""))
-    print(f"{'ledger verify (in-process)':32s}" + "".join(
-        f"{r['verify_seconds']:>19.3f} s " for r in results))
-    print(f"{'seeding':32s}" + "".join(f"{r['seed_seconds']:>19.2f} s " for r in results))
-    for r in results:
-        if r["verify_problems"]:
-            print(f"verify at {r['donations']:,}: {r['verify_problems']}")
-    print(f"(p50 and requests/s, {args.connections} connections, {report['server']}; "
-          f"load average before/after each size: {' | '.join(load)})")
+        growth = spread([r[name][largest]["p50_ms"] / r[name][smallest]["p50_ms"]
+                         for r in repeats], 2)
+        of_trivial = {size: spread([r[name][size]["per_second"] / r["trivial"]["per_second"]
+                                    for r in repeats]) for size in sizes}
+        p50 = {size: round(statistics.median(r[name][size]["p50_ms"] for r in repeats), 2)
+               for size in sizes}
+        rate = {size: round(statistics.median(r[name][size]["per_second"] for r in repeats), 1)
+                for size in sizes}
+        errors = sum(r[name][size]["errors"] for r in repeats for size in sizes)
+        rows[name] = {"p50_ms_median": p50, "per_second_median": rate,
+                      "p50_growth_largest_to_smallest": growth,
+                      "ratio_to_trivial": of_trivial, "errors": errors}
+    trivial = {"p50_ms": spread([r["trivial"]["p50_ms"] for r in repeats], 2),
+               "per_second": spread([r["trivial"]["per_second"] for r in repeats], 1)}
+    report = {"sizes": sizes, "seed_seconds": {s: round(v[1], 2) for s, v in seeded.items()},
+              "endpoints": rows, "trivial": trivial, "repeats": repeats,
+              "verify_seconds_all_campaigns": round(verify_seconds, 3),
+              "verify_problems": problems[:5], "load_average": load,
+              "server": f"gunicorn gthread -w {args.workers} --threads {args.threads}",
+              "connections": args.connections}
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+        return
+    print(f"{'':30s}" + "".join(f"{size:>17,}" for size in sizes)
+          + "   p50 growth min/med/max   ÷ trivial at the largest size")
+    for name, row in rows.items():
+        cells = "".join(f"{row['p50_ms_median'][size]:>7.2f} ms {row['per_second_median'][size]:>5.0f}/s"
+                        for size in sizes)
+        print(f"{name:30s}{cells}   {spread_text(row['p50_growth_largest_to_smallest'], '.2f')}"
+              f"       {spread_text(row['ratio_to_trivial'][largest])}"
+              + (f"  ERRORS {row['errors']}" if row["errors"] else ""))
+    print(f"{'trivial route':30s} p50 {spread_text(trivial['p50_ms'], '.2f')} ms, "
+          f"{spread_text(trivial['per_second'], '.0f')}/s (min / median / max)")
+    print(f"seeding: " + ", ".join(f"{s:,}: {v:.1f} s" for s, v in report["seed_seconds"].items())
+          + f"; ledger verify (in-process, all campaigns): {verify_seconds:.3f} s"
+          + (f", problems {problems[:3]}" if problems else ""))
+    print(f"(p50 and requests/s are medians over {args.rounds} interleaved repeats; "
+          f"{args.connections} connections, {report['server']}; load average before seeding / "
+          f"before measuring / after: {' | '.join(load)})")
 
 
 if __name__ == "__main__":

@@ -251,3 +251,31 @@ async def repeat(port: int, path: str, people: list[Person], connections: int,
     started = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(connections)))
     return time.perf_counter() - started, latencies, bad[0]
+
+
+async def notices_at(port: int, notices: list[bytes], per_second: float,
+                     seconds: float) -> int:
+    """Send signed payment notices at a steady pace for `seconds`, each on its own request
+    whatever the replies take (each a first notice of a pending order: a paid donation that
+    changes the campaign page)."""
+    async def send(notice: bytes) -> None:
+        conn = Connection("127.0.0.1", port)
+        await conn.request("POST", "/wechat/pay/notify", notice, {"Content-Type": "text/xml"})
+        await conn.close()
+
+    sent: list[asyncio.Task] = []
+    started = time.monotonic()
+    while notices and time.monotonic() - started < seconds:
+        sent.append(asyncio.create_task(send(notices.pop())))
+        await asyncio.sleep(max(0.0, started + len(sent) / per_second - time.monotonic()))
+    await asyncio.gather(*sent)
+    return len(sent)
+
+
+async def repeat_while_notices(port: int, path: str, people: list[Person], connections: int,
+                               seconds: float, notices: list[bytes],
+                               per_second: float) -> tuple[float, list[float], int]:
+    """`repeat` with `per_second` payment notices arriving meanwhile."""
+    page, _ = await asyncio.gather(repeat(port, path, people, connections, seconds),
+                                   notices_at(port, notices, per_second, seconds))
+    return page
