@@ -2,15 +2,19 @@
 
 Validated photos are kept on the form (`form.processed_cover`, `form.processed_photos`) as
 re-encoded images in memory; nothing touches the disk until the service saves the campaign.
+Photos already uploaded to the pending-photo store (app/campaigns/pending_photos.py) come back as
+ids (`held_cover`, `held_photos`), checked to be the organizer's own.
 """
 from __future__ import annotations
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
     FileField,
     MultipleFileField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -29,6 +33,8 @@ from app.campaigns.models import (
     TARGET_MIN_FEN,
     Campaign,
 )
+from app.campaigns.errors import CampaignError
+from app.campaigns.pending_photos import PendingPhoto, as_image, pending_of
 from app.campaigns.photos import PhotoError, ProcessedImage, process_upload
 from app.models_base import format_yuan, yuan_to_fen
 
@@ -43,6 +49,28 @@ def _strip(value):
 def _choice(label: str, choices, message: str) -> SelectField:
     return SelectField(label, choices=[("", "请选择")] + list(choices),
                        validators=[DataRequired(message)], validate_choice=False)
+
+
+def target_range_fen() -> tuple[int, int]:
+    """The targets a new campaign may ask for: from TARGET_MIN_FEN to the configured cap
+    (公约 2.0: ¥500,000 for one request; CAMPAIGN_TARGET_CAP_FEN)."""
+    cap = int(current_app.config.get("CAMPAIGN_TARGET_CAP_FEN", TARGET_MAX_FEN))
+    return TARGET_MIN_FEN, min(cap, TARGET_MAX_FEN)
+
+
+def target_range_text() -> str:
+    low, high = target_range_fen()
+    return f"¥{format_yuan(low)} – ¥{format_yuan(high)}"
+
+
+def _held_ids(values) -> list[int]:
+    ids = []
+    for value in values or []:
+        text = str(value).strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 12:
+            raise ValidationError("照片信息有误，请重新选择照片")
+        ids.append(int(text))
+    return ids
 
 
 def _uploaded(storages) -> list:
@@ -75,14 +103,21 @@ class CampaignForm(FlaskForm):
                                       validators=[InputRequired("请选择是否有商业保险")])
     disclosure_note = TextAreaField("其他说明（选填）", filters=[_strip], validators=[
         Optional(), Length(max=300, message="其他说明不能超过 300 个字")])
+    # Photos already uploaded (pending-photo store): ids, checked to be the organizer's own.
+    held_cover = SelectMultipleField("已选封面", validate_choice=False, coerce=str)
+    held_photos = SelectMultipleField("已选照片", validate_choice=False, coerce=str)
     cover = FileField("封面照片")
     photos = MultipleFileField("更多照片")
 
-    def __init__(self, *args, existing_photos: int = 0, **kwargs):
+    def __init__(self, *args, existing_photos: int = 0, organizer_id: int | None = None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.existing_photos = existing_photos
+        self.organizer_id = organizer_id
         self.processed_cover: ProcessedImage | None = None
         self.processed_photos: list[ProcessedImage] = []
+        self.held_cover_photo: PendingPhoto | None = None
+        self.held_photo_list: list[PendingPhoto] = []
 
     # -- choices: checked here so the message is Chinese ------------------------------------
     def validate_relation(self, field):
@@ -105,13 +140,15 @@ class CampaignForm(FlaskForm):
 
     # -- numbers ------------------------------------------------------------------------------
     def validate_target_yuan(self, field):
+        low, high = target_range_fen()
+        text = (field.data or "").replace(",", "").replace("，", "").replace(" ", "")
         try:
-            fen = yuan_to_fen(field.data or "")
+            fen = yuan_to_fen(text.lstrip("-+－"))
         except ValueError:
-            raise ValidationError("目标金额请填写数字，例如 100000") from None
-        if not TARGET_MIN_FEN <= fen <= TARGET_MAX_FEN:
-            raise ValidationError(f"目标金额需在 {format_yuan(TARGET_MIN_FEN)} 元到 "
-                                  f"{format_yuan(TARGET_MAX_FEN)} 元之间")
+            raise ValidationError(f"目标金额请填写 {target_range_text()} 之间的数字，"
+                                  f"例如 100000") from None
+        if text[:1] in "-－" or not low <= fen <= high:
+            raise ValidationError(f"目标金额需在 {target_range_text()} 之间")
 
     def validate_duration_days(self, field):
         text = field.data or ""
@@ -121,6 +158,24 @@ class CampaignForm(FlaskForm):
             raise ValidationError(f"筹款天数需在 {MIN_DURATION_DAYS} 到 {MAX_DURATION_DAYS} 天之间")
 
     # -- photos -------------------------------------------------------------------------------
+    def validate_held_cover(self, field):
+        held = self._held(field)
+        self.held_cover_photo = held[-1] if held else None
+
+    def validate_held_photos(self, field):
+        cover_id = self.held_cover_photo.id if self.held_cover_photo else None
+        self.held_photo_list = [p for p in self._held(field) if p.id != cover_id]
+
+    def _held(self, field) -> list[PendingPhoto]:
+        ids = _held_ids(field.data)
+        if ids and self.organizer_id is None:
+            raise ValidationError("照片信息有误，请重新选择照片")
+        try:
+            return pending_of(self.organizer_id, ids) if ids else []
+        except CampaignError as error:
+            field.data = []
+            raise ValidationError(error.message) from None
+
     def validate_cover(self, field):
         files = _uploaded([field.data])
         if files:
@@ -128,10 +183,55 @@ class CampaignForm(FlaskForm):
 
     def validate_photos(self, field):
         files = _uploaded(field.data)
-        incoming = len(files) + len(_uploaded([self.cover.data]))
+        fresh_cover = bool(_uploaded([self.cover.data]))
+        held = len(self.held_photo_list) + (
+            1 if self.held_cover_photo is not None and not fresh_cover else 0)
+        incoming = len(files) + fresh_cover + held
         if self.existing_photos + incoming > MAX_PHOTOS:
-            raise ValidationError(f"最多上传 {MAX_PHOTOS} 张照片（已有 {self.existing_photos} 张）")
-        self.processed_photos = [_process(storage) for storage in files]
+            raise ValidationError(f"最多上传 {MAX_PHOTOS} 张照片（已有 "
+                                  f"{self.existing_photos + held} 张）")
+        errors = []
+        for storage in files:
+            try:
+                self.processed_photos.append(_process(storage))
+            except ValidationError as error:
+                errors.append(str(error))
+        if errors:
+            raise ValidationError("；".join(errors))
+
+    def held_ids(self) -> list[int]:
+        cover = [self.held_cover_photo] if self.held_cover_photo else []
+        return [photo.id for photo in cover + self.held_photo_list]
+
+    def ordered_images(self) -> list[ProcessedImage]:
+        """Every photo of a new campaign, the cover first: a freshly chosen cover replaces the
+        held one (which then joins the other photos), then held photos, then fresh ones.
+        Raises CampaignError if a held photo's file is gone."""
+        return [as_image(p) if isinstance(p, PendingPhoto) else p for p in self._ordered()]
+
+    def _ordered(self) -> list[ProcessedImage | PendingPhoto]:
+        cover = self.processed_cover or self.held_cover_photo
+        rest: list[ProcessedImage | PendingPhoto] = []
+        if self.processed_cover is not None and self.held_cover_photo is not None:
+            rest.append(self.held_cover_photo)
+        rest += self.held_photo_list
+        rest += self.processed_photos
+        return ([cover] if cover is not None else []) + rest
+
+    def fresh_images(self) -> list[ProcessedImage]:
+        """The photos uploaded with this submission (cover first), to hold when it is refused."""
+        return ([self.processed_cover] if self.processed_cover else []) + self.processed_photos
+
+    def keep_held(self, held: list[PendingPhoto]) -> None:
+        """After the refused submission's fresh photos were held: carry them like the others."""
+        if self.processed_cover is not None and held:
+            if self.held_cover_photo is not None:
+                self.held_photo_list.insert(0, self.held_cover_photo)
+            self.held_cover_photo, held = held[0], held[1:]
+        self.held_photo_list += held
+        self.processed_cover, self.processed_photos = None, []
+        self.held_cover.data = [str(self.held_cover_photo.id)] if self.held_cover_photo else []
+        self.held_photos.data = [str(p.id) for p in self.held_photo_list]
 
     # -- to and from the model ----------------------------------------------------------------
     def campaign_data(self) -> dict:

@@ -18,8 +18,9 @@ from flask import (
 from flask_login import current_user
 
 from app.auth.decorators import organizer_required
-from app.campaigns import page_cache, queries, services
-from app.campaigns.forms import ActionForm, CampaignForm, PhotoUploadForm
+from app.campaigns import page_cache, pending_photos, queries, services
+from app.campaigns.dashboard import dashboard_of
+from app.campaigns.forms import ActionForm, CampaignForm, PhotoUploadForm, target_range_text
 from app.campaigns.models import MAX_PHOTOS, Campaign
 from app.campaigns.photos import KEY_PATTERN, photo_dir
 from app.campaigns.services import CampaignError
@@ -118,25 +119,32 @@ def photo(key: str):
 @bp.get("/me/campaigns")
 @organizer_required
 def mine():
-    return render_template("campaigns/mine.html", campaigns=queries.campaigns_of(current_user.id),
+    return render_template("campaigns/mine.html", dashboard=dashboard_of(current_user.id),
                            action_form=ActionForm())
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @organizer_required
 def new():
-    form = CampaignForm()
+    from app.campaigns.pending_views import hold_refused_photos
+
+    form = CampaignForm(organizer_id=current_user.id)
     if form.validate_on_submit():
-        photos = ([form.processed_cover] if form.processed_cover else []) + form.processed_photos
         try:
-            campaign = services.create_campaign(current_user, form.campaign_data(), photos)
+            campaign = services.create_campaign(current_user, form.campaign_data(),
+                                                form.ordered_images())
         except CampaignError as error:
             form.form_errors.append(error.message)
         else:
+            pending_photos.release(current_user.id, form.held_ids())
             flash("草稿已保存。确认信息无误后，请提交审核。", "success")
             _warn_personal_data(form)
             return redirect(url_for(".detail", campaign_id=campaign.id))
-    return render_template("campaigns/form.html", form=form, campaign=None), _status(form)
+    if request.method == "POST":
+        hold_refused_photos(form)
+    return (render_template("campaigns/form.html", form=form, campaign=None,
+                            max_photos=MAX_PHOTOS, target_range=target_range_text()),
+            _status(form))
 
 
 @bp.route("/c/<id:campaign_id>/edit", methods=["GET", "POST"])
@@ -161,7 +169,8 @@ def edit(campaign_id: int):
             return redirect(url_for(".detail", campaign_id=campaign.id))
     return (render_template("campaigns/form.html", form=form, campaign=campaign,
                             photo_form=PhotoUploadForm(), action_form=ActionForm(),
-                            max_photos=MAX_PHOTOS), _status(form))
+                            max_photos=MAX_PHOTOS, target_range=target_range_text()),
+            _status(form))
 
 
 @bp.post("/c/<id:campaign_id>/photos")
@@ -224,3 +233,4 @@ def upload_limits():
 
 
 from app.campaigns import trust_views  # noqa: E402,F401  (attest and update routes on bp)
+from app.campaigns import pending_views  # noqa: E402,F401  (the form's pending photos)

@@ -11,7 +11,9 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from app.campaigns.dashboard import register_dashboard_source
     from app.core.plugins import register_audit_labels, register_audit_words
+    from app.donations import dashboard as donations_dashboard
     from app.donations.audience import donor_ids
     from app.donations.blessing_views import bp as blessings_bp
     from app.donations import blessings
@@ -33,3 +35,4 @@ def register(app: Flask) -> None:
     register_audit_words(app, targets=blessings.AUDIT_TARGETS, fields=blessings.AUDIT_FIELDS,
                          values=blessings.AUDIT_VALUES)
     app.register_blueprint(my_donations_bp)
+    register_dashboard_source(app, donations_dashboard.dashboard_items)  # 我的筹款: today's helps

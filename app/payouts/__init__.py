@@ -25,6 +25,8 @@ PAYOUTS_AUDIT_LABELS = {
 
 def register(app: Flask) -> None:
     from app.campaigns.moderation import register_termination_hook
+    from app.campaigns.dashboard import register_dashboard_source
+    from app.payouts import dashboard as payouts_dashboard
     from app.core.enums import labels_of
     from app.core.plugins import (register_audit_labels, register_audit_words,
                                   register_periodic_jobs)
@@ -58,6 +60,7 @@ def register(app: Flask) -> None:
     register_check(app, "channel_fee_returns", refunds.channel_fee_return_problems)
     register_termination_hook(app, enqueue_refunds)
     register_refund_source(app, refunds_by_donation)
+    register_dashboard_source(app, payouts_dashboard.dashboard_items)  # 我的筹款: money out
     register_audit_labels(app, PAYOUTS_AUDIT_LABELS)
     register_audit_words(
         app, targets={"withdrawal": "提现", "payout_document": "提现票据", "donation_refund": "退款"},

@@ -13,7 +13,9 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from app.campaigns.dashboard import register_dashboard_source
     from app.core.plugins import register_periodic_jobs
+    from app.pledges import dashboard as pledges_dashboard
     from app.ledger.verify import register_check
     from app.payments.payables import register_payable
     from app.payouts.disclosure import register_grant_source
@@ -37,3 +39,4 @@ def register(app: Flask) -> None:
     register_transfer_purpose(app, TransferPurpose(distribution.SHARE_PURPOSE, "诺言还款",
                                                    distribution.on_share_transfer))
     register_periodic_jobs(app, *PERIODIC_JOBS)
+    register_dashboard_source(app, pledges_dashboard.dashboard_items)  # 我的筹款: 许下诺言

@@ -6,7 +6,9 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from app.campaigns.dashboard import register_dashboard_source
     from app.core.plugins import register_periodic_jobs
+    from app.sharing import dashboard as sharing_dashboard
     from app.sharing.commands import sharing_cli
     from app.sharing.tasks import PERIODIC_JOBS, connect_donation_signal
     from app.sharing.views import bp
@@ -15,3 +17,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(sharing_cli)
     connect_donation_signal(app)
     register_periodic_jobs(app, *PERIODIC_JOBS)
+    register_dashboard_source(app, sharing_dashboard.dashboard_items)  # 我的筹款: share first

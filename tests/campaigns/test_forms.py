@@ -1,9 +1,17 @@
 """Bad input on the campaign form: the form again, a Chinese message, nothing saved."""
 import pytest
 
+from sqlalchemy import func, select
+
 from app.campaigns.models import Campaign
+from app.campaigns.pending_photos import PendingPhoto
+from app.extensions import db as _db
 from tests.campaigns.helpers import count_campaigns, form_data, stored_files
 from tests.campaigns.images import gif_bytes, jpeg_bytes, png_bytes, png_header_only, upload
+
+
+def held_count() -> int:
+    return _db.session.scalar(select(func.count()).select_from(PendingPhoto))
 
 
 def post_new(client, data, **files):
@@ -48,12 +56,12 @@ BAD_FIELDS = [
     ("hospital", "", "请填写就诊医院"),
     ("hospital", "院" * 101, "医院名称需要 2 到 100 个字"),
     ("target_yuan", "", "请填写目标金额"),
-    ("target_yuan", "abc", "目标金额请填写数字"),
-    ("target_yuan", "1e5", "目标金额请填写数字"),
-    ("target_yuan", "-5000", "目标金额请填写数字"),
-    ("target_yuan", "1000.001", "目标金额请填写数字"),
-    ("target_yuan", "999.99", "目标金额需在 1,000 元到 500,000 元之间"),
-    ("target_yuan", "500000.01", "目标金额需在 1,000 元到 500,000 元之间"),
+    ("target_yuan", "abc", "目标金额请填写 ¥1,000 – ¥500,000 之间的数字"),
+    ("target_yuan", "1e5", "目标金额请填写 ¥1,000 – ¥500,000 之间的数字"),
+    ("target_yuan", "-5000", "目标金额需在 ¥1,000 – ¥500,000 之间"),
+    ("target_yuan", "1000.001", "目标金额请填写 ¥1,000 – ¥500,000 之间的数字"),
+    ("target_yuan", "999.99", "目标金额需在 ¥1,000 – ¥500,000 之间"),
+    ("target_yuan", "500000.01", "目标金额需在 ¥1,000 – ¥500,000 之间"),
     ("duration_days", "", "请填写筹款天数"),
     ("duration_days", "6", "筹款天数需在 7 到 90 天之间"),
     ("duration_days", "91", "筹款天数需在 7 到 90 天之间"),
@@ -82,7 +90,8 @@ def test_each_bad_field_is_refused_in_chinese(db, patient_client, name, value, m
     assert message in page
     assert "有些内容需要修改" in page
     assert count_campaigns() == 0
-    assert stored_files() == before  # the valid cover was not written either
+    # the valid cover is kept for the next try (pending-photo store), nothing else is written
+    assert len(stored_files() - before) == 1 and held_count() == 1
 
 
 def test_what_was_typed_is_kept(db, patient_client):
@@ -111,7 +120,10 @@ def test_one_bad_photo_among_good_ones_saves_nothing(db, patient_client):
     response = post_new(patient_client, form_data(), cover=upload(jpeg_bytes()),
                         photos=[upload(jpeg_bytes(), "ok.jpg"), upload(b"nope", "bad.jpg")])
     assert response.status_code == 422
-    assert count_campaigns() == 0 and stored_files() == before
+    assert count_campaigns() == 0
+    # the good ones are kept for the next try; the bad one is named and not kept
+    assert "bad.jpg" in response.get_data(as_text=True)
+    assert len(stored_files() - before) == 2 and held_count() == 2
 
 
 def test_oversized_upload_is_refused(db, app, patient_client, monkeypatch):
