@@ -45,6 +45,8 @@ def parse_canonical(text: str) -> dict:
     try:
         obj = json.loads(text, parse_float=_no_float, parse_constant=_no_constant,
                          object_pairs_hook=_no_duplicate_keys)
+    except LeafError:
+        raise
     except ValueError as error:
         raise LeafError(f"not JSON ({error})") from error
     if not isinstance(obj, dict):

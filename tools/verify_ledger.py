@@ -247,7 +247,8 @@ def remember(state: dict, outcome: Outcome) -> dict:
 
 
 def run_verify(fetch: Fetch, key: tlog.Verifier, state_path: str | None, sample: int = 8,
-               merge_delay: float = 0, out=sys.stdout) -> int:
+               merge_delay: float = 0, out=None) -> int:
+    out = out or sys.stdout
     state = load_state(state_path)
     outcome = verify(fetch, key, state, sample)
     if outcome.verified and outcome.findings and merge_delay > 0:
