@@ -124,6 +124,41 @@ SCHEMAS: dict[str, dict] = {
                             "description": "Pass as `cursor` for the next page; null at the end."},
         },
     },
+    "CampaignChangeLog": {
+        "type": "object",
+        "required": ["changes", "ended_early"],
+        "properties": {
+            "changes": {"type": "array", "description": "修改记录, newest first", "items": {
+                "type": "object",
+                "required": ["id", "kind", "kind_label", "approved_at", "reason", "items"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "kind": {"type": "string", "enum": ["edit", "target"]},
+                    "kind_label": {"type": "string", "examples": ["修改筹款信息", "追加目标"]},
+                    "approved_at": {"type": "string", "format": "date-time"},
+                    "approved_date": {"type": "string", "examples": ["2026-12-03"],
+                                      "description": "审核通过的日期（北京时间）"},
+                    "reason": {"type": "string", "description": "发起人的修改原因（个人信息已遮盖）"},
+                    "items": {"type": "array", "items": {
+                        "type": "object", "required": ["field", "label", "before", "after"],
+                        "properties": {
+                            "field": {"type": "string", "enum": [
+                                "title", "diagnosis", "hospital", "story", "photos_added",
+                                "photos_removed", "target_fen"]},
+                            "label": {"type": "string", "examples": ["求助故事"]},
+                            "before": {"description": "原内容：文字（个人信息已遮盖）或目标金额（分）"},
+                            "after": {"description": "新内容；照片为张数"},
+                        }}},
+                }}},
+            "ended_early": {
+                "type": ["object", "null"],
+                "description": "发起人提前结束筹款时：原因与剩余善款的处理方式",
+                "properties": {"reason": {"type": "string"},
+                               "route": {"type": "string", "enum": ["withdraw", "refund"]},
+                               "route_label": {"type": "string"},
+                               "at": {"type": "string", "format": "date-time"}}},
+        },
+    },
     "PaymentQuote": {
         "type": "object",
         "required": ["amount_fen", "channel_fee_fen", "channel_fee_bp", "net_fen",
@@ -212,6 +247,16 @@ PATHS: dict[str, dict] = {
         ],
         "responses": {"200": json_response("A page of donations", "DonationPage"),
                       "400": error_response("Bad cursor"),
+                      "404": error_response("No such public campaign")},
+    }},
+    "/campaigns/{campaign_id}/changes": {"get": {
+        "tags": ["campaigns"],
+        "operationId": "listCampaignChanges",
+        "summary": "修改记录: the approved changes of a public campaign (newest first) and its "
+                   "early end, if the organizer ended it early",
+        "parameters": [{"name": "campaign_id", "in": "path", "required": True,
+                        "schema": ID_SCHEMA}],
+        "responses": {"200": json_response("The change log", "CampaignChangeLog"),
                       "404": error_response("No such public campaign")},
     }},
     "/payments/quote": {"get": {

@@ -1,20 +1,41 @@
-"""Campaigns (筹款): the form, photos, updates, attestations, moderation and the public page.
+"""Campaigns (筹款): the form, photos, updates, attestations, moderation, the public page, and a
+live campaign's changes (修改, 追加目标 — reviewed, then listed publicly as 修改记录) and early end.
 
-Plugs in: its blueprint and the periodic job that ends campaigns at their deadline. Features
-that must act after a termination register with moderation.register_termination_hook; those
-that vouch for a campaign add its page's badges with trust.register_badge_source; the page
+Plugs in: its blueprints (the pages; the changes, their log in /api/v1 and the early end), the
+periodic job that ends campaigns at their deadline, and the audit labels of its changes.
+Features that must act after a termination register with moderation.register_termination_hook;
+those that vouch for a campaign add its page's badges with trust.register_badge_source; those
+that must agree before a change is approved register changes.register_change_check; the page
 announces each visitor step with app.core.signals.funnel_step."""
 from flask import Flask
 
+CHANGE_AUDIT_LABELS = {
+    "campaign_change.approve": "筹款修改通过",
+    "campaign_change.reject": "筹款修改驳回",
+    "campaign.target_cap_lift": "调整目标上限",
+    "campaign.end_early": "发起人提前结束筹款",
+}
+
 
 def register(app: Flask) -> None:
+    from app.campaigns.change_models import (FIELD_LABELS, ChangeKind, ChangeStatus,
+                                             LeftoverRoute)
+    from app.campaigns.change_views import bp as changes_bp
     from app.campaigns.tasks import PERIODIC_JOBS
     from app.campaigns.views import bp
     from app.campaigns.models import CampaignStatus
     from app.core.enums import labels_of
-    from app.core.plugins import register_audit_words, register_periodic_jobs
+    from app.core.plugins import register_audit_labels, register_audit_words, register_periodic_jobs
 
     app.register_blueprint(bp)
+    app.register_blueprint(changes_bp)
     register_periodic_jobs(app, *PERIODIC_JOBS)
-    register_audit_words(app, targets={"campaign": "筹款"},
-                         values={"campaign.status": labels_of(CampaignStatus)})
+    register_audit_labels(app, CHANGE_AUDIT_LABELS)
+    register_audit_words(app, targets={"campaign": "筹款", "campaign_change": "筹款修改"},
+                         fields={"fields": "修改内容", "target_cap_fen": "目标上限",
+                                 "route": "剩余善款"},
+                         values={"campaign.status": labels_of(CampaignStatus),
+                                 "campaign.route": labels_of(LeftoverRoute),
+                                 "campaign_change.status": labels_of(ChangeStatus),
+                                 "campaign_change.kind": labels_of(ChangeKind),
+                                 "campaign_change.fields": FIELD_LABELS})

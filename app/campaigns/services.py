@@ -356,11 +356,12 @@ def _due_reason(campaign: Campaign, now: datetime) -> str | None:
 
 
 def _end(campaign: Campaign, reason: str, staff: StaffAccount | None,
-         now: datetime | None) -> None:
+         now: datetime | None, user: User | None = None) -> None:
+    """Live → ended, in the caller's transaction; `user`: the organizer ending it early."""
     previous = campaign.status
     campaign.status = S.ended
     campaign.ended_at = now or utcnow()
-    _record(campaign, previous, S.ended, staff=staff, reason=reason)
+    _record(campaign, previous, S.ended, user=user, staff=staff, reason=reason)
     telling.ended(campaign.id, campaign.title, campaign.organizer_id, reason)
 
 

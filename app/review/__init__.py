@@ -60,3 +60,10 @@ def register(app: Flask) -> None:
                 "payee.status": labels_of(IdentityStatus), "payee.kind": labels_of(PayeeKind),
                 "report.status": labels_of(ReportStatus)})
     register_unfreeze_hook(app, lift_frozen_reports)
+    # 追加目标 (its bills are documents) and the review console's changes of live campaigns
+    from app.campaigns.changes import register_change_check
+    from app.review import change_staff_views, target_raise, target_views
+
+    app.register_blueprint(target_views.bp)
+    app.register_blueprint(change_staff_views.bp, url_prefix="/staff")
+    register_change_check(app, target_raise.raise_blockers)

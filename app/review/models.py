@@ -27,6 +27,7 @@ class DocumentKind(LabelledEnum):
     organizer_id = "organizer_id", "发起人身份证"
     relation_proof = "relation_proof", "关系证明"
     payee = "payee", "收款人信息"
+    raise_bills = "raise_bills", "追加目标的医疗票据"
 
     @property
     def hint(self) -> str:
@@ -41,6 +42,7 @@ KIND_HINTS = {
     DocumentKind.organizer_id: "发起人本人身份证正反面",
     DocumentKind.relation_proof: "户口本、结婚证、出生证明等",
     DocumentKind.payee: "医院对公账户证明，或收款银行卡照片",
+    DocumentKind.raise_bills: "申请追加目标时上传：新的费用清单、缴费票据或医生出具的费用预估",
 }
 
 
