@@ -27,9 +27,9 @@ def register_features(app: Flask) -> None:
     __init__.py) is the only place it plugs in: blueprints, commands, payables, refund
     handlers, ledger checks, providers, encrypted stores, signal receivers, termination hooks,
     audit labels, periodic jobs. The kernel first; a feature after those it builds on."""
-    from app import (api, auth, bills, campaigns, core, custody_bank, donations, ledger,
-                     mutual_aid, notices, payments, payouts, pledges, review, sharing, staff,
-                     transparency, wechat)
+    from app import (api, auth, bills, blacklist, campaigns, core, custody_bank, donations,
+                     ledger, mutual_aid, notices, payments, payouts, pledges, review, sharing,
+                     staff, transparency, wechat)
 
     core.register(app)        # errors, ids and inputs, templates, /healthz, crypto, job upkeep
     auth.register(app)        # WeChat and staff sign-in
@@ -46,6 +46,7 @@ def register_features(app: Flask) -> None:
     custody_bank.register(app)  # the custodian bank: batch files, result files, statements
     mutual_aid.register(app)  # the plan, claims, apportionment, the donor funnel
     pledges.register(app)     # 诺言 pledges, reminders, the pay-it-forward fund
+    blacklist.register(app)   # 失信名单: the listed cannot launch again
     bills.register(app)       # reconciliation against WeChat Pay's bills
     staff.register(app)       # the staff console
     api.register(app)         # /api/v1

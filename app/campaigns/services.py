@@ -25,6 +25,7 @@ from app.campaigns.models import (
     CampaignStatus,
 )
 from app.campaigns import telling
+from app.campaigns.launch_checks import run_launch_checks
 from app.campaigns.photos import ProcessedImage, delete_stored, store_image
 from app.core.reasons import ReasonRefused, clean_reason
 from app.extensions import db
@@ -60,6 +61,7 @@ def create_campaign(organizer: User | int, data: Mapping[str, Any],
                     photos: Iterable[ProcessedImage] = ()) -> Campaign:
     """A new draft with its first photos (the first one becomes the cover)."""
     user = _user(organizer)
+    run_launch_checks(user)
     photos = list(photos)
     _check_photo_count(0, len(photos))
     campaign = Campaign(organizer_id=user.id, status=S.draft)
@@ -139,6 +141,7 @@ def submit_campaign(campaign: Campaign | int, by_user: User | int) -> Campaign:
     _check_transition(campaign, S.submitted)
     if not campaign.photos:
         raise CampaignError("请至少上传一张照片作为封面，再提交审核", "photo_required")
+    run_launch_checks(user, campaign)
     _lock_patient(campaign)
     _check_one_per_patient(campaign, blocking=ACTIVE_STATUSES | {S.submitted})
     previous = campaign.status
