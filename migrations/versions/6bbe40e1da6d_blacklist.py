@@ -1,7 +1,7 @@
 """失信名单: organizers and patients listed by the blind index of their ID number
 
 Revision ID: 6bbe40e1da6d
-Revises: 5e1c9a7d3b20
+Revises: e76ed30ddc20
 Create Date: 2026-12-03 14:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '6bbe40e1da6d'
-down_revision = '5e1c9a7d3b20'
+down_revision = 'e76ed30ddc20'
 branch_labels = None
 depends_on = None
 
