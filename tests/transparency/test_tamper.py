@@ -40,7 +40,7 @@ def books(app, client, patient, staff, finance, run_jobs, monkeypatch, tmp_path)
 
 
 @pytest.fixture(autouse=True)
-def append_only_again(app):
+def append_only_again(db):
     """The insider's dropped triggers come back for the tests after this one."""
     yield
     db.session.rollback()
