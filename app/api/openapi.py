@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import copy
 
+from app.api.transparency_openapi import TAG as TRANSPARENCY_TAG
+from app.api.transparency_openapi import TRANSPARENCY_PATHS, TRANSPARENCY_SCHEMAS
 from app.core.params import DB_ID_MAX, MAX_PAGE
 
 API_PREFIX = "/api/v1"
 TAGS: list[dict] = [{"name": "campaigns", "description": "筹款"},
                     {"name": "donations", "description": "捐款"},
-                    {"name": "payments", "description": "微信支付"}]
+                    {"name": "payments", "description": "微信支付"}, TRANSPARENCY_TAG]
 
 
 def error_response(description: str) -> dict:
@@ -208,6 +210,7 @@ SCHEMAS: dict[str, dict] = {
             "next_url": {"type": "string", "description": "Where to go once paid."},
         },
     },
+    **TRANSPARENCY_SCHEMAS,  # app/api/transparency_openapi.py
 }
 
 PATHS: dict[str, dict] = {
@@ -301,6 +304,7 @@ PATHS: dict[str, dict] = {
         "responses": {"200": {"description": "OpenAPI 3.1 document",
                               "content": {"application/json": {"schema": {"type": "object"}}}}},
     }},
+    **TRANSPARENCY_PATHS,  # app/api/transparency_openapi.py
 }
 
 

@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.ledger.models import Account, Entry, LedgerTransaction
@@ -57,10 +58,10 @@ def fetch_nodes(wanted) -> dict[merkle.Node, bytes]:
 def lock_state() -> int:
     """Take the integrator's lock (the state row) and return the tree size."""
     conn = db.session.connection()
-    if conn.execute(update(LogState).where(LogState.id == STATE_ID)
-                    .values(tree_size=LogState.tree_size)).rowcount == 0:
-        db.session.add(LogState(id=STATE_ID, tree_size=0))
-        db.session.flush()  # a racing first run fails here on the primary key, changing nothing
+    insert_ = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    conn.execute(insert_(LogState).values(id=STATE_ID, tree_size=0).on_conflict_do_nothing())
+    conn.execute(update(LogState).where(LogState.id == STATE_ID)
+                 .values(tree_size=LogState.tree_size))
     return int(db.session.scalar(select(LogState.tree_size).where(LogState.id == STATE_ID)))
 
 

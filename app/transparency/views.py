@@ -55,9 +55,11 @@ def latest_checkpoint():
     return _text(proofs.served_note(checkpoint), LATEST_MAX_AGE)
 
 
-@bp.get("/transparency/checkpoint/<int:size>")
-def checkpoint_of_size(size: int):
-    checkpoint = proofs.checkpoint_at(size) if size <= MAX_SIZE else None
+@bp.get("/transparency/checkpoint/<size>")
+def checkpoint_of_size(size: str):
+    tree_size = bounded_int(size, 0, MAX_SIZE)
+    exact = tree_size is not None and str(tree_size) == size  # no leading zeros, as in notes
+    checkpoint = proofs.checkpoint_at(tree_size) if exact else None
     if checkpoint is None:
         raise ApiError(404, "checkpoint_not_found", "没有这个大小的已签署检查点")
     # a day: its cosignatures may still grow, its signed body never changes
