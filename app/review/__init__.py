@@ -30,6 +30,8 @@ def register(app: Flask) -> None:
     from app.core import key_rotation
     from app.campaigns.moderation import register_unfreeze_hook
     from app.campaigns.trust import register_badge_source
+    from app.campaigns.dashboard import register_dashboard_source
+    from app.review import dashboard as review_dashboard
     from app.core.enums import labels_of
     from app.core.plugins import register_audit_labels, register_audit_words
     from app.review.models import (REASON_LABELS, CampaignIdentity, DocumentKind, DocumentStatus,
@@ -48,6 +50,7 @@ def register(app: Flask) -> None:
                                       index="patient_id_index", source="patient_id_enc",
                                       purpose="patient-id")
     register_badge_source(app, badges_for)
+    register_dashboard_source(app, review_dashboard.dashboard_items)  # 我的筹款: documents, payee
     register_audit_labels(app, REVIEW_AUDIT_LABELS)
     register_audit_words(
         app, targets={"document": "材料", "identity": "实名信息", "payee": "收款人", "report": "举报"},
