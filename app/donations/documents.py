@@ -7,9 +7,12 @@ import io
 from datetime import date
 from pathlib import Path
 
+import qrcode
 from PIL import Image, ImageDraw, ImageFont
+from qrcode.constants import ERROR_CORRECT_M
 
 from app.core.templating import local_time
+from app.donations.ledger_receipt import LedgerReceipt
 from app.donations.mine import NOT_A_CHARITABLE_GIFT, MyDonation
 from app.models_base import format_yuan
 
@@ -19,6 +22,7 @@ DPI = 150.0
 MARGIN = 90
 ROWS_PER_PAGE = 30
 DARK, GREY, RED = (40, 40, 40), (120, 120, 120), (200, 70, 60)
+QR_SIZE = 300
 CSV_HEADER = ("捐款时间", "筹款项目", "捐款金额（元）", "支付渠道费（元）", "状态", "祝福",
               "商户订单号")
 
@@ -61,7 +65,62 @@ def certificate_lines(donation: MyDonation, donor: str) -> list[tuple[str, str]]
     return lines
 
 
-def certificate_pdf(donation: MyDonation, donor: str) -> bytes:
+def _qr(data: str, size: int) -> Image.Image:
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=2)
+    code.add_data(data)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    modules = Image.frombytes("L", (len(matrix), len(matrix)),
+                              bytes(0 if dark else 255 for row in matrix for dark in row))
+    whole = size // len(matrix) * len(matrix)   # whole pixels per module, so it scans crisply
+    return modules.resize((whole, whole), Image.NEAREST).convert("RGB")
+
+
+def _wrapped(text: str, fnt: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    lines, line = [], ""
+    for char in text:
+        if line and fnt.getlength(line + char) > width:
+            lines.append(line)
+            line = ""
+        line += char
+    return lines + [line] if line else lines
+
+
+def _ledger_receipt(image: Image.Image, draw: ImageDraw.ImageDraw, y: int,
+                    receipt: LedgerReceipt) -> None:
+    draw.line((MARGIN, y, PAGE_W - MARGIN, y), fill=(225, 222, 215), width=2)
+    y += 30
+    draw.text((MARGIN, y), "公开账本凭证", font=_font(36), fill=DARK)
+    y += 64
+    text_font, small = _font(26), _font(22)
+    if receipt.pending:
+        draw.text((MARGIN, y), "正在记入公开账本（约 1 分钟），稍后重新下载本凭证即可看到账本位置。",
+                  font=text_font, fill=GREY)
+        return
+    text_w = PAGE_W - 2 * MARGIN - QR_SIZE - 30
+    qr_bottom = y + QR_SIZE + 40
+    image.paste(_qr(receipt.verify_url, QR_SIZE), (PAGE_W - MARGIN - QR_SIZE, y))
+    draw.text((PAGE_W - MARGIN - QR_SIZE + 60, y + QR_SIZE + 6), "扫码在浏览器中核验",
+              font=small, fill=GREY)
+    rows = [("账本位置", f"第 {receipt.position} 条（索引 {receipt.leaf_index}）"),
+            ("商户订单号", receipt.out_trade_no), ("凭证密钥", receipt.salt),
+            ("记入时检查点", f"账本共 {receipt.tree_size} 条，根 {receipt.root_hash}")]
+    for label, value in rows:
+        draw.text((MARGIN, y), label, font=small, fill=GREY)
+        y += 32
+        for part in _wrapped(value, text_font, text_w):
+            draw.text((MARGIN, y), part, font=text_font, fill=DARK)
+            y += 34
+        y += 10
+    y = max(y, qr_bottom) + 10
+    draw.text((MARGIN, y), "核验链接：", font=small, fill=GREY)
+    y += 30
+    for part in _wrapped(receipt.verify_url, small, PAGE_W - 2 * MARGIN):
+        draw.text((MARGIN, y), part, font=small, fill=DARK)
+        y += 28
+
+
+def certificate_pdf(donation: MyDonation, donor: str, receipt: LedgerReceipt) -> bytes:
     image, draw = _page()
     draw.text((MARGIN, 120), "捐款凭证", font=_font(64), fill=DARK)
     draw.text((MARGIN, 210), f"凭证编号 D{donation.id:08d}", font=_font(28), fill=GREY)
@@ -73,6 +132,7 @@ def certificate_pdf(donation: MyDonation, donor: str) -> bytes:
                   font=value_font, fill=DARK)
         y += 70
     _notice(draw, y + 40)
+    _ledger_receipt(image, draw, y + 120, receipt)
     draw.text((MARGIN, PAGE_H - 120), "相助 · 大病筹款 · 本凭证仅证明上述款项已支付",
               font=_font(24), fill=GREY)
     return _pdf([image])

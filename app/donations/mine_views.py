@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.auth.decorators import organizer_required
 from app.donations import documents, mine
+from app.donations.ledger_receipt import ledger_receipt
 
 bp = Blueprint("my_donations", __name__)
 
@@ -37,14 +38,26 @@ def certificate(donation_id: int):
     donor = mine.donor_name(current_user)
     return render_template("donations/certificate.html", donation=donation, donor=donor,
                            lines=documents.certificate_lines(donation, donor),
-                           notice=mine.NOT_A_CHARITABLE_GIFT)
+                           notice=mine.NOT_A_CHARITABLE_GIFT,
+                           receipt=ledger_receipt(donation.id, donation.out_trade_no))
+
+
+@bp.get("/me/donations/<id:donation_id>/ledger-receipt")
+@organizer_required
+def ledger_receipt_block(donation_id: int):
+    """The 公开账本凭证 block alone, which a page showing it pending asks for again."""
+    donation = _own(donation_id)
+    block = render_template("donations/_ledger_receipt.html",
+                            receipt=ledger_receipt(donation.id, donation.out_trade_no))
+    return block, 200, {"Cache-Control": "private, no-store"}
 
 
 @bp.get("/me/donations/<id:donation_id>/certificate.pdf")
 @organizer_required
 def certificate_pdf(donation_id: int):
     donation = _own(donation_id)
-    body = documents.certificate_pdf(donation, mine.donor_name(current_user))
+    body = documents.certificate_pdf(donation, mine.donor_name(current_user),
+                                     ledger_receipt(donation.id, donation.out_trade_no))
     return _download(body, "application/pdf", f"juankuan-pingzheng-{donation.id}.pdf")
 
 

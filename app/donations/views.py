@@ -8,11 +8,13 @@ from flask import (Blueprint, abort, current_app, jsonify, redirect, render_temp
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
+from app.auth import legal
 from app.campaigns.models import Campaign
 from app.core import pii
 from app.core.errors import wants_json
 from app.core.replica import reads_from_replica
 from app.donations import services
+from app.donations.ledger_receipt import ledger_receipt
 from app.donations.models import AMOUNT_MAX_FEN, AMOUNT_MIN_FEN, BLESSING_MAX, PRESETS_FEN, Donation
 from app.donations.queries import paid_donations
 from app.core.signals import announce_funnel_step
@@ -195,8 +197,12 @@ def thanks(donation_id: int):
         if payment is None:
             abort(404)
         return redirect(url_for("payments.order", out_trade_no=payment.out_trade_no))
-    announce_funnel_step("invitation_shown", campaign.id)
-    return render_template("donations/thanks.html", donation=donation, campaign=campaign)
+    if legal.allows(current_user.id, legal.OptionalPurpose.MUTUAL_AID_INVITATION):
+        announce_funnel_step("invitation_shown", campaign.id)
+    payment = db.session.get(Payment, donation.payment_id) if donation.payment_id else None
+    receipt = ledger_receipt(donation.id, payment.out_trade_no if payment else "")
+    return render_template("donations/thanks.html", donation=donation, campaign=campaign,
+                           receipt=receipt)
 
 
 @bp.get("/c/<id:campaign_id>/donations")

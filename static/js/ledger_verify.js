@@ -108,8 +108,10 @@
   /* A verifier key string `<name>+<key ID hex>+<base64(alg ‖ public key)>`, its key ID
      recomputed; null when malformed. */
   async function parseVerifierKey(text, algorithm) {
-    var parts = (text || "").trim().split("+");
-    if (parts.length !== 3 || !parts[0] || /[\s]/.test(parts[0]) || !/^[0-9a-f]{8}$/.test(parts[1])) return null;
+    // <name>+<hex>+<base64>: split at the first two "+" only, the base64 may hold a "+" too
+    var match = /^([^+\s]+)\+([0-9a-f]{8})\+(\S+)$/.exec((text || "").trim());
+    if (!match) return null;
+    var parts = match.slice(1);
     var raw = fromBase64(parts[2]);
     if (!raw || raw.length !== 33 || raw[0] !== algorithm) return null;
     var publicKey = raw.slice(1);
@@ -209,6 +211,12 @@
     var whole = String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
     var cents = abs % 100;
     return sign + "¥" + whole + "." + (cents < 10 ? "0" : "") + cents;
+  }
+
+  function chinaTime(utc) {
+    var moment = new Date(utc);
+    if (isNaN(moment.getTime())) return utc;
+    return moment.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) + "（北京时间）";
   }
 
   // ---- talking to the log ------------------------------------------------------------------
@@ -364,7 +372,7 @@
         typeof leaf.kind !== "string" || !Array.isArray(leaf.legs)) {
       throw new Failure("leaf", "凭证与账本记录不符", "账本第 " + (receipt.index + 1) + " 条不是一笔账目记录。");
     }
-    setStep("leaf", "ok", leaf.time ? "记账时间 " + leaf.time : "");
+    setStep("leaf", "ok", leaf.time ? "记账时间 " + chinaTime(leaf.time) : "");
 
     setStep("root", "running");
     var proof = await fetchJson(withQuery(page.dataset.proofUrl, { index: receipt.index, tree_size: checkpoint.size }), "root");
