@@ -9,7 +9,8 @@ that the donor's pages announce (funnel_step) and that each paid donation brings
 (donation_paid), and the plan's calendar and funnel flush as periodic jobs. There is no
 wallet: paybacks to members are a purpose of payouts' 商家转账 (with the old wallet refunds'
 transfers still in flight) and a handler of WeChat refund notices; a round's share due is told
-by the 缴费提醒 template message."""
+by the 缴费提醒 template message. Each computed round's inputs are a leaf of the public ledger
+log (transparency_leaves.py)."""
 from flask import Flask
 
 
@@ -39,6 +40,8 @@ def register(app: Flask) -> None:
     from app.mutual_aid import claim_payout_views, claim_payouts
     from app.mutual_aid.payout_models import ClaimPayee
     from app.payouts.tasks import register_reconciler
+    from app.mutual_aid.transparency_leaves import LEAF_SOURCE
+    from app.transparency.sources import register_leaf_source
 
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
@@ -74,3 +77,4 @@ def register(app: Flask) -> None:
     connect_donation_signal(app)
     connect_funnel_steps(app)
     register_periodic_jobs(app, *PERIODIC_JOBS)
+    register_leaf_source(app, LEAF_SOURCE)   # each round's inputs in the public ledger log

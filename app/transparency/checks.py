@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.ledger.models import LedgerTransaction
-from app.models_base import utcnow
 from app.transparency import merkle, notes, proofs
 from app.transparency.integrator import LEDGER_TRANSACTION, transaction_leaves
 from app.transparency.leaves import source_leaf
@@ -115,12 +114,16 @@ def _checkpoint_problems(leaf_hashes: list[bytes]) -> list[str]:
 
 
 def _missing_transactions() -> list[str]:
-    """Transactions older than the merge delay that are not in the log."""
+    """Transactions not in the log although a checkpoint was signed more than the merge delay
+    after they were posted: the integrator passed them by."""
+    latest = db.session.scalar(select(func.max(Checkpoint.signed_at)))
+    if latest is None:
+        return []
     integrated = select(Leaf.source_id).where(Leaf.source_type == LEDGER_TRANSACTION,
                                               Leaf.source_id == LedgerTransaction.id)
     missing = list(db.session.scalars(
         select(LedgerTransaction.id).where(~integrated.exists(),
-                                           LedgerTransaction.created_at < utcnow() - MERGE_DELAY)
+                                           LedgerTransaction.created_at < latest - MERGE_DELAY)
         .order_by(LedgerTransaction.id).limit(20)))
-    return [f"transaction {txn_id} is older than the merge delay and not in the log"
-            for txn_id in missing]
+    return [f"transaction {txn_id} is not in the log, though checkpoints were signed more "
+            f"than the merge delay after it was posted" for txn_id in missing]
