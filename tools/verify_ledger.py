@@ -129,7 +129,15 @@ def check_history(items: list[dict], key: tlog.Verifier, roots: dict[int, bytes]
     return checked
 
 
-def check_state(client: LogClient, state: dict, latest: tlog.Checkpoint,
+def served_root(client: LogClient, key: tlog.Verifier, size: int) -> bytes | None:
+    """The root of the signed checkpoint of `size` the platform serves now (None: none)."""
+    try:
+        return verified_checkpoint(client.checkpoint_note(size), key).root
+    except Refused:
+        return None
+
+
+def check_state(client: LogClient, key: tlog.Verifier, state: dict, latest: tlog.Checkpoint,
                 roots: dict[int, bytes], findings: list[str]) -> int:
     """Consistency of the latest checkpoint with every one verified on an earlier run."""
     count = 0
@@ -142,6 +150,10 @@ def check_state(client: LogClient, state: dict, latest: tlog.Checkpoint,
             findings.append(f"split view: the checkpoint of size {size} has a different root "
                             "from the one verified before")
         elif 0 < size < latest.size:
+            served = served_root(client, key, size)
+            if served is not None and served != root:
+                findings.append(f"split view: the platform's checkpoint of size {size} has a "
+                                "different root from the one verified before")
             try:
                 proof = client.consistency(size, latest.size)
             except Refused as refused:
@@ -200,7 +212,38 @@ def check_campaigns(client: LogClient, replay: ledger_leaves.LedgerReplay,
     return len(replay.campaigns)
 
 
-def verify(fetch: Fetch, key: tlog.Verifier, state: dict, sample: int = 8) -> Outcome:
+def check_witnesses(notes: list[tlog.Note], witnesses: list[tlog.Verifier],
+                    findings: list[str]) -> list[str]:
+    """Each required witness must have cosigned one of the signed checkpoints (whose roots are
+    checked against the leaves); returns 'name at size n' of the largest each cosigned."""
+    cosigned = []
+    for witness in witnesses:
+        sizes = []
+        for note in notes:
+            try:
+                tlog.verify_cosignature(note, witness)
+                sizes.append(tlog.parse_checkpoint(note.text).size)
+            except (tlog.SignatureError, tlog.FormatError):
+                continue
+        if sizes:
+            cosigned.append(f"{witness.name} at size {max(sizes)}")
+        else:
+            findings.append(f"witness {witness.name}: no valid cosignature on any checkpoint")
+    return cosigned
+
+
+def parsed_notes(items: list[dict]) -> list[tlog.Note]:
+    notes = []
+    for item in items:
+        try:
+            notes.append(tlog.parse_note(item["note"]))
+        except (tlog.FormatError, KeyError, TypeError):
+            continue  # reported by check_history
+    return notes
+
+
+def verify(fetch: Fetch, key: tlog.Verifier, state: dict, sample: int = 8,
+           witnesses: list[tlog.Verifier] = ()) -> Outcome:
     client, outcome = LogClient(fetch), Outcome()
     findings = outcome.findings
     try:
@@ -224,7 +267,8 @@ def verify(fetch: Fetch, key: tlog.Verifier, state: dict, sample: int = 8) -> Ou
     if roots[latest.size] != latest.root:
         findings.append(f"checkpoint {latest.size}: its root is not the root of the leaves")
     history = check_history(listed, key, roots, latest, findings)
-    earlier = check_state(client, state, latest, roots, findings)
+    cosigned = check_witnesses([note] + parsed_notes(listed), list(witnesses), findings)
+    earlier = check_state(client, key, state, latest, roots, findings)
     proofs = check_inclusion(client, hashes, latest, sample, findings)
     log_holds = not findings
     campaigns = check_campaigns(client, replay, findings)
@@ -233,7 +277,8 @@ def verify(fetch: Fetch, key: tlog.Verifier, state: dict, sample: int = 8) -> Ou
     outcome.summary = (f"OK {latest.origin} size {latest.size} root "
                        f"{tlog.b64encode(latest.root)}: {len(texts)} leaves recomputed, "
                        f"{history} signed checkpoints match, consistent with {earlier} seen "
-                       f"before, {proofs} inclusion proofs hold, {campaigns} campaigns agree")
+                       f"before, {proofs} inclusion proofs hold, {campaigns} campaigns agree"
+                       + "".join(f"; cosigned by {w}" for w in cosigned))
     return outcome
 
 
@@ -247,15 +292,15 @@ def remember(state: dict, outcome: Outcome) -> dict:
 
 
 def run_verify(fetch: Fetch, key: tlog.Verifier, state_path: str | None, sample: int = 8,
-               merge_delay: float = 0, out=None) -> int:
+               merge_delay: float = 0, out=None, witnesses: list[tlog.Verifier] = ()) -> int:
     out = out or sys.stdout
     state = load_state(state_path)
-    outcome = verify(fetch, key, state, sample)
+    outcome = verify(fetch, key, state, sample, witnesses)
     if outcome.verified and outcome.findings and merge_delay > 0:
         # Only campaign figures disagree: the log may not have integrated the newest postings
         # yet (its maximum merge delay). Ask again once that has passed.
         time.sleep(merge_delay)
-        outcome = verify(fetch, key, state, sample)
+        outcome = verify(fetch, key, state, sample, witnesses)
     for finding in outcome.findings:
         print(finding, file=out)
     if outcome.verified and state_path:
@@ -277,15 +322,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", required=True, help="the log's verifier key (README)")
     parser.add_argument("--state", help="JSON file of checkpoints verified before (kept)")
     parser.add_argument("--sample", type=int, default=8, help="inclusion proofs to check")
+    parser.add_argument("--witness", action="append", default=[], metavar="WITNESS_KEY",
+                        help="a witness's verifier key (repeatable): it must have cosigned a "
+                             "checkpoint")
     parser.add_argument("--merge-delay", type=float, default=60,
                         help="seconds to wait before asking again when only figures differ")
     args = parser.parse_args(argv)
     try:
         key = tlog.parse_verifier_key(args.key)
+        witnesses = [tlog.parse_verifier_key(w, tlog.COSIGNATURE_V1) for w in args.witness]
     except tlog.FormatError as error:
-        parser.error(f"--key: {error}")
+        parser.error(f"--key / --witness: {error}")
     try:
-        return run_verify(http_fetch(args.url), key, args.state, args.sample, args.merge_delay)
+        return run_verify(http_fetch(args.url), key, args.state, args.sample, args.merge_delay,
+                          witnesses=witnesses)
     except (Unreachable, Refused) as error:
         print(f"could not check the ledger: {error}", file=sys.stderr)
         return 2

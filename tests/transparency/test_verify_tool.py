@@ -259,3 +259,54 @@ def test_leaf_checks_of_the_contract():
         "leaf 1: fields ['kind', 'legs', 'memo', 'ref', 'reverses', 'time', 'txn', 'type', 'v'] "
         "are not ['kind', 'legs', 'ref', 'reverses', 'time', 'txn', 'type', 'v']"]
     assert finding(txn=2, type="gift") == ["leaf 1: unknown leaf type 'gift'"]
+
+
+# --- against what this verifier saw before ---------------------------------------------------------
+
+def _state_with(state: Path, change) -> None:
+    saved = json.loads(state.read_text())
+    change(saved["checkpoints"])
+    state.write_text(json.dumps(saved))
+
+
+def test_the_state_file_catches_a_split_view_a_shrunken_tree_and_a_rewritten_past(
+        app, client, patient, staff, finance, tmp_path):
+    funded_campaign(client, patient, staff, finance, amounts=(10_00, 20_00))
+    integrate()
+    state = tmp_path / "seen.json"
+    assert verify(app, state)[0] == 0
+    size = json.loads(state.read_text())["checkpoints"][-1]["tree_size"]
+    other_root = tlog.b64encode(tlog.node_hash(b"a" * 32, b"b" * 32))
+    honest = state.read_text()
+
+    _state_with(state, lambda cps: cps[-1].update(root_hash=other_root))
+    code, lines = verify(app, state)
+    assert code == 1 and lines == [f"split view: the checkpoint of size {size} has a different "
+                                   "root from the one verified before"]
+    state.write_text(honest)
+    _state_with(state, lambda cps: cps.append({"tree_size": size + 5, "root_hash": other_root}))
+    code, lines = verify(app, state)
+    assert code == 1 and lines == [f"tree shrank: size {size + 5} was verified before, the "
+                                   f"latest checkpoint is size {size}"]
+
+    state.write_text(honest)
+    donate(client, _campaign_of(patient), UserFactory(), 30_00)
+    integrate()
+    _state_with(state, lambda cps: cps[-1].update(root_hash=other_root))
+    code, lines = verify(app, state)
+    latest = json.loads(client.get("/api/v1/transparency/leaves?start=0&end=0").data)["tree_size"]
+    assert code == 1
+    assert lines == [
+        f"split view: the platform's checkpoint of size {size} has a different root from the "
+        "one verified before",
+        f"consistency {size}→{latest}: the proof does not connect the checkpoint verified "
+        "before to the latest one",
+        f"consistency {size}→{latest}: the first {size} leaves no longer give the root "
+        "verified before"]
+    state.write_text(honest)
+    assert verify(app, state)[0] == 0   # the honest past is consistent with the present
+
+
+def _campaign_of(organizer):
+    from app.campaigns.models import Campaign
+    return db.session.scalars(select(Campaign).where(Campaign.organizer_id == organizer.id)).one()

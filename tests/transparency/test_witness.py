@@ -31,7 +31,7 @@ def witness(app, db, monkeypatch):
 def post_payments(count: int, first: int = 0) -> None:
     for i in range(first, first + count):
         post("payment", f"WIT{i:06d}", [Leg(CLEARING_WECHAT, -(100 + i)),
-                                        Leg("campaign:1:custody", 100 + i)])
+                                        Leg("custodian:payout_clearing", 100 + i)])
     db.session.commit()
     integrate()
 
@@ -145,3 +145,24 @@ def test_keygen_prints_a_signer_and_its_verifier(capsys):
     signer = tlog.parse_signer_key(signer_line, tlog.COSIGNATURE_V1)
     assert tlog.parse_verifier_key(verifier_line, tlog.COSIGNATURE_V1) == signer.verifier
     assert verifier_line.startswith("witness.example.org/w1+")
+
+
+def test_the_verifier_can_require_a_witness_cosignature(app, client, witness, tmp_path):
+    import io
+
+    import verify_ledger
+
+    post_payments(2)
+    assert run_witness(app, witness, tmp_path / "witness.json") == 0
+    post_payments(1, first=2)   # a newer checkpoint the witness has not seen yet
+    out = io.StringIO()
+    assert verify_ledger.run_verify(client_fetch(app), published_key(app), None, out=out,
+                                    witnesses=[witness.verifier]) == 0
+    assert out.getvalue().rstrip().endswith(
+        "; cosigned by witness.example.org/xiangzhu at size 2")
+    stranger = tlog.generate_signer("other.example/w", tlog.COSIGNATURE_V1).verifier
+    out = io.StringIO()
+    assert verify_ledger.run_verify(client_fetch(app), published_key(app), None, out=out,
+                                    witnesses=[stranger]) == 1
+    assert out.getvalue().splitlines() == [
+        "witness other.example/w: no valid cosignature on any checkpoint"]
