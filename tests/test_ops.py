@@ -234,10 +234,15 @@ def test_gunicorn_config_leaves_the_app_to_the_workers():
 
 
 def test_gunicorn_loads_the_production_app_with_this_config(tmp_path):
+    from app.transparency.notes import generate_signer_key
+
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'check.db'}",
            "SECRET_KEY": "check-config", "REDIS_URL": "",
            "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-           "BLIND_INDEX_KEY": Fernet.generate_key().decode()}
+           "BLIND_INDEX_KEY": Fernet.generate_key().decode(),
+           "TRANSPARENCY_ORIGIN": "check.example/ledger",
+           "TRANSPARENCY_SIGNING_KEY": generate_signer_key("check.example/ledger"),
+           "TRANSPARENCY_REF_KEY": Fernet.generate_key().decode()}
     env.pop("XIANGZHU_EMBEDDED", None)
     result = subprocess.run([sys.executable, "-m", "gunicorn", "--check-config", "-c",
                              "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
