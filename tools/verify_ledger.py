@@ -93,15 +93,17 @@ def download_leaves(client: LogClient, size: int, findings: list[str]) -> list[s
     return texts
 
 
-def list_checkpoints(client: LogClient) -> list[dict]:
-    """Every signed checkpoint the platform lists, newest first (paged)."""
+def list_checkpoints(client: LogClient, most: int | None) -> list[dict]:
+    """The signed checkpoints the platform lists, newest first (paged): `most` of them, or all
+    when None."""
     items, before = [], None
-    while True:
+    while most is None or len(items) < most:
         page = client.checkpoints(before=before)
         items += page.get("checkpoints", [])
         before = page.get("next_before")
         if not before:
-            return items
+            break
+    return items if most is None else items[:most]
 
 
 def check_history(items: list[dict], key: tlog.Verifier, roots: dict[int, bytes],
@@ -243,7 +245,7 @@ def parsed_notes(items: list[dict]) -> list[tlog.Note]:
 
 
 def verify(fetch: Fetch, key: tlog.Verifier, state: dict, sample: int = 8,
-           witnesses: list[tlog.Verifier] = ()) -> Outcome:
+           witnesses: list[tlog.Verifier] = (), history: int | None = None) -> Outcome:
     client, outcome = LogClient(fetch), Outcome()
     findings = outcome.findings
     try:
@@ -260,13 +262,13 @@ def verify(fetch: Fetch, key: tlog.Verifier, state: dict, sample: int = 8,
     findings += replay.findings
     if len(texts) < latest.size:
         return outcome
-    listed = list_checkpoints(client)
+    listed = list_checkpoints(client, history)
     sizes = {s["tree_size"] for s in state.get("checkpoints", [])} | {
         item["tree_size"] for item in listed if type(item.get("tree_size")) is int}
     roots = roots_at(hashes, sizes | {latest.size})
     if roots[latest.size] != latest.root:
         findings.append(f"checkpoint {latest.size}: its root is not the root of the leaves")
-    history = check_history(listed, key, roots, latest, findings)
+    checked = check_history(listed, key, roots, latest, findings)
     cosigned = check_witnesses([note] + parsed_notes(listed), list(witnesses), findings)
     earlier = check_state(client, key, state, latest, roots, findings)
     proofs = check_inclusion(client, hashes, latest, sample, findings)
@@ -276,7 +278,7 @@ def verify(fetch: Fetch, key: tlog.Verifier, state: dict, sample: int = 8,
         outcome.verified, outcome.note_text = latest, note.serialize()
     outcome.summary = (f"OK {latest.origin} size {latest.size} root "
                        f"{tlog.b64encode(latest.root)}: {len(texts)} leaves recomputed, "
-                       f"{history} signed checkpoints match, consistent with {earlier} seen "
+                       f"{checked} signed checkpoints match, consistent with {earlier} seen "
                        f"before, {proofs} inclusion proofs hold, {campaigns} campaigns agree"
                        + "".join(f"; cosigned by {w}" for w in cosigned))
     return outcome
@@ -292,15 +294,16 @@ def remember(state: dict, outcome: Outcome) -> dict:
 
 
 def run_verify(fetch: Fetch, key: tlog.Verifier, state_path: str | None, sample: int = 8,
-               merge_delay: float = 0, out=None, witnesses: list[tlog.Verifier] = ()) -> int:
+               merge_delay: float = 0, out=None, witnesses: list[tlog.Verifier] = (),
+               history: int | None = None) -> int:
     out = out or sys.stdout
     state = load_state(state_path)
-    outcome = verify(fetch, key, state, sample, witnesses)
+    outcome = verify(fetch, key, state, sample, witnesses, history)
     if outcome.verified and outcome.findings and merge_delay > 0:
         # Only campaign figures disagree: the log may not have integrated the newest postings
         # yet (its maximum merge delay). Ask again once that has passed.
         time.sleep(merge_delay)
-        outcome = verify(fetch, key, state, sample, witnesses)
+        outcome = verify(fetch, key, state, sample, witnesses, history)
     for finding in outcome.findings:
         print(finding, file=out)
     if outcome.verified and state_path:
@@ -325,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--witness", action="append", default=[], metavar="WITNESS_KEY",
                         help="a witness's verifier key (repeatable): it must have cosigned a "
                              "checkpoint")
+    parser.add_argument("--history", type=int, default=1000,
+                        help="how many of the newest signed checkpoints to check (0: all)")
     parser.add_argument("--merge-delay", type=float, default=60,
                         help="seconds to wait before asking again when only figures differ")
     args = parser.parse_args(argv)
@@ -335,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--key / --witness: {error}")
     try:
         return run_verify(http_fetch(args.url), key, args.state, args.sample, args.merge_delay,
-                          witnesses=witnesses)
+                          witnesses=witnesses, history=args.history or None)
     except (Unreachable, Refused) as error:
         print(f"could not check the ledger: {error}", file=sys.stderr)
         return 2

@@ -225,3 +225,22 @@ def test_cosignature_v1_message_key_id_and_line():
     forged = tlog.Note(body.replace("20852163", "20852164"), (line,))
     with pytest.raises(tlog.SignatureError):
         tlog.verify_cosignature(forged, witness.verifier)
+
+
+def test_the_tools_import_only_the_standard_library_cryptography_and_each_other():
+    """The outsider's tools share no code with the server: nothing from app/ (nor any other
+    package a verifier would have to trust besides `cryptography`)."""
+    import ast
+
+    tools = Path(tlog.__file__).resolve().parent
+    allowed = set(sys.stdlib_module_names) | {"cryptography"} | {
+        path.stem for path in tools.glob("*.py")}
+    imported = set()
+    for path in tools.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {(path.name, alias.name.split(".")[0]) for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add((path.name, (node.module or "").split(".")[0]))
+    assert {(name, module) for name, module in imported if module not in allowed} == set()
+    assert ("tlog.py", "cryptography") in imported
