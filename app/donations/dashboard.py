@@ -1,5 +1,5 @@
 """What 我的筹款 shows of donations: today's helps (donations paid since midnight, China time)
-of each public campaign. One query for all of an organizer's campaigns (registered with
+of each campaign still taking donations. One query for all of an organizer's campaigns (registered with
 app.campaigns.dashboard)."""
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def china_midnight(now: datetime | None = None) -> datetime:
 
 
 def dashboard_items(campaigns: Sequence[Campaign]) -> dict[int, list[DashboardItem]]:
-    ids = [c.id for c in campaigns if c.is_public]
+    ids = [c.id for c in campaigns if c.accepts_donations]
     if not ids:
         return {}
     today = dict((campaign_id, (count, total)) for campaign_id, count, total in db.session.execute(
