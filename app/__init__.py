@@ -28,8 +28,8 @@ def register_features(app: Flask) -> None:
     handlers, ledger checks, providers, encrypted stores, signal receivers, termination hooks,
     audit labels, periodic jobs. The kernel first; a feature after those it builds on."""
     from app import (api, auth, bills, blacklist, campaigns, core, custody_bank, donations,
-                     ledger, mutual_aid, notices, payments, payouts, pledges, review, sharing,
-                     staff, transparency, wechat)
+                     ledger, mutual_aid, notices, payments, payouts, pledges, privacy, review,
+                     sharing, staff, transparency, wechat)
 
     core.register(app)        # errors, ids and inputs, templates, /healthz, crypto, job upkeep
     auth.register(app)        # WeChat and staff sign-in
@@ -49,6 +49,7 @@ def register_features(app: Flask) -> None:
     blacklist.register(app)   # 失信名单: the listed cannot launch again
     bills.register(app)       # reconciliation against WeChat Pay's bills
     staff.register(app)       # the staff console
+    privacy.register(app)     # 个人信息: my data, consents, deleting my account
     api.register(app)         # /api/v1
 
 

@@ -26,6 +26,9 @@ class User(UserMixin, db.Model):
     nickname: Mapped[str] = mapped_column(String(64), default=DEFAULT_NICKNAME)
     avatar_url: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = created_at_column()
+    # 注销账号 (app/privacy): the row stays for the records that must be kept, anonymised; its
+    # sessions no longer load and WeChat no longer maps to it.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     is_staff = False
 
@@ -97,7 +100,8 @@ def load_principal(principal_id: str):
     if not raw_id.isdigit():
         return None
     if kind == "user":
-        return db.session.get(User, int(raw_id))
+        user = db.session.get(User, int(raw_id))
+        return user if user is not None and user.deleted_at is None else None
     if kind == "staff":
         staff = db.session.get(StaffAccount, int(raw_id))
         return staff if staff and staff.active else None

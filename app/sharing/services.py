@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.auth import legal
 from app.campaigns.models import Campaign
 from app.core.chinatime import china_today
 from app.donations.models import Donation
@@ -196,6 +197,8 @@ def inviter_of(campaign_id: int, user_id: int | None, visitor_id: str | None) ->
     if link is None:
         return None
     sharer = link.sharer
+    if sharer is not None and not legal.allows(sharer.id, legal.OptionalPurpose.SHARER_NAME):
+        return Inviter(name=UNNAMED_INVITER, avatar_url="")   # they withdrew that consent
     named = sharer is not None and sharer.nickname and sharer.nickname != "微信用户"
     return Inviter(name=sharer.nickname if named else UNNAMED_INVITER,
                    avatar_url=(sharer.avatar_url or "") if sharer is not None else "")
