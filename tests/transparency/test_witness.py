@@ -166,3 +166,32 @@ def test_the_verifier_can_require_a_witness_cosignature(app, client, witness, tm
                                     witnesses=[stranger]) == 1
     assert out.getvalue().splitlines() == [
         "witness other.example/w: no valid cosignature on any checkpoint"]
+
+
+def test_the_witness_command_itself_against_the_live_server(app, live_server, client, db,
+                                                             monkeypatch, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.transparency.test_verify_tool import TOOLS
+
+    tool = [sys.executable, str(TOOLS / "verify_ledger.py")]
+    made = subprocess.run(tool + ["keygen", "witness.example.org/cli"], capture_output=True,
+                          text=True, timeout=60)
+    signer_key, verifier_key = made.stdout.splitlines()
+    monkeypatch.setitem(app.config, "TRANSPARENCY_WITNESSES", verifier_key)
+    post_payments(2)
+    command = tool + ["witness", live_server, "--key", published_key(app).key_string(),
+                      "--witness-key", signer_key, "--state", str(tmp_path / "w.json"), "--once"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("cosigned xiangzhu.local/ledger size 2 ")
+    served = tlog.parse_note(client.get("/transparency/checkpoint").get_data())
+    assert tlog.verify_cosignature(served, tlog.parse_verifier_key(verifier_key,
+                                                                   tlog.COSIGNATURE_V1))
+    wrong = command[:command.index("--key") + 1] + [
+        tlog.generate_signer("xiangzhu.local/ledger", tlog.ED25519).verifier.key_string()] + \
+        command[command.index("--key") + 2:]
+    done = subprocess.run(wrong, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.startswith("ALARM: bad signature: no signature by xiangzhu.local/ledger")
