@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import Flask, current_app, url_for
+from flask import Flask, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.campaigns.change_models import CampaignChange, ChangeStatus, EarlyEnd
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.trust import UPDATABLE, CampaignUpdate
 from app.core.plugins import registry
@@ -40,13 +41,10 @@ NEXT_STEPS = {
     S.terminated: "已终止：剩余善款将按捐款比例原路退还捐款人。",
 }
 
-# The organizer's self-service on a public campaign (issue 17): endpoint → label, shown once
-# the endpoint exists.
-SELF_SERVICE = (
-    ("campaigns.request_change", "修改筹款信息", frozenset({S.live})),
-    ("campaigns.request_target_raise", "追加目标", frozenset({S.live})),
-    ("campaigns.request_end_early", "申请提前结束", frozenset({S.live})),
-)
+# The organizer's self-service on a live campaign (app/campaigns/change_views.py and
+# app/review/target_views.py): a change and a target raise are reviewed, one at a time.
+REVIEWED_CHANGES = (("campaign_changes.edit", "修改筹款信息"),
+                    ("campaign_target.raise_target", "追加目标"))
 
 
 @dataclass(frozen=True)
@@ -107,7 +105,7 @@ def dashboard_of(organizer_id: int) -> Dashboard:
         .order_by(Campaign.created_at.desc(), Campaign.id.desc())).unique())
     found: dict[int, list[DashboardItem]] = defaultdict(list)
     if campaigns:
-        for source in [_own_items, *dashboard_sources()]:
+        for source in [_own_items, _change_items, *dashboard_sources()]:
             for campaign_id, items in source(campaigns).items():
                 found[campaign_id].extend(items)
     updates = _update_counts([c.id for c in campaigns])
@@ -138,9 +136,8 @@ def _update_counts(ids: list[int]) -> dict[int, tuple[int, datetime | None]]:
 
 
 def _own_items(campaigns: Sequence[Campaign]) -> dict[int, list[DashboardItem]]:
-    """What campaigns itself knows: editing a draft, the reviewer's reason, posting updates and
-    the self-service actions of a live campaign. No query: the events are loaded already."""
-    endpoints = current_app.view_functions
+    """What campaigns itself knows: editing a draft, the reviewer's reason, posting updates.
+    No query: the events are loaded already."""
     items: dict[int, list[DashboardItem]] = {}
     for campaign in campaigns:
         mine: list[DashboardItem] = []
@@ -158,10 +155,38 @@ def _own_items(campaigns: Sequence[Campaign]) -> dict[int, list[DashboardItem]]:
         if campaign.status in UPDATABLE:
             mine.append(DashboardItem("action", "发布动态", url_for(
                 "campaigns.detail", campaign_id=campaign.id, _anchor="updates"), order=30))
-        # Issue 17's self-service (edit a live campaign, raise the target, end early).
-        for endpoint, label, statuses in SELF_SERVICE:
-            if campaign.status in statuses and endpoint in endpoints:
-                mine.append(DashboardItem("action", label,
-                                          url_for(endpoint, campaign_id=campaign.id), order=60))
         items[campaign.id] = mine
+    return items
+
+
+def _change_items(campaigns: Sequence[Campaign]) -> dict[int, list[DashboardItem]]:
+    """修改筹款信息 / 追加目标 / 申请提前结束 on a live campaign, the change waiting for review,
+    and why a campaign ended early. One query each for pending changes and early ends."""
+    live = [c.id for c in campaigns if c.status == S.live]
+    closed = [c.id for c in campaigns if c.status in (S.ended, S.terminated)]
+    pending = {change.campaign_id: change for change in db.session.scalars(
+        select(CampaignChange).where(CampaignChange.campaign_id.in_(live),
+                                     CampaignChange.status == ChangeStatus.pending))} if live else {}
+    early = {end.campaign_id: end for end in db.session.scalars(
+        select(EarlyEnd).where(EarlyEnd.campaign_id.in_(closed)))} if closed else {}
+    items: dict[int, list[DashboardItem]] = {}
+    for campaign in campaigns:
+        found: list[DashboardItem] = []
+        log = url_for("campaign_changes.mine", campaign_id=campaign.id)
+        if campaign.status == S.live:
+            change = pending.get(campaign.id)
+            if change is not None:
+                found.append(DashboardItem("review", change.kind.label, log, value="待审核",
+                                           order=5))
+            else:
+                found += [DashboardItem("action", label, url_for(endpoint, campaign_id=campaign.id),
+                                        order=60) for endpoint, label in REVIEWED_CHANGES]
+            found.append(DashboardItem("action", "申请提前结束", url_for(
+                "campaign_changes.end_early", campaign_id=campaign.id), order=80))
+        if campaign.is_public:
+            found.append(DashboardItem("action", "修改记录", log, order=85))
+        if campaign.id in early:
+            found.append(DashboardItem("review", "已提前结束", value=early[campaign.id].reason_text,
+                                       order=0))
+        items[campaign.id] = found
     return items

@@ -196,3 +196,34 @@ def test_the_page_costs_the_same_queries_for_one_campaign_of_each_kind_or_many(a
     _campaigns_of_every_kind(one, 1)
     _campaigns_of_every_kind(several, many)
     assert _queries_for_page(app, db, one) == _queries_for_page(app, db, several)
+
+
+def test_a_live_campaign_offers_its_self_service(patient_client, live_campaign):
+    html = panel(page_of(patient_client), live_campaign.id)
+    cid = live_campaign.id
+    assert f'href="/c/{cid}/changes/new"' in html and "修改筹款信息" in html
+    assert f'href="/c/{cid}/target"' in html and "追加目标" in html
+    assert f'href="/c/{cid}/end"' in html and "申请提前结束" in html
+    assert f'href="/c/{cid}/changes"' in html and "修改记录" in html
+
+
+def test_a_change_waiting_for_review_is_shown_instead_of_another(patient_client, patient,
+                                                                 live_campaign):
+    from app.campaigns import changes
+
+    changes.propose_edit(live_campaign.id, patient, {"hospital": "北京协和医院"},
+                         "转院到协和继续治疗")
+    html = panel(page_of(patient_client), live_campaign.id)
+    assert "修改筹款信息" in html and "待审核" in html
+    assert f'href="/c/{live_campaign.id}/changes/new"' not in html
+    assert f'href="/c/{live_campaign.id}/target"' not in html
+    assert "申请提前结束" in html
+
+
+def test_a_campaign_ended_early_says_why(patient_client, patient, live_campaign):
+    from app.campaigns import ending
+
+    ending.end_early(live_campaign.id, patient, "recovered", "孩子已经出院", "withdraw")
+    html = panel(page_of(patient_client), live_campaign.id)
+    assert "已提前结束" in html and "患者已康复：孩子已经出院" in html
+    assert "许下诺言" in html and "申请提前结束" not in html
