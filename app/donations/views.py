@@ -29,7 +29,9 @@ bp = Blueprint("donations", __name__)
 
 DEFAULT_PRESET_FEN = 20_00
 PENDING_CHECKOUT = "pending_donation"  # session: the amount panel's choice while signing in
-CHECKOUT_FIELDS = ("preset", "amount", "blessing", "anonymous", "show_profile", "checkout_key")
+CHECKOUT_FIELDS = ("preset", "amount", "blessing", "anonymous", "show_profile", "checkout_key",
+                   "blessing_confirmed")
+BLESSING_PII_CODE = "blessing_personal_data"
 
 
 def _user_or_ip() -> str:
@@ -107,9 +109,15 @@ def donate(campaign_id: int):
                                     _anchor="donate"))
         return render_template("donations/donate.html", campaign=campaign)
     form = request.form
-    if not current_user.is_authenticated:
+    if not current_user.is_authenticated and wants_json():
+        return _json_error(401, "sign_in_required", "请先登录")
+    warning = _blessing_warning(form)
+    if warning:
         if wants_json():
-            return _json_error(401, "sign_in_required", "请先登录")
+            return _json_error(422, BLESSING_PII_CODE, warning)
+        return render_template("donations/donate.html", campaign=campaign, form=form,
+                               blessing_warning=warning)
+    if not current_user.is_authenticated:
         return _sign_in_first(campaign, form)
     if _wants_profile(form) and not getattr(current_user, "has_profile", True) and _in_wechat():
         return _sign_in_first(campaign, form)
@@ -126,6 +134,20 @@ def resume(campaign_id: int):
     if not isinstance(pending, dict) or pending.get("campaign_id") != campaign.id:
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id, _anchor="donate"))
     return _checkout(campaign, pending)
+
+
+def _blessing_warning(form) -> str | None:
+    """Before any order: a blessing holding a phone, ID, card number or e-mail is shown to
+    everyone (masked), so the donor is asked once whether to correct it. Sending the form
+    again with blessing_confirmed=1 goes on to pay."""
+    if form.get("blessing_confirmed") == "1":
+        return None
+    found = pii.kinds(form.get("blessing"))
+    if not found:
+        return None
+    names = "、".join(kind.label for kind in found)
+    return (f"祝福中含有{names}。祝福会公开显示，号码将自动隐藏一部分；"
+            "如不想公开，请删去后再捐款，或不修改继续捐款。")
 
 
 def _wants_profile(form) -> bool:

@@ -30,6 +30,16 @@
       profile.addEventListener("change", function () { if (profile.checked) anonymous.checked = false; });
       anonymous.addEventListener("change", function () { if (anonymous.checked) profile.checked = false; });
     }
+    var blessing = form.querySelector("textarea[name=blessing]");
+    if (blessing) {
+      // Changed after the warning: the server looks at the new words again.
+      blessing.addEventListener("input", function () {
+        if (!confirmedBlessing(form)) return;
+        setBlessingWarning(form, "");
+        var button = form.querySelector("[data-donate-submit]");
+        if (button && !form.dataset.submitted) button.textContent = submitLabel(form);
+      });
+    }
     form.addEventListener("submit", function (event) {
       var button = form.querySelector("[data-donate-submit]");
       if (form.dataset.submitted) { event.preventDefault(); return; }
@@ -53,8 +63,24 @@
   function ready(form, message) {
     delete form.dataset.submitted;
     var button = form.querySelector("[data-donate-submit]");
-    if (button) { button.disabled = false; button.textContent = "立即捐款"; }
+    if (button) { button.disabled = false; button.textContent = submitLabel(form); }
     say(form, message);
+  }
+
+  // A blessing holding a phone, ID, card number or e-mail: the server asks once (422
+  // blessing_personal_data); sent again unchanged, it goes on to pay.
+  function confirmedBlessing(form) {
+    var flag = form.querySelector("[data-blessing-confirmed]");
+    return Boolean(flag && flag.value === "1");
+  }
+
+  function submitLabel(form) { return confirmedBlessing(form) ? "不修改，继续捐款" : "立即捐款"; }
+
+  function setBlessingWarning(form, message) {
+    var flag = form.querySelector("[data-blessing-confirmed]");
+    var box = form.querySelector("[data-blessing-warning]");
+    if (flag) flag.value = message ? "1" : "";
+    if (box) { box.textContent = message; box.hidden = !message; }
   }
 
   function say(form, message) {
@@ -82,6 +108,11 @@
       .then(function (res) {
         if (res.status === 401) { form.submit(); return; }  // signed out meanwhile: sign in first
         if (!res.ok) {
+          if (res.data.error && res.data.error.code === "blessing_personal_data") {
+            setBlessingWarning(form, res.data.error.message);
+            ready(form);
+            return;
+          }
           if (res.data.error && res.data.error.code === "checkout_conflict") newCheckoutKey(form);
           ready(form, res.data.error ? res.data.error.message : "下单没有成功，请重试");
           return;
