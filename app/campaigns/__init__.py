@@ -23,12 +23,17 @@ def register(app: Flask) -> None:
     from app.campaigns.change_views import bp as changes_bp
     from app.campaigns.tasks import PERIODIC_JOBS
     from app.campaigns.views import bp
+    from app.campaigns import changes, trust
+    from app.campaigns.page_data import register_part
     from app.campaigns.models import CampaignStatus
     from app.core.enums import labels_of
     from app.core.plugins import register_audit_labels, register_audit_words, register_periodic_jobs
 
     app.register_blueprint(bp)
     app.register_blueprint(changes_bp)
+    # what the page shows of attestations, updates and changes, read in its one statement
+    register_part(app, trust.page_part())
+    register_part(app, changes.change_log_page_part())
     register_periodic_jobs(app, *PERIODIC_JOBS)
     register_audit_labels(app, CHANGE_AUDIT_LABELS)
     register_audit_words(app, targets={"campaign": "筹款", "campaign_change": "筹款修改"},

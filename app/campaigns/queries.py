@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from app.campaigns.models import Campaign, CampaignStatus
 from app.extensions import db
@@ -30,6 +31,12 @@ def can_view(campaign: Campaign, viewer) -> bool:
 
 def get_campaign(campaign_id: int) -> Campaign | None:
     return db.session.get(Campaign, campaign_id)
+
+
+def campaign_for_page(campaign_id: int) -> Campaign | None:
+    """The campaign with its organizer and photos in one statement (the cover is in <head>)."""
+    return db.session.scalars(select(Campaign).options(joinedload(Campaign.photos))
+                              .where(Campaign.id == campaign_id)).unique().one_or_none()
 
 
 def public_campaign(campaign_id: int) -> Campaign | None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -181,10 +181,66 @@ def updates_of(campaign_id: int) -> list[CampaignUpdate]:
 
 def register_badge_source(app: Flask, source: Callable[[Campaign], list]) -> None:
     """`source(campaign)` returns the badges (kind, label, description, since) a feature shows
-    on the campaign page, e.g. review's 已核实 materials and payee."""
+    on the campaign page, e.g. review's 已核实 materials and payee. A source with a
+    `page_part` attribute (a callable returning a page_data.Part) has what it reads fetched in
+    the page's one statement."""
     registry("campaign_badge_sources", list, app).append(source)
+    make_part = getattr(source, "page_part", None)
+    if make_part is not None:
+        from app.campaigns.page_data import register_part
+
+        register_part(app, make_part())
 
 
 def badges_of(campaign: Campaign) -> list:
     return [badge for source in registry("campaign_badge_sources", list)
             for badge in source(campaign)]
+
+
+# --- on the campaign page, in its one statement (app/campaigns/page_data.py) --------------------
+
+ATTESTATIONS_SHOWN = 50
+
+
+def page_part():
+    from app.campaigns import page_data
+    from app.campaigns.page_data import CAMPAIGN_ID, rows_of
+
+    attestations = rows_of(
+        select(*Attestation.__table__.c, User.nickname, User.avatar_url)
+        .join(User, User.id == Attestation.user_id)
+        .where(Attestation.campaign_id == CAMPAIGN_ID).limit(ATTESTATIONS_SHOWN),
+        Attestation.id.desc())
+    counts = rows_of(select(Attestation.relation, func.count().label("n"))
+                     .where(Attestation.campaign_id == CAMPAIGN_ID)
+                     .group_by(Attestation.relation), Attestation.relation)
+    updates = rows_of(select(*CampaignUpdate.__table__.c)
+                      .where(CampaignUpdate.campaign_id == CAMPAIGN_ID),
+                      CampaignUpdate.created_at.desc(), CampaignUpdate.id.desc())
+    photos = rows_of(select(*UpdatePhoto.__table__.c)
+                     .join(CampaignUpdate, CampaignUpdate.id == UpdatePhoto.update_id)
+                     .where(CampaignUpdate.campaign_id == CAMPAIGN_ID),
+                     UpdatePhoto.update_id, UpdatePhoto.position)
+
+    def decode(values: dict) -> dict:
+        by_update: dict[int, list] = {}
+        for row in page_data.decode_rows(values["update_photos"], photos):
+            by_update.setdefault(row["update_id"], []).append(
+                page_data.transient(UpdatePhoto, row))
+        counted = Counter({row["relation"]: row["n"]
+                           for row in page_data.decode_rows(values["counts"], counts)})
+        return {
+            "attestations": [page_data.transient(Attestation, row, user=page_data.transient(
+                User, {"id": row["user_id"], "nickname": row["nickname"],
+                       "avatar_url": row["avatar_url"]}))
+                for row in page_data.decode_rows(values["attestations"], attestations)],
+            "attestation_counts": [(label, counted[code]) for code, label in ATTEST_RELATIONS
+                                   if counted[code]],
+            "updates": [page_data.transient(CampaignUpdate, row,
+                                            photos=by_update.get(row["id"], []))
+                        for row in page_data.decode_rows(values["updates"], updates)],
+        }
+
+    return page_data.Part("trust", lambda: {"attestations": attestations, "counts": counts,
+                                            "updates": updates, "update_photos": photos},
+                          decode)

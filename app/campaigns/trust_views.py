@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import MultipleFileField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from app.campaigns import moderation, trust
+from app.campaigns import moderation, page_data, trust
 from app.campaigns.errors import CampaignError
 from app.campaigns.models import Campaign
 from app.campaigns.photos import PhotoError, process_upload
@@ -38,22 +38,35 @@ class UpdateForm(FlaskForm):
 
 
 def trust_context(campaign: Campaign, viewer) -> dict:
-    """Everything the campaign page shows about verification and the people around it."""
+    """Everything the campaign page shows about verification and the people around it (read
+    in the page's one statement when it ran: page_data)."""
     signed_in_user = viewer.is_authenticated and not getattr(viewer, "is_staff", False)
+    shared = page_data.prefetched(campaign.id, "trust")
+    if shared is page_data.MISSING:
+        shared = {"attestations": trust.attestations_of(campaign.id),
+                  "attestation_counts": trust.attestation_counts(campaign.id),
+                  "updates": trust.updates_of(campaign.id)}
+    attested = signed_in_user and _has_attested(campaign, viewer, shared["attestations"])
     return {
         "badges": trust.badges_of(campaign),
-        "attestations": trust.attestations_of(campaign.id),
-        "attestation_counts": trust.attestation_counts(campaign.id),
-        "updates": trust.updates_of(campaign.id),
+        **shared,
         "attest_form": AttestForm(formdata=None),
         "update_form": UpdateForm(formdata=None),
         "can_attest": bool(signed_in_user and campaign.organizer_id != viewer.id
-                           and campaign.status in trust.ATTESTABLE
-                           and not trust.has_attested(campaign.id, viewer.id)),
-        "has_attested": bool(signed_in_user and trust.has_attested(campaign.id, viewer.id)),
+                           and campaign.status in trust.ATTESTABLE and not attested),
+        "has_attested": bool(attested),
         "pause_reason": (moderation.freeze_reason(campaign)
                          if campaign.status.value in ("frozen", "terminated") else ""),
     }
+
+
+def _has_attested(campaign: Campaign, viewer, shown: list) -> bool:
+    """From the attestations shown when they are all there; asked otherwise."""
+    if any(a.user_id == viewer.id for a in shown):
+        return True
+    if len(shown) < trust.ATTESTATIONS_SHOWN:
+        return False
+    return trust.has_attested(campaign.id, viewer.id)
 
 
 @bp.post("/c/<id:campaign_id>/attest")

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from app.auth.decorators import organizer_required
-from app.campaigns import page_cache, pending_photos, queries, services
+from app.campaigns import page_cache, page_data, pending_photos, queries, services
 from app.campaigns.dashboard import dashboard_of
 from app.campaigns.forms import ActionForm, CampaignForm, PhotoUploadForm, target_range_text
 from app.campaigns.models import MAX_PHOTOS, Campaign
@@ -79,9 +79,10 @@ def detail(campaign_id: int):
         if html is not None:
             announce_funnel_step("campaign_view", campaign_id)
             return html
-    campaign = queries.get_campaign(campaign_id)
+    campaign = queries.campaign_for_page(campaign_id)
     if campaign is None or not queries.can_view(campaign, current_user):
         abort(404)
+    page_data.load(campaign)
     from app.campaigns.trust_views import trust_context
 
     html = render_template("campaigns/detail.html", campaign=campaign,

@@ -17,7 +17,9 @@ def register(app: Flask) -> None:
     from app.donations.audience import donor_ids
     from app.donations.blessing_views import bp as blessings_bp
     from app.donations import blessings
+    from app.campaigns.page_data import register_part
     from app.donations.queries import campaign_problems, donation_payment_problems
+    from app.donations.queries import page_part as donor_list_page_part
     from app.donations.services import DonationPayable
     from app.donations.mine_views import bp as my_donations_bp
     from app.donations.views import bp
@@ -26,6 +28,7 @@ def register(app: Flask) -> None:
     from app.payments.payables import register_payable
 
     app.register_blueprint(bp)
+    register_part(app, donor_list_page_part())   # the donor list in the campaign page's statement
     register_payable(app, DonationPayable())
     register_check(app, "campaigns", campaign_problems)
     register_check(app, "donations", donation_payment_problems)

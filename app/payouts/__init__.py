@@ -26,6 +26,8 @@ PAYOUTS_AUDIT_LABELS = {
 def register(app: Flask) -> None:
     from app.campaigns.moderation import register_termination_hook
     from app.campaigns.dashboard import register_dashboard_source
+    from app.campaigns.page_data import register_part
+    from app.payouts import disclosure
     from app.payouts import dashboard as payouts_dashboard
     from app.core.enums import labels_of
     from app.core.plugins import (register_audit_labels, register_audit_words,
@@ -50,6 +52,7 @@ def register(app: Flask) -> None:
     from app.wechat.messages import register_message_template
 
     app.register_blueprint(public_bp)
+    register_part(app, disclosure.page_part())   # 资金公示 in the campaign page's statement
     app.register_blueprint(staff_bp)
     app.register_blueprint(transfers_bp)
     app.cli.add_command(payouts_cli)

@@ -13,16 +13,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 
+from app.campaigns import page_data
 from app.campaigns.models import Campaign, CampaignStatus
+from app.campaigns.page_data import CAMPAIGN_ID, rows_of
 from app.core.plugins import registry
 from app.extensions import db
 from app.ledger.services import (SOURCE_CHANNEL_FEE, SOURCE_CHANNEL_FEE_RETURN, campaign_custody,
                                  source_total)
 from app.payouts.funds import custody_balance, paid_out_fen
-from app.payouts.models import (DonationRefund, LeftoverStatement, PayoutDocument, RefundStatus,
-                                Withdrawal, WithdrawalStatus)
+from app.ledger.models import Account, AccountTotal
+from app.payouts.models import (DocKind, DocStatus, DonationRefund, LeftoverStatement,
+                                PayoutDocument, RefundStatus, Withdrawal, WithdrawalStatus)
 from app.review.models import Payee, PayeeKind
 
 PAYEE_LABELS = {PayeeKind.hospital: "医院对公账户", PayeeKind.patient: "患者本人账户",
@@ -79,6 +82,20 @@ def payee_label(payee: Payee | None) -> str:
 
 
 def disclosure(campaign: Campaign) -> Disclosure:
+    fetched = page_data.prefetched(campaign.id, "disclosure")
+    if fetched is page_data.MISSING:
+        result = _read_disclosure(campaign)
+    else:
+        result = Disclosure(campaign=campaign, granted_fen=granted_fen(campaign.id), **fetched)
+    if campaign.status == CampaignStatus.ended:
+        result.statement = db.session.scalar(select(LeftoverStatement).where(
+            LeftoverStatement.campaign_id == campaign.id))
+    if campaign.status == CampaignStatus.terminated:
+        result.refunds = refund_progress(campaign.id)
+    return result
+
+
+def _read_disclosure(campaign: Campaign) -> Disclosure:
     withdrawals = list(db.session.scalars(
         select(Withdrawal).where(Withdrawal.campaign_id == campaign.id,
                                  Withdrawal.status == WithdrawalStatus.paid)
@@ -95,12 +112,60 @@ def disclosure(campaign: Campaign) -> Disclosure:
                         channel_fee_fen=-source_total(campaign_custody(campaign.id), (
                             SOURCE_CHANNEL_FEE, SOURCE_CHANNEL_FEE_RETURN)),
                         payouts=rows)
-    if campaign.status == CampaignStatus.ended:
-        result.statement = db.session.scalar(select(LeftoverStatement).where(
-            LeftoverStatement.campaign_id == campaign.id))
-    if campaign.status == CampaignStatus.terminated:
-        result.refunds = refund_progress(campaign.id)
     return result
+
+
+CHANNEL_FEE_SOURCES = (SOURCE_CHANNEL_FEE, SOURCE_CHANNEL_FEE_RETURN)
+
+
+def page_part() -> page_data.Part:
+    """The disclosure in the campaign page's one statement: the paid withdrawals with their
+    payee and receipts, and the custody account's cached totals by source (balance, fees);
+    paid out is the sum of the withdrawals shown. Filled in by decode with the campaign and
+    the grants (granted_fen asks its sources, which read their own parts)."""
+    paid = rows_of(
+        select(Withdrawal.id, Withdrawal.paid_at, Withdrawal.amount_fen, Withdrawal.purpose,
+               Payee.kind, Payee.account_name_enc)
+        .outerjoin(Payee, Payee.id == Withdrawal.payee_id)
+        .where(Withdrawal.campaign_id == CAMPAIGN_ID,
+               Withdrawal.status == WithdrawalStatus.paid),
+        Withdrawal.paid_at.desc(), Withdrawal.id.desc())
+    receipts = rows_of(
+        select(*PayoutDocument.__table__.c)
+        .join(Withdrawal, Withdrawal.id == PayoutDocument.withdrawal_id)
+        .where(Withdrawal.campaign_id == CAMPAIGN_ID,
+               Withdrawal.status == WithdrawalStatus.paid,
+               PayoutDocument.kind == DocKind.receipt,
+               PayoutDocument.status == DocStatus.approved),
+        PayoutDocument.id)
+    totals = rows_of(
+        select(AccountTotal.source_type, AccountTotal.amount_fen)
+        .join(Account, Account.id == AccountTotal.account_id)
+        .where(Account.code == "campaign:" + cast(CAMPAIGN_ID, String) + ":custody"),
+        AccountTotal.source_type)
+
+    def decode(values: dict) -> dict:
+        shown: dict[int, list] = {}
+        for row in page_data.decode_rows(values["receipts"], receipts):
+            document = page_data.transient(PayoutDocument, row)
+            if not document.is_pdf:
+                shown.setdefault(row["withdrawal_id"], []).append(document)
+        withdrawals = page_data.decode_rows(values["withdrawals"], paid)
+        by_source = {row["source_type"]: int(row["amount_fen"])
+                     for row in page_data.decode_rows(values["totals"], totals)}
+        rows = [PayoutRow(paid_at=w["paid_at"], amount_fen=w["amount_fen"],
+                          payee=payee_label(page_data.transient(
+                              Payee, {"kind": w["kind"],
+                                      "account_name_enc": w["account_name_enc"]})
+                              if w["kind"] is not None else None),
+                          purpose=w["purpose"], receipts=shown.get(w["id"], []))
+                for w in withdrawals]
+        return {"payouts": rows, "paid_out_fen": sum(w["amount_fen"] for w in withdrawals),
+                "balance_fen": sum(by_source.values()),
+                "channel_fee_fen": -sum(by_source.get(kind, 0) for kind in CHANNEL_FEE_SOURCES)}
+
+    return page_data.Part("disclosure", lambda: {
+        "withdrawals": paid, "receipts": receipts, "totals": totals}, decode)
 
 
 def refund_progress(campaign_id: int) -> RefundProgress:

@@ -14,6 +14,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from app.campaigns.dashboard import register_dashboard_source
+    from app.campaigns.page_data import register_part
     from app.core.plugins import register_periodic_jobs
     from app.pledges import dashboard as pledges_dashboard
     from app.ledger.verify import register_check
@@ -23,6 +24,7 @@ def register(app: Flask) -> None:
     from app.payouts.tasks import register_reconciler
     from app.payouts.transfers import TransferPurpose, register_transfer_purpose
     from app.pledges import distribution
+    from app.pledges import queries as pledge_queries
     from app.pledges.commands import pledges_cli
     from app.pledges.payable import PledgeRepaymentPayable
     from app.pledges.tasks import PERIODIC_JOBS, reconcile_repayments
@@ -35,6 +37,9 @@ def register(app: Flask) -> None:
     register_check(app, "pledges", pledges_problems)
     register_leftover_receiver(app, distribution.receive_leftover)
     register_grant_source(app, distribution.granted_to)
+    # the badge and the grant in the campaign page's one statement
+    register_part(app, pledge_queries.page_part())
+    register_part(app, pledge_queries.grant_page_part())
     register_reconciler(app, "repayments", reconcile_repayments)
     register_transfer_purpose(app, TransferPurpose(distribution.SHARE_PURPOSE, "诺言还款",
                                                    distribution.on_share_transfer))

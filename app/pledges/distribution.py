@@ -275,6 +275,11 @@ def fund_entries(limit: int = 100) -> list[FundEntry]:
 
 
 def granted_to(campaign_id: int) -> int:
+    from app.campaigns import page_data
+
+    fetched = page_data.prefetched(campaign_id, "forward_fund_grant")
+    if fetched is not page_data.MISSING:
+        return fetched
     return int(db.session.scalar(select(func.coalesce(func.sum(FundEntry.amount_fen), 0)).where(
         FundEntry.kind == FundEntryKind.campaign, FundEntry.campaign_id == campaign_id)))
 

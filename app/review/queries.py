@@ -141,16 +141,46 @@ def badges_for(campaign: Campaign) -> list[Badge]:
     """What the platform verified, and when — never the documents themselves."""
     if not campaign.is_public:
         return []
-    approved = db.session.scalar(select(ReviewRound).where(
-        ReviewRound.campaign_id == campaign.id, ReviewRound.outcome == RoundOutcome.approved)
-        .order_by(ReviewRound.number.desc()).limit(1))
+    from app.campaigns import page_data
+
+    fetched = page_data.prefetched(campaign.id, "review_badges")
+    if fetched is not page_data.MISSING:
+        approved, payee = fetched
+    else:
+        approved = db.session.scalar(select(ReviewRound).where(
+            ReviewRound.campaign_id == campaign.id, ReviewRound.outcome == RoundOutcome.approved)
+            .order_by(ReviewRound.number.desc()).limit(1))
+        payee = db.session.scalar(select(Payee).where(Payee.campaign_id == campaign.id))
     badges = []
     if approved is not None and approved.decided_at is not None:
         for kind in approved.verified or []:
             label, description = BADGE_LABELS[kind]
             badges.append(Badge(kind, label, description, approved.decided_at))
-    payee = db.session.scalar(select(Payee).where(Payee.campaign_id == campaign.id))
     if payee is not None and payee.status == IdentityStatus.verified and payee.verified_at:
         label, description = BADGE_LABELS["payee"]
         badges.append(Badge("payee", label, description, payee.verified_at))
     return badges
+
+
+def _badges_page_part():
+    """The last approved round and the payee, in the campaign page's one statement."""
+    from app.campaigns import page_data
+    from app.campaigns.page_data import CAMPAIGN_ID, rows_of
+
+    rounds = rows_of(select(ReviewRound.verified, ReviewRound.decided_at)
+                     .where(ReviewRound.campaign_id == CAMPAIGN_ID,
+                            ReviewRound.outcome == RoundOutcome.approved)
+                     .order_by(ReviewRound.number.desc()).limit(1))
+    payees = rows_of(select(Payee.status, Payee.verified_at)
+                     .where(Payee.campaign_id == CAMPAIGN_ID).limit(1))
+
+    def decode(values: dict):
+        approved = page_data.decode_rows(values["round"], rounds)
+        payee = page_data.decode_rows(values["payee"], payees)
+        return (page_data.transient(ReviewRound, approved[0]) if approved else None,
+                page_data.transient(Payee, payee[0]) if payee else None)
+
+    return page_data.Part("review_badges", lambda: {"round": rounds, "payee": payees}, decode)
+
+
+badges_for.page_part = _badges_page_part
