@@ -228,6 +228,9 @@
     } catch (e) {
       throw new Failure(step, "无法连接公开账本", "网络中断或服务器无响应，请稍后重试。");
     }
+    if (response.status === 404 && step === "checkpoint") {
+      throw new Failure(step, "该条尚未记入公开账本", "账本还没有签名的检查点。捐款通常在 1 分钟内记入，稍后将自动重试。", true);
+    }
     if (!response.ok) {
       throw new Failure(step, "无法读取公开账本", "服务器返回 " + response.status + "，请稍后重试。");
     }

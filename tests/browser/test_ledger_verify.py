@@ -190,6 +190,16 @@ def test_a_pasted_receipt_is_checked_and_a_leaf_not_yet_signed_is_pending(browse
     context.close()
 
 
+def test_before_any_checkpoint_the_page_says_not_yet_recorded(browser, live_server, db):
+    context = phone_context(browser)
+    page = context.new_page()
+    page.goto(f"{live_server}/transparency/verify#leaf=0&ref=XZ1&salt={'ab' * 32}")
+    outcome, text, step = _outcome(page)
+    assert outcome == "pending" and step == "checkpoint", text
+    assert "该条尚未记入公开账本" in text and "还没有签名的检查点" in text
+    context.close()
+
+
 def test_a_witness_cosignature_is_counted_and_verified(app, browser, receipt):
     name = "witness.test/w1"
     encoded = ""
