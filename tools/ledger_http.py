@@ -86,21 +86,39 @@ class LogClient:
         return tlog.parse_note(self.get(path).body)
 
     def leaves(self, start: int, end: int) -> list[dict]:
-        return self.json("/api/v1/transparency/leaves", start=start, end=end)["leaves"]
+        path = "/api/v1/transparency/leaves"
+        return _field(self.json(path, start=start, end=end), "leaves", list, path)
 
     def checkpoints(self, before: int | None = None, limit: int = 100) -> dict:
         params = {"limit": limit} if before is None else {"before": before, "limit": limit}
-        return self.json("/api/v1/transparency/checkpoints", **params)
+        answer = self.json("/api/v1/transparency/checkpoints", **params)
+        _field(answer, "checkpoints", list, "/api/v1/transparency/checkpoints")
+        return answer
 
     def inclusion(self, index: int, size: int) -> tuple[bytes, list[bytes]]:
-        answer = self.json("/api/v1/transparency/proof/inclusion", index=index, tree_size=size)
-        return (tlog.b64decode(answer["leaf_hash"]),
-                [tlog.b64decode(h) for h in answer["audit_path"]])
+        path = "/api/v1/transparency/proof/inclusion"
+        answer = self.json(path, index=index, tree_size=size)
+        return (_hash(_field(answer, "leaf_hash", str, path), path),
+                [_hash(h, path) for h in _field(answer, "audit_path", list, path)])
 
     def consistency(self, first: int, second: int) -> list[bytes]:
-        answer = self.json("/api/v1/transparency/proof/consistency", first=first, second=second)
-        return [tlog.b64decode(h) for h in answer["proof"]]
+        path = "/api/v1/transparency/proof/consistency"
+        answer = self.json(path, first=first, second=second)
+        return [_hash(h, path) for h in _field(answer, "proof", list, path)]
 
     def post_cosignature(self, note_text: str) -> Response:
         return self.fetch("POST", "/api/v1/transparency/cosignatures", note_text.encode(),
                           "text/plain; charset=utf-8")
+
+
+def _field(answer, name: str, kind: type, path: str):
+    if not isinstance(answer, dict) or not isinstance(answer.get(name), kind):
+        raise Unreachable(f"{path}: the answer has no {name} ({kind.__name__})")
+    return answer[name]
+
+
+def _hash(text, path: str) -> bytes:
+    try:
+        return tlog.b64decode(text) if isinstance(text, str) else b""
+    except tlog.FormatError as error:
+        raise Unreachable(f"{path}: {error}") from error

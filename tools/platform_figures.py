@@ -74,8 +74,10 @@ def from_api(client: LogClient, campaign_id: int) -> dict[str, int] | None:
         if refused.response.status == 404:
             return None
         raise
+    if not isinstance(document, dict):
+        return {}
     return {ours: document[theirs] for theirs, ours in API_FIELDS.items()
-            if theirs in document and type(document[theirs]) is int}
+            if type(document.get(theirs)) is int}
 
 
 def from_page(client: LogClient, campaign_id: int) -> dict[str, int | None] | None:

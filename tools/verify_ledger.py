@@ -85,9 +85,10 @@ def download_leaves(client: LogClient, size: int, findings: list[str]) -> list[s
             findings.append(f"log: the platform serves {len(texts)} leaves of {size}")
             break
         for item in page:
-            if item.get("index") != len(texts) or not isinstance(item.get("leaf"), str):
-                findings.append(f"log: leaf {len(texts)} is served as index "
-                                f"{item.get('index')!r}")
+            if not isinstance(item, dict) or item.get("index") != len(texts) or \
+                    not isinstance(item.get("leaf"), str):
+                findings.append(f"log: leaf {len(texts)} is not served as "
+                                "{index, leaf} in order")
                 return texts
             texts.append(item["leaf"])
     return texts
@@ -99,10 +100,11 @@ def list_checkpoints(client: LogClient, most: int | None) -> list[dict]:
     items, before = [], None
     while most is None or len(items) < most:
         page = client.checkpoints(before=before)
-        items += page.get("checkpoints", [])
-        before = page.get("next_before")
-        if not before:
-            break
+        items += [item for item in page["checkpoints"] if isinstance(item, dict)]
+        after = page.get("next_before")
+        if type(after) is not int or after <= 0 or (before is not None and after >= before):
+            break  # the end (or a server paging in circles)
+        before = after
     return items if most is None else items[:most]
 
 

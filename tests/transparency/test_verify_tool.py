@@ -310,3 +310,26 @@ def test_the_state_file_catches_a_split_view_a_shrunken_tree_and_a_rewritten_pas
 def _campaign_of(organizer):
     from app.campaigns.models import Campaign
     return db.session.scalars(select(Campaign).where(Campaign.organizer_id == organizer.id)).one()
+
+
+def test_leaves_and_checkpoints_are_downloaded_page_by_page(app, db, tmp_path):
+    from app.ledger.services import CLEARING_WECHAT, Leg, post
+
+    def posted(ref: str, fen: int) -> None:
+        post("payment", ref, [Leg(CLEARING_WECHAT, -fen), Leg("custodian:payout_clearing", fen)])
+
+    for i in range(1003):   # more leaves than one page of 1000
+        posted(f"PAGE{i:05d}", 1 + i)
+    db.session.commit()
+    integrate()
+    for i in range(101):   # more signed checkpoints than one page of 100
+        posted(f"MORE{i:05d}", 7)
+        db.session.commit()
+        integrate()
+    out = io.StringIO()
+    code = verify_ledger.run_verify(client_fetch(app), published_key(app), None, sample=3,
+                                    out=out)
+    assert code == 0, out.getvalue()
+    assert "size 1104 " in out.getvalue() and "1104 leaves recomputed" in out.getvalue()
+    checked = int(out.getvalue().split("recomputed, ")[1].split(" ")[0])
+    assert checked >= 102   # every checkpoint signed, over two pages of 100
