@@ -15,9 +15,9 @@ import pytest
 from importlinter import configuration
 from importlinter.contracts.forbidden import ForbiddenContract
 
-FEATURES = ("app.api", "app.auth", "app.bills", "app.campaigns", "app.donations",
-            "app.mutual_aid", "app.payments", "app.payouts", "app.pledges", "app.review",
-            "app.sharing", "app.staff", "app.wechat")
+FEATURES = ("app.api", "app.auth", "app.blacklist", "app.bills", "app.campaigns",
+            "app.donations", "app.mutual_aid", "app.payments", "app.payouts", "app.pledges",
+            "app.privacy", "app.review", "app.sharing", "app.staff", "app.wechat")
 
 # The cashier pages sign the payer in; payments knows nothing else of auth.
 CASHIER_SIGN_IN = (

@@ -65,7 +65,7 @@ def add_entry(staff: StaffAccount, *, role: ListedRole | str, reason: str,
         try:
             number = idcard.parse(id_number).number
         except idcard.IdCardError as error:
-            raise BlacklistError(f"身份证号{error}") from None
+            raise BlacklistError(str(error)) from None
     if number is None and user_id is None:
         raise BlacklistError("该筹款还没有患者的实名信息，请填写患者的身份证号")
     index = id_index_of(number) if number else None
