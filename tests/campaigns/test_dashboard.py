@@ -128,7 +128,8 @@ def test_an_ended_campaign_offers_withdrawal_statement_and_the_pledge(patient_cl
     assert "转发给亲友" not in html
 
 
-def test_a_paid_withdrawal_asks_for_the_hospitals_receipt(client, app, patient, staff, donor):
+def test_a_paid_withdrawal_asks_for_the_hospitals_receipt(client, app, patient, staff, donor,
+                                                          run_jobs):
     from app.auth.models import StaffRole
     from app.payouts import withdrawals
     from tests.factories import StaffFactory
@@ -140,6 +141,7 @@ def test_a_paid_withdrawal_asks_for_the_hospitals_receipt(client, app, patient, 
     withdrawal = withdrawals.request_withdrawal(campaign.id, patient, 1_000_00, "支付住院押金",
                                                 invoices=[invoice()])
     pay_out(withdrawal.id, staff, finance)
+    run_jobs()   # with Redis the transfer runs in a worker
     html = panel(page_of(app.test_client(user=patient)), campaign.id)
     assert "上传 ¥1,000 提现的医院收据" in html
     assert "支付住院押金" in html and "已打款" in html
