@@ -84,6 +84,10 @@ def test_a_deleted_person_appears_on_no_public_page(client, deleted, page):
     html = response.get_data(as_text=True)
     for trace in TRACES:
         assert trace not in html, (page, trace)
+    if page == "campaign":   # their blessing and attestation stay, signed 爱心人士
+        assert "加油，等你康复！" in html and "我是患者的同事" in html
+        attestation = html[html.index("我是患者的同事") - 600:html.index("我是患者的同事")]
+        assert "爱心人士" in attestation
 
 
 @pytest.mark.parametrize("kind", ["poster", "certificate"])
