@@ -106,9 +106,16 @@ def _live_campaign(patient, staff, story: str):
     return campaign
 
 
+JSON = {"Accept": "application/json"}
+
+
 def _story(client, patient, staff, secret):
+    from tests.sharing.conftest import Person, share
+
     campaign = _live_campaign(patient, staff, f"孩子确诊白血病。\n联系方式 {secret} 请帮帮我们。")
-    return campaign, [f"/c/{campaign.id}", f"/api/v1/campaigns/{campaign.id}"]
+    link = share(campaign, Person(patient.id))
+    # the share link a friend opens leads to the campaign page
+    return [f"/c/{campaign.id}", f"/api/v1/campaigns/{campaign.id}", f"/s/{link.token}"]
 
 
 def _update(client, patient, staff, secret):
@@ -116,7 +123,7 @@ def _update(client, patient, staff, secret):
 
     campaign = _live_campaign(patient, staff, "孩子确诊白血病，请帮帮我们。")
     trust.post_update(campaign.id, patient, f"第二次化疗结束，有事联系 {secret}，谢谢大家。")
-    return campaign, [f"/c/{campaign.id}"]
+    return [f"/c/{campaign.id}"]
 
 
 def _attestation(client, patient, staff, secret):
@@ -125,7 +132,7 @@ def _attestation(client, patient, staff, secret):
     campaign = _live_campaign(patient, staff, "孩子确诊白血病，请帮帮我们。")
     trust.attest(campaign.id, UserFactory(nickname="邻居老李"), "neighbour",
                  f"我是他家邻居，情况属实，可联系 {secret}")
-    return campaign, [f"/c/{campaign.id}"]
+    return [f"/c/{campaign.id}"]
 
 
 def _blessing(client, patient, staff, secret):
@@ -133,12 +140,55 @@ def _blessing(client, patient, staff, secret):
     payment = start(campaign, UserFactory(nickname="阿杰"), 50_00,
                     blessing=f"加油！需要帮忙找我 {secret}")
     assert acknowledged(post_notice(client, notice_for(payment)))
-    return campaign, [f"/c/{campaign.id}", f"/c/{campaign.id}/donations",
-                      f"/api/v1/campaigns/{campaign.id}/donations"]
+    return [f"/c/{campaign.id}", f"/c/{campaign.id}/donations",
+            (f"/c/{campaign.id}/donations", JSON), f"/api/v1/campaigns/{campaign.id}/donations"]
+
+
+def _claim(client, patient, staff, secret):
+    """A mutual-aid claim's words on the plan's public 病例公示."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.mutual_aid import claims, services
+    from app.mutual_aid.models import Claim
+    from tests.mutual_aid.conftest import members
+    from tests.mutual_aid.test_claims import submit
+
+    plan = services.seed_demo_plan()
+    _, response = submit(client.application, members(plan, 1)[0],
+                         diagnosis=f"肺腺癌，联系 {secret}", hospital=f"华西医院（{secret}）")
+    assert response.status_code == 302
+    claims.approve_claim(db.session.scalar(select(Claim.id)), staff, "材料齐全")
+    return [f"/mutual-aid/plans/{plan.slug}/notices"]
+
+
+def _objection(client, patient, staff, secret):
+    """Someone else's objection, on the claimant's own page of their claim."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.mutual_aid import claims, services
+    from app.mutual_aid.models import Claim
+    from tests.mutual_aid.conftest import members
+    from tests.mutual_aid.test_claims import membership_user, submit
+
+    plan = services.seed_demo_plan()
+    membership = members(plan, 1)[0]
+    submit(client.application, membership)
+    claim_id = db.session.scalar(select(Claim.id))
+    claims.approve_claim(claim_id, staff, "材料齐全")
+    claims.file_objection(claim_id, UserFactory().id, f"此人早已确诊，知情人电话 {secret}")
+    claimant = client.application.test_client(user=membership_user(membership))
+    return [(f"/mutual-aid/claims/{claim_id}", {}, claimant)]
 
 
 PLACES = {"story": _story, "update": _update, "attestation": _attestation,
-          "blessing": _blessing}
+          "blessing": _blessing, "claim": _claim, "objection": _objection}
+
+
+def _visit(app, place):
+    url, headers, viewer = (place, {}, None) if isinstance(place, str) else (place + (None,))[:3]
+    return url, (viewer or app.test_client()).get(url, headers=headers, follow_redirects=True)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -146,24 +196,22 @@ PLACES = {"story": _story, "update": _update, "attestation": _attestation,
 def test_every_kind_is_masked_on_every_public_page_and_api(app, client, patient, staff, place,
                                                           kind):
     secret, masked = KINDS[kind]
-    campaign, urls = PLACES[place](client, patient, staff, secret)
-    for url in urls:
-        response = app.test_client().get(url)
+    for where in PLACES[place](client, patient, staff, secret):
+        url, response = _visit(app, where)
         assert response.status_code == 200, url
-        body = response.get_data(as_text=True)
-        shown = response.get_json() if url.startswith("/api/") else None
-        if shown is not None:
-            body = str(shown)
+        body = str(response.get_json()) if response.is_json else response.get_data(as_text=True)
         assert secret not in body, url
         assert masked in body, url
 
 
 def test_the_stored_text_stays_as_written(app, client, patient, staff):
+    from sqlalchemy import select
+
+    from app.campaigns.models import Campaign
     from app.extensions import db
 
-    campaign, _ = _story(client, patient, staff, "13812345678")
-    db.session.refresh(campaign)
-    assert "13812345678" in campaign.story
+    _story(client, patient, staff, "13812345678")
+    assert "13812345678" in db.session.scalar(select(Campaign.story))
 
 
 # --- the writer is warned --------------------------------------------------------------------
@@ -215,3 +263,9 @@ def test_the_campaign_form_warns_of_a_phone_in_the_story_and_suggests_the_masked
     html = response.get_data(as_text=True)
     assert "内容中含有手机号码，公开页面将自动隐藏；如需修改请返回编辑" in html
     assert "标题中含有患者全名“王小明”" in html and "可改为“王**”" in html
+
+
+def test_the_claimant_reads_an_objections_state_in_chinese(app, client, patient, staff):
+    (url, _, claimant), = _objection(client, patient, staff, "13812345678")
+    html = claimant.get(url).get_data(as_text=True)
+    assert "138****5678 <span class=\"meta\">待处理" in html and ">open<" not in html
