@@ -16,9 +16,11 @@ LEDGER_TRANSACTION = "ledger_transaction"
 REF_DOMAIN = b"xiangzhu-ledger-ref/v1\n"
 
 
-def canonical(obj: dict) -> bytes:
-    """UTF-8 JSON, keys sorted, no whitespace, non-ASCII as itself. Refuses floats."""
-    _refuse_floats(obj)
+def canonical(obj: dict, checked: bool = True) -> bytes:
+    """UTF-8 JSON, keys sorted, no whitespace, non-ASCII as itself. Refuses floats (`checked`
+    False: the caller built every value as int or str itself)."""
+    if checked:
+        _refuse_floats(obj)
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -63,7 +65,7 @@ def ledger_transaction_leaf(*, txn_id: int, created_at: datetime, kind: str, sou
         "ref": ref_commitment(salt, kind, source_ref),
         "reverses": None if reverses_id is None else int(reverses_id),
         "legs": [{"account": code, "fen": int(fen)} for code, fen in legs],
-    })
+    }, checked=False)
 
 
 def source_leaf(leaf_type: str, fields: dict) -> bytes:

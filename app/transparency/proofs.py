@@ -2,7 +2,7 @@
 one query for every node it needs (O(log n) of them)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.transparency import merkle
@@ -21,8 +21,7 @@ def latest_checkpoint() -> Checkpoint | None:
 
 
 def latest_size() -> int:
-    checkpoint = latest_checkpoint()
-    return 0 if checkpoint is None else checkpoint.tree_size
+    return int(db.session.scalar(select(func.coalesce(func.max(Checkpoint.tree_size), 0))))
 
 
 def checkpoint_at(size: int) -> Checkpoint | None:
