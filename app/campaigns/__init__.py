@@ -2,10 +2,12 @@
 live campaign's changes (修改, 追加目标 — reviewed, then listed publicly as 修改记录) and early end.
 
 Plugs in: its blueprints (the pages; the changes, their log in /api/v1 and the early end), the
-periodic job that ends campaigns at their deadline, and the audit labels of its changes.
+periodic jobs that end campaigns at their deadline and prune the form's unused pending photos,
+and the audit labels of its changes.
 Features that must act after a termination register with moderation.register_termination_hook;
 those that vouch for a campaign add its page's badges with trust.register_badge_source; those
-that must agree before a change is approved register changes.register_change_check; the page
+that must agree before a change is approved register changes.register_change_check; those
+with something for the organizer's 我的筹款 register dashboard.register_dashboard_source; the page
 announces each visitor step with app.core.signals.funnel_step."""
 from flask import Flask
 

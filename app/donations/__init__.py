@@ -3,8 +3,8 @@
 Plugs in: its blueprints (the donate form and lists; 我的捐款 with its 凭证 and statements;
 blessing moderation: 祝福管理, 举报祝福, the staff queue), the audit labels of blessing moderation,
 the donation payable, the `ledger verify` checks of campaign
-totals and donations against their payments, and a campaign's donors as notices' "donors"
-audience. It offers register_refund_source (refund_status.py), through which payouts says
+totals and donations against their payments, a campaign's donors as notices' "donors"
+audience, and today's helps on 我的筹款. It offers register_refund_source (refund_status.py), through which payouts says
 how a donation's refund is going. Sends `signals.donation_paid` after each paid
 donation commits; other features listen in their own register(app)."""
 from flask import Flask

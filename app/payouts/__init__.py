@@ -6,7 +6,8 @@ refund-notice handler, WeChat's 商家转账 to people (the `wechat_transfer` pr
 and its notice view, a `ledger verify` check, reconciled with money out, its recipients told by
 WeChat template message), its `ledger verify` checks, the refunds that follow a termination, its
 audit labels, its periodic job (reconcile_money_out) and each donation's refund on the donor's
-我的捐款 (donations' register_refund_source). It offers other features three plugs
+我的捐款 (donations' register_refund_source), and its part of 我的筹款 (申请提现, withdrawals,
+receipts to upload, the leftover statement). It offers other features three plugs
 of its own: register_leftover_receiver (refunds), register_grant_source (disclosure) and
 register_reconciler (tasks); pledges uses them, and payouts imports no pledges module."""
 from flask import Flask

@@ -7,8 +7,8 @@ payouts' refunds and disclosure take what pledges lend them. Plugs in: its bluep
 and fund pages, and the badge and link helpers of the campaign and withdrawal pages),
 `flask pledges`, the `pledge_repayment` payable, its `ledger verify` check, the fund as the
 receiver of what a terminated campaign holds beyond its donations, the fund's grants in a
-campaign's disclosure, donors' shares as a purpose of payouts' WeChat transfers (商家转账), its part of payouts' money-out reconciliation, and its periodic jobs
-(reminders and broken pledges, the fund's daily grants)."""
+campaign's disclosure, donors' shares as a purpose of payouts' WeChat transfers (商家转账), its part of payouts' money-out reconciliation, its periodic jobs
+(reminders and broken pledges, the fund's daily grants) and 许下诺言 on 我的筹款."""
 from flask import Flask
 
 

@@ -2,7 +2,8 @@
 and the labels of their staff decisions in the platform's audit log (app/core/audit.py).
 
 Plugs in: its blueprint, the campaign page's verification badges, the encrypted columns and blind index that `flask crypto
-rotate` covers, its audit labels, and the unfreeze hook that tells reporters a freeze was lifted."""
+rotate` covers, its audit labels, the unfreeze hook that tells reporters a freeze was lifted,
+and its part of 我的筹款 (documents missing or rejected with the reviewer's reasons, payee)."""
 from flask import Flask
 
 REVIEW_AUDIT_LABELS = {

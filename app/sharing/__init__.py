@@ -1,7 +1,7 @@
 """Sharing: share links forming a tree, visits, attribution, QR posters and certificates.
 
 Plugs in: its blueprint, `flask sharing`, the attribution of each paid donation
-(donation_paid) and the daily pruning of old posters."""
+(donation_paid), the daily pruning of old posters and 我的筹款's share buttons."""
 from flask import Flask
 
 
