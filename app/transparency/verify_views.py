@@ -1,6 +1,7 @@
 """GET /transparency/verify: the donor's 核验 page. The server only serves this page, its script
-and the public log; the checking itself runs in the donor's browser (static/js/ledger_verify.js),
-against the platform's verifier key printed on the page."""
+and the public log; the checking itself runs in the donor's browser (static/js/ledger_verify.js
+with the spec's pieces in ledger_verify_specs.js), against the platform's verifier key printed
+on the page."""
 from __future__ import annotations
 
 import base64
