@@ -1,6 +1,6 @@
 """What 我的筹款 shows of money out: 申请提现, the latest withdrawals and their state, the
-hospital's receipt still to upload after a payout, and the leftover statement (剩余善款说明) of
-an ended campaign. One query per kind for all of an organizer's campaigns (registered with
+hospital's receipt still to upload after a payout, the leftover statement (剩余善款说明) of
+an ended campaign and its 资金公示. One query per kind for all of an organizer's campaigns (registered with
 app.campaigns.dashboard)."""
 from __future__ import annotations
 
@@ -55,6 +55,10 @@ def dashboard_items(campaigns: Sequence[Campaign]) -> dict[int, list[DashboardIt
                 "money", f"¥{format_yuan(withdrawal.amount_fen)}", page,
                 value=withdrawal.status.label, details=(withdrawal.purpose,),
                 tone="warn" if withdrawal.status in (W.rejected, W.failed) else "", order=50))
+        if campaign.status in (S.ended, S.terminated):
+            # The final statement donors read: what came in, what went out, what is left.
+            found.append(DashboardItem("action", "资金公示", url_for(
+                "campaigns.detail", campaign_id=campaign.id, _anchor="funds"), order=56))
         if campaign.status == S.ended:
             found.append(DashboardItem(
                 "todo" if campaign.id not in stated else "action",

@@ -124,6 +124,7 @@ def test_an_ended_campaign_offers_withdrawal_statement_and_the_pledge(patient_cl
     assert "已结束：" in html
     assert "申请提现" in html
     assert "公示剩余善款说明" in html
+    assert f'href="/c/{live_campaign.id}#funds"' in html and "资金公示" in html
     assert f'href="/c/{live_campaign.id}/pledge"' in html and "许下诺言" in html
     assert "转发给亲友" not in html
 
