@@ -33,6 +33,13 @@ def _cjk_shortfall(labels, font_size: int) -> int:
     return int(max((width(t) - 0.6 * font_size * len(t) for t in labels), default=0)) + 8
 
 
+def _people_ticks(values) -> list[int]:
+    """Whole-number ticks for a count of people (pygal would write 0.1 … 0.9 of a person)."""
+    top = max([int(v) for v in values if v] or [1])
+    step = max(1, -(-top // 8))
+    return list(range(0, top + step, step))
+
+
 def _render(chart) -> str:
     """The SVG without pygal's script elements (an inline config blob even when js=[]): the
     charts are static, and the page runs no third-party code."""
@@ -45,7 +52,9 @@ def funnel_bars(step_counts: dict[str, int], title: str = "各步骤人数") -> 
         title=title, show_legend=False, print_values=True,
         margin_left=_cjk_shortfall(labels, STYLE.label_font_size)))
     chart.x_labels = labels
-    chart.add("人数", [step_counts.get(s, 0) for s in reversed(STEPS)])
+    counts = [step_counts.get(s, 0) for s in reversed(STEPS)]
+    chart.y_labels = _people_ticks(counts)
+    chart.add("人数", counts)
     return _render(chart)
 
 
@@ -54,6 +63,7 @@ def by_day_lines(by_day: dict, steps=("campaign_view", "donation_paid", "joined"
     chart = pygal.Line(**_config(title="按天", x_label_rotation=30, show_minor_x_labels=False))
     chart.x_labels = [d.strftime("%m-%d") for d in days]
     chart.x_labels_major = chart.x_labels[:: max(1, len(days) // 10)]
+    chart.y_labels = _people_ticks(by_day[d][step] for d in days for step in steps)
     for step in steps:
         chart.add(STEP_LABELS[step], [by_day[d][step] for d in days])
     return _render(chart)
@@ -63,6 +73,8 @@ def by_channel_bars(by_channel: dict) -> str:
     channels = sorted(by_channel, key=str)
     chart = pygal.Bar(**_config(title="按转发渠道：捐款成功 → 加入成功"))
     chart.x_labels = [CHANNEL_LABELS.get(c, c) for c in channels]
+    chart.y_labels = _people_ticks(by_channel[c][step] for c in channels
+                                   for step in ("donation_paid", "joined"))
     chart.add(STEP_LABELS["donation_paid"], [by_channel[c]["donation_paid"] for c in channels])
     chart.add(STEP_LABELS["joined"], [by_channel[c]["joined"] for c in channels])
     return _render(chart)

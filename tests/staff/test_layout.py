@@ -74,3 +74,12 @@ def test_the_plans_pages_have_the_staff_tab_bar_and_their_own_row(app, plan, sta
 def test_a_reviewer_is_not_offered_the_finance_row(app, plan, staff_client):  # noqa: F811
     html = staff_client.get("/staff/mutual-aid/").get_data(as_text=True)
     assert "申请与分摊" in html and "互助金打款" not in html
+
+
+def test_the_funnels_charts_count_whole_people():
+    from app.mutual_aid import charts
+
+    for svg in (charts.funnel_bars({"campaign_view": 3, "donation_paid": 1}),
+                charts.by_channel_bars({"chat": {"donation_paid": 1, "joined": 1}})):
+        ticks = re.findall(r'<text[^>]*>([\d.]+)</text>', svg)
+        assert ticks and all("." not in tick for tick in ticks), ticks
