@@ -83,6 +83,9 @@ class Config:
     # Four eyes (app/payouts/withdrawal_decisions.py): from this amount in fen a withdrawal needs
     # a second finance person's countersignature before it is released.
     PAYOUT_SECOND_APPROVAL_FEN = int(_env("PAYOUT_SECOND_APPROVAL_FEN", "5000000"))
+    # 追加目标 (app/review/target_raise.py): the highest target a live campaign may ask for, in
+    # fen (公约 2.0: ¥500,000 for one request); an admin lifts it for one campaign with a reason.
+    CAMPAIGN_TARGET_CAP_FEN = int(_env("CAMPAIGN_TARGET_CAP_FEN", "50000000"))
     # 商家转账 to people (app/payouts/transfers.py): on/off, the approved transfer scene with its
     # 用户收款感知 text, and the per-person daily limit (20,000 yuan: docs in WECHAT.md); above it
     # a payout to a person goes by bank.

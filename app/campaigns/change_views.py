@@ -55,9 +55,11 @@ def edit(campaign_id: int):
             form.form_errors.append(error.message)
         else:
             flash("修改已提交审核。审核通过前，筹款页仍显示原来的内容。", "success")
-            message = pii.warning(form.story.data)
-            if message:
-                flash(message, "warning")
+            for text in (form.story.data, form.reason.data):
+                message = pii.warning(text)
+                if message:
+                    flash(message, "warning")
+                    break
             return redirect(url_for(".mine", campaign_id=campaign.id))
     status = 422 if request.method == "POST" else 200
     return render_template("campaigns/change_form.html", form=form, campaign=campaign,

@@ -15,7 +15,9 @@ def _strip(value):
 
 
 class DocumentUploadForm(FlaskForm):
-    kind = SelectField("材料类型", choices=[(k.value, k.label) for k in DocumentKind],
+    # The bills of a 追加目标 are uploaded with it (app/review/target_views.py), not here.
+    kind = SelectField("材料类型", choices=[(k.value, k.label) for k in DocumentKind
+                                        if k != DocumentKind.raise_bills],
                        validators=[DataRequired("请选择材料类型")])
     files = MultipleFileField("选择文件")
 

@@ -14,6 +14,7 @@ from app.campaigns import changes
 from app.campaigns import queries as campaign_queries
 from app.campaigns.errors import CampaignError
 from app.campaigns.models import Campaign
+from app.core import pii
 from app.core.storage import StorageFull
 from app.core.uploads import UploadError, check_uploads
 from app.models_base import format_yuan, yuan_to_fen
@@ -74,6 +75,9 @@ def raise_target(campaign_id: int):
         else:
             flash("追加目标已提交审核。审核通过后，新的目标金额会显示在筹款页并列入修改记录。",
                   "success")
+            message = pii.warning(form.reason.data)
+            if message:
+                flash(message, "warning")
             return redirect(url_for("campaign_changes.mine", campaign_id=campaign.id))
     low, high = target_range(campaign)
     status = 422 if request.method == "POST" else 200
