@@ -269,3 +269,26 @@ def test_the_claimant_reads_an_objections_state_in_chinese(app, client, patient,
     (url, _, claimant), = _objection(client, patient, staff, "13812345678")
     html = claimant.get(url).get_data(as_text=True)
     assert "138****5678 <span class=\"meta\">待处理" in html and ">open<" not in html
+
+
+def test_a_claimant_and_an_objector_are_told_their_numbers_are_hidden(app, client, patient,
+                                                                     staff):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.mutual_aid import claims, services
+    from app.mutual_aid.models import Claim
+    from tests.mutual_aid.conftest import members
+    from tests.mutual_aid.test_claims import membership_user, submit
+
+    plan = services.seed_demo_plan()
+    claimant, response = submit(app, members(plan, 1)[0], hospital="华西医院，床位电话 13812345678")
+    html = claimant.get(response.headers["Location"]).get_data(as_text=True)
+    assert "内容中含有手机号码，公开页面已自动隐藏" in html
+    claim_id = db.session.scalar(select(Claim.id))
+    claims.approve_claim(claim_id, staff, "材料齐全")
+    objector = app.test_client(user=membership_user(members(plan, 1)[0]))
+    response = objector.post(f"/mutual-aid/claims/{claim_id}/objection",
+                             data={"text": f"此人早已确诊，知情人身份证 {ID_NUMBER}"},
+                             follow_redirects=True)
+    assert "内容中含有身份证号码，公开页面已自动隐藏" in response.get_data(as_text=True)

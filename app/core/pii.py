@@ -99,12 +99,15 @@ def kinds(text: str | None) -> list[PiiKind]:
     return seen
 
 
-def warning(text: str | None) -> str | None:
-    """The message for the writer, or None when nothing was found."""
+def warning(text: str | None, editable: bool = True) -> str | None:
+    """The message for the writer, or None when nothing was found. `editable=False` for what
+    cannot be changed once sent (a claim, an objection): no offer to edit it."""
     found = kinds(text)
     if not found:
         return None
     names = "、".join(kind.label for kind in found)
+    if not editable:
+        return f"内容中含有{names}，公开页面已自动隐藏"
     return f"内容中含有{names}，公开页面将自动隐藏；如需修改请返回编辑"
 
 

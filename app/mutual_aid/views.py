@@ -20,6 +20,7 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
                    session, stream_with_context, url_for)
 from flask_login import current_user, login_required
 
+from app.core import pii
 from app.core.chinatime import china_today
 from app.extensions import db
 from app.models_base import as_utc
@@ -108,8 +109,11 @@ def object_to(claim_id: int):
     user = _member_user()
     claim = db.session.get(Claim, claim_id) or abort(404)
     try:
-        claims.file_objection(claim.id, user.id, request.form.get("text", ""))
+        text = request.form.get("text", "")
+        claims.file_objection(claim.id, user.id, text)
         flash("异议已提交，工作人员会核实处理", "success")
+        if message := pii.warning(text, editable=False):
+            flash(message, "warning")
     except MutualAidError as error:
         flash(error.message, "error")
     return redirect(url_for(".notices", slug=claim.membership.plan.slug))
@@ -216,6 +220,9 @@ def claim_new(membership_id: int):
         return render_template("mutual_aid/claim_form.html", membership=membership,
                                form=request.form, error=error.message), 422
     flash("申请已提交，工作人员会尽快审核", "success")
+    # The diagnosis and hospital are shown on the plan's 病例公示 once approved.
+    if message := pii.warning(f"{claim.diagnosis} {claim.hospital}", editable=False):
+        flash(message, "warning")
     return redirect(url_for(".claim_detail", claim_id=claim.id))
 
 
