@@ -185,3 +185,16 @@ def test_the_form_page_loads_the_script_that_jumps_to_the_first_error(db, patien
     page = post_new(patient_client, form_data(story="")).get_data(as_text=True)
     assert "js/forms.js" in page
     assert 'class="field  has-error"' in page or "has-error" in page
+
+
+def test_an_organizer_holds_a_bounded_number_of_pending_photos(db, patient):
+    from app.campaigns import pending_photos
+    from app.campaigns.errors import CampaignError
+    from app.campaigns.photos import process_image
+
+    image = process_image(jpeg_bytes())
+    pending_photos.hold_photos(patient, [image] * pending_photos.PENDING_PER_ORGANIZER)
+    before = stored_files()
+    with pytest.raises(CampaignError, match="待用的照片太多了"):
+        pending_photos.hold_photos(patient, [image])
+    assert len(held()) == pending_photos.PENDING_PER_ORGANIZER and stored_files() == before
