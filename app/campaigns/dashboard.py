@@ -61,6 +61,10 @@ class DashboardItem:
     tone: str = ""        # "warn" for what needs the organizer, "ok" for what is done
     order: int = 50
 
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown dashboard item kind {self.kind!r}")
+
 
 DashboardSource = Callable[[Sequence[Campaign]], Mapping[int, Iterable[DashboardItem]]]
 
@@ -92,10 +96,6 @@ class Dashboard:
     panels: list[CampaignPanel]
     notices: list[Notice]
     unread_notices: int
-
-    @property
-    def todo_count(self) -> int:
-        return sum(len(panel.of("todo")) for panel in self.panels)
 
 
 def dashboard_of(organizer_id: int) -> Dashboard:
