@@ -19,7 +19,7 @@ from app.campaigns.models import MAX_PHOTOS, Campaign, CampaignStatus
 from app.core import pii
 from app.core.errors import ApiError
 from app.core.replica import reads_from_replica
-from app.core.templating import local_time
+from app.core.templating import local_time, mask_name
 from app.models_base import as_utc
 
 bp = Blueprint("campaign_changes", __name__)
@@ -36,6 +36,8 @@ def _own_campaign(campaign_id: int) -> Campaign:
 @organizer_required
 def edit(campaign_id: int):
     campaign = _own_campaign(campaign_id)
+    if campaign.is_editable:   # a draft or a rejected campaign is edited directly
+        return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
     refusal = _refusal(campaign)
     if refusal:
         flash(refusal, "error")
@@ -60,6 +62,10 @@ def edit(campaign_id: int):
                 if message:
                     flash(message, "warning")
                     break
+            name = campaign.patient_name or ""
+            if len(name) >= 2 and name in (form.title.data or ""):
+                flash(f"标题中含有患者全名“{name}”，公开页面将照原样显示；如不希望公开全名，"
+                      f"可改为“{mask_name(name)}”。", "info")
             return redirect(url_for(".mine", campaign_id=campaign.id))
     status = 422 if request.method == "POST" else 200
     return render_template("campaigns/change_form.html", form=form, campaign=campaign,

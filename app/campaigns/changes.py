@@ -34,7 +34,7 @@ from app.core.audit import record_audit
 from app.core.plugins import registry
 from app.core.reasons import ReasonRefused, clean_reason
 from app.extensions import db
-from app.models_base import utcnow
+from app.models_base import format_yuan, utcnow
 from app.notices.services import send_told
 
 REVIEW_ROLES = (StaffRole.reviewer, StaffRole.admin)
@@ -242,7 +242,7 @@ def lift_target_cap(campaign_id: int, staff: StaffAccount, cap_fen: int,
     campaign = _lock(campaign_id)
     current = target_cap_fen(campaign.id)
     if not isinstance(cap_fen, int) or isinstance(cap_fen, bool) or cap_fen <= current:
-        raise CampaignError(f"新的上限需高于当前上限 ¥{current // 100:,}", "invalid_cap")
+        raise CampaignError(f"新的上限需高于当前上限 ¥{format_yuan(current)}", "invalid_cap")
     if cap_fen > 100 * DEFAULT_TARGET_CAP_FEN:
         raise CampaignError("上限过高，请核对金额", "invalid_cap")
     text = _note(reason, required=True)

@@ -210,9 +210,22 @@ def test_only_reviewers_decide_and_a_draft_cannot_be_changed_this_way(
     assert the_change(live_campaign).status == ChangeStatus.pending
     response = patient_client.get(f"/c/{draft_campaign.id}/changes/new")
     assert response.status_code == 302   # drafts are edited directly, not through a change
+    assert response.headers["Location"].endswith(f"/c/{draft_campaign.id}/edit")
     assert client_api_404(app, draft_campaign)
 
 
 def client_api_404(app, campaign) -> bool:
     response = app.test_client().get(f"/api/v1/campaigns/{campaign.id}/changes")
     return response.status_code == 404 and response.json["error"]["code"] == "campaign_not_found"
+
+
+def test_the_organizer_is_warned_of_a_full_name_in_the_title_and_of_numbers_in_the_reason(
+        patient_client, live_campaign):
+    name = live_campaign.patient_name
+    response = patient_client.post(
+        f"/c/{live_campaign.id}/changes/new", follow_redirects=True,
+        data=edit_form(live_campaign, title=f"{name}复发后急需二次移植",
+                       reason="转院了，有事请打 13812345678"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "修改已提交审核" in html
+    assert f"标题中含有患者全名“{name}”" in html and "公开页面将自动隐藏" in html

@@ -67,6 +67,12 @@ def test_staff_lift_the_cap_for_this_campaign_with_a_reason_then_the_raise_is_al
     admin_client = app.test_client(user=StaffFactory(role=StaffRole.admin))
     no_reason = admin_client.post(url, data={"cap_yuan": "800000", "reason": ""})
     assert no_reason.status_code == 422 and "请填写调整原因" in no_reason.get_data(as_text=True)
+    not_a_number = admin_client.post(url, data={"cap_yuan": "八十万", "reason": "核实属实"})
+    assert not_a_number.status_code == 422 and "请填写金额数字" in not_a_number.get_data(
+        as_text=True)
+    lower = admin_client.post(url, data={"cap_yuan": "400000", "reason": "核实属实"},
+                              follow_redirects=True)
+    assert "新的上限需高于当前上限 ¥500,000" in lower.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(TargetCapLift)) == 0
     lifted = admin_client.post(url, data={"cap_yuan": "800000",
                                           "reason": "医院出具二次移植费用预估，核实属实"})
