@@ -182,7 +182,20 @@ def _objection(client, patient, staff, secret):
     return [(f"/mutual-aid/claims/{claim_id}", {}, claimant)]
 
 
-PLACES = {"story": _story, "update": _update, "attestation": _attestation,
+def _statement(client, patient, staff, secret):
+    """The organizer's 剩余善款说明 in the campaign page's 资金公示."""
+    from app.campaigns.services import end_campaign
+    from app.payouts import documents
+
+    campaign = _live_campaign(patient, staff, "孩子确诊白血病，请帮帮我们。")
+    payment = start(campaign, UserFactory(nickname="阿杰"), 50_00)
+    assert acknowledged(post_notice(client, notice_for(payment)))
+    end_campaign(campaign, "筹款期限已到", by_staff=staff)
+    documents.save_statement(campaign.id, patient, f"剩余善款用于康复治疗，有疑问请联系 {secret}。")
+    return [f"/c/{campaign.id}"]
+
+
+PLACES = {"statement": _statement, "story": _story, "update": _update, "attestation": _attestation,
           "blessing": _blessing, "claim": _claim, "objection": _objection}
 
 
@@ -215,6 +228,19 @@ def test_the_stored_text_stays_as_written(app, client, patient, staff):
 
 
 # --- the writer is warned --------------------------------------------------------------------
+
+def test_the_organizer_is_warned_after_writing_the_leftover_statement_with_a_card(
+        app, client, patient, staff):
+    from app.campaigns.services import end_campaign
+
+    campaign = _live_campaign(patient, staff, "孩子确诊白血病，请帮帮我们。")
+    end_campaign(campaign, "筹款期限已到", by_staff=staff)
+    response = app.test_client(user=patient).post(
+        f"/c/{campaign.id}/statement", data={"body": f"剩余善款请转入我的卡 {CARD}，谢谢大家。"},
+        follow_redirects=True)
+    assert "内容中含有银行卡号，公开页面将自动隐藏；如需修改请返回编辑" in response.get_data(
+        as_text=True)
+
 
 def test_the_organizer_is_warned_after_posting_an_update_with_a_phone_number(app, patient, staff):
     campaign = _live_campaign(patient, staff, "孩子确诊白血病，请帮帮我们。")

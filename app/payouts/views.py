@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.auth.decorators import organizer_required
 from app.campaigns.forms import ActionForm
 from app.campaigns.models import Campaign
+from app.core import pii
 from app.extensions import db
 from app.payouts import disclosure as queries
 from app.payouts import documents, withdrawals
@@ -123,6 +124,8 @@ def statement(campaign_id: int):
         try:
             documents.save_statement(campaign.id, current_user, form.body.data)
             flash("剩余善款说明已公示在筹款页。", "success")
+            if message := pii.warning(form.body.data):
+                flash(message, "warning")
         except PayoutError as error:
             flash(error.message, "error")
     else:
