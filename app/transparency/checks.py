@@ -99,7 +99,12 @@ def _checkpoint_problems(leaf_hashes: list[bytes]) -> list[str]:
         if size > len(leaf_hashes):
             problems.append(f"checkpoint {size} is larger than the log")
             continue
-        if proofs.root(size) != bytes(checkpoint.root_hash):  # nodes checked above
+        try:
+            stored_root = proofs.root(size)    # from the nodes, which are checked above
+        except proofs.ProofError:
+            problems.append(f"checkpoint {size}: the stored tree lacks nodes of its size")
+            continue
+        if stored_root != bytes(checkpoint.root_hash):
             problems.append(f"checkpoint {size}: its root is not the recomputed root")
         body = notes.checkpoint_body(notes.origin(), size, bytes(checkpoint.root_hash))
         try:

@@ -48,35 +48,36 @@ def leaves_between(start: int, end: int) -> list[Leaf]:
                                    .order_by(Leaf.index)))
 
 
-def _hashes(ranges: list[merkle.Range]) -> list[bytes]:
-    nodes = fetch_nodes(merkle.nodes_of(ranges))
-    return merkle.hash_ranges(ranges, nodes.__getitem__)
-
-
-def _signed_size_at_least(size: int) -> None:
-    if size > latest_size():
+def _hashes(ranges: list[merkle.Range], size: int) -> list[bytes]:
+    """The hashes of `ranges` in the tree of `size` leaves, from one query. The integrator
+    stores nodes and signs the checkpoint of the new size in one transaction, so the stored
+    tree is exactly the latest signed one: a size beyond it lacks a node (its last leaf's,
+    fetched too), which is how a size larger than the latest signed one is refused without a
+    second query."""
+    wanted = merkle.nodes_of(ranges) | {(0, size - 1)}
+    nodes = fetch_nodes(wanted)
+    if len(nodes) != len(wanted):
         raise ProofError("tree_size is larger than the latest signed checkpoint")
+    return merkle.hash_ranges(ranges, nodes.__getitem__)
 
 
 def inclusion(index: int, size: int) -> tuple[bytes, list[bytes]]:
     """(leaf hash, audit path) of leaf `index` in the tree of `size` leaves."""
     if not 0 <= index < size:
         raise ProofError("need 0 <= index < tree_size")
-    _signed_size_at_least(size)
     ranges = [(index, index + 1)] + merkle.inclusion_plan(index, size)
-    leaf, *path = _hashes(ranges)
+    leaf, *path = _hashes(ranges, size)
     return leaf, path
 
 
 def consistency(first: int, second: int) -> list[bytes]:
     if not 0 < first <= second:
         raise ProofError("need 0 < first <= second")
-    _signed_size_at_least(second)
-    return _hashes(merkle.consistency_plan(first, second))
+    return _hashes(merkle.consistency_plan(first, second), second)
 
 
 def root(size: int) -> bytes:
     """MTH of the first `size` leaves (any size up to the tree's)."""
     if size == 0:
         return merkle.EMPTY_ROOT
-    return _hashes([(0, size)])[0]
+    return _hashes([(0, size)], size)[0]

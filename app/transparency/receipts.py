@@ -40,7 +40,10 @@ def receipt_for(kind: str, source_ref: str) -> Receipt | None:
     checkpoint = proofs.latest_checkpoint()
     if checkpoint is None or checkpoint.tree_size <= leaf.index:
         return None
-    leaf_hash, path = proofs.inclusion(leaf.index, checkpoint.tree_size)
+    try:
+        leaf_hash, path = proofs.inclusion(leaf.index, checkpoint.tree_size)
+    except proofs.ProofError:
+        return None   # the stored tree lacks nodes: `ledger verify` says so; no receipt meanwhile
     return Receipt(leaf_index=leaf.index, leaf=leaf.leaf, source_ref=str(source_ref),
                    salt=ref_salt(notes.ref_key(), kind, str(source_ref)),
                    tree_size=checkpoint.tree_size, note=proofs.served_note(checkpoint),
