@@ -55,7 +55,8 @@ def _verification(campaign: Campaign, documents: list[CampaignDocument],
     for document in documents:
         if document.status == DocumentStatus.rejected:
             reasons = tuple(document.reason_labels) + ((document.note,) if document.note else ())
-            found.append(DashboardItem("review", f"{document.kind.label}：未通过", page,
+            found.append(DashboardItem("review", f"{document.kind.label}：未通过",
+                                       _at(page, f"kind-{document.kind.value}"),
                                        details=reasons, tone="warn", order=10))
     pending = sum(1 for d in documents if d.status == DocumentStatus.pending)
     if pending and campaign.status == S.submitted:
@@ -63,18 +64,23 @@ def _verification(campaign: Campaign, documents: list[CampaignDocument],
     if editable:
         for kind in required_kinds(campaign):
             if kind not in usable:
-                found.append(DashboardItem("todo", f"上传{kind.label}", page, tone="warn",
-                                           value="未上传" if not any(d.kind == kind for d in documents)
-                                           else "需重新上传", order=20))
+                again = any(d.kind == kind for d in documents)
+                found.append(DashboardItem("todo", f"上传{kind.label}",
+                                           _at(page, f"kind-{kind.value}"), tone="warn",
+                                           value="需重新上传" if again else "未上传", order=20))
         if identity is None:
-            found.append(DashboardItem("todo", "填写患者和发起人的实名信息", page, tone="warn",
-                                       order=25))
-        elif identity == IdentityStatus.rejected:
-            found.append(DashboardItem("todo", "实名信息未通过，请核对后重新填写", page,
+            found.append(DashboardItem("todo", "填写患者和发起人的实名信息", _at(page, "identity"),
                                        tone="warn", order=25))
+        elif identity == IdentityStatus.rejected:
+            found.append(DashboardItem("todo", "实名信息未通过，请核对后重新填写",
+                                       _at(page, "identity"), tone="warn", order=25))
         found.append(DashboardItem("action", "提交审核", url_for(
             "review.submit_from_campaign", campaign_id=campaign.id), post=True, order=90))
     return found
+
+
+def _at(page: str, anchor: str) -> str:
+    return f"{page}#{anchor}"
 
 
 def _payee(campaign: Campaign, payee: Payee | None) -> list[DashboardItem]:
