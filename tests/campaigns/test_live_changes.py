@@ -95,6 +95,9 @@ def test_edit_review_approve_then_the_page_and_its_change_log_show_it(
         AuditEntry.action == "campaign_change.approve"))
     assert audit.campaign_id == live_campaign.id and audit.reason == "已核对转院证明"
     assert "修改内容" in [change.label for change in audit.readable_changes]
+    audit_page = staff_client.get("/staff/audit").get_data(as_text=True)
+    assert "筹款修改通过" in audit_page and "修改内容：— → 就诊医院、求助故事" in audit_page
+    assert "对象：筹款修改" in audit_page
     # decided once: approving again changes nothing
     again = staff_client.post(f"/staff/changes/{change.id}/approve", data={})
     assert again.status_code == 302
