@@ -46,11 +46,13 @@ class OptionalPurpose:
 
 PURPOSES = {
     OptionalPurpose.MUTUAL_AID_INVITATION: (
-        "互助计划邀请", "捐款后的感谢页向您介绍互助计划，并记录您是否查看、点击（用于统计转化）。"
-                   "撤回后不再向您展示邀请，也不再记录这些步骤。"),
+        "互助计划邀请",
+        "捐款后的感谢页向您介绍互助计划，并记录您是否查看、点击（用于统计转化）。"
+        "撤回后不再向您展示邀请，也不再记录这些步骤。"),
     OptionalPurpose.SHARER_NAME: (
-        "转发时显示我的昵称和头像", "朋友通过您转发的链接打开筹款时，页面显示“某某邀请你一起帮助 TA”。"
-                        "撤回后显示为“一位朋友”；您转发带来的帮助仍计入您的“我的转发”。"),
+        "转发时显示我的昵称和头像",
+        "朋友通过您转发的链接打开筹款时，页面显示“某某邀请你一起帮助 TA”，发起人的爱心大使榜"
+        "也显示您的昵称。撤回后都显示为“一位朋友”；您转发带来的帮助仍计入您的“我的转发”。"),
 }
 
 
@@ -132,6 +134,14 @@ def allows(user_id: int | None, purpose: str) -> bool:
     if not user_id:
         return True
     return db.session.get(ConsentWithdrawal, (user_id, purpose)) is None
+
+
+def users_without(purpose: str, user_ids: set[int]) -> set[int]:
+    """Which of these people withdrew their consent to `purpose` (one query for a list)."""
+    if not user_ids:
+        return set()
+    return set(db.session.scalars(select(ConsentWithdrawal.user_id).where(
+        ConsentWithdrawal.purpose == purpose, ConsentWithdrawal.user_id.in_(sorted(user_ids)))))
 
 
 def withdrawn_purposes(user_id: int) -> set[str]:

@@ -11,6 +11,7 @@ from app.auth import legal
 from app.auth.models import User
 from app.campaigns.models import Campaign
 from app.campaigns.trust import Attestation, CampaignUpdate
+from app.core import crypto
 from app.donations.models import Donation
 from app.extensions import db
 from app.models_base import as_utc
@@ -61,8 +62,9 @@ def export_of(user: User) -> dict[str, Any]:
                         for s in _all(select(ShareLink).where(ShareLink.sharer_user_id == user.id)
                                       .order_by(ShareLink.id))],
         "mutual_aid_memberships": [
-            {"plan_id": m.plan_id, "relation": m.relation, "name": m.name_masked,
-             "id_number": m.id_masked, "status": m.status.value, "joined_at": _when(m.joined_at),
+            {"plan_id": m.plan_id, "relation": m.relation, "name": crypto.decrypt(m.name_enc),
+             "id_number": crypto.decrypt(m.id_enc), "status": m.status.value,
+             "joined_at": _when(m.joined_at),
              "ended_at": _when(m.ended_at)}
             for m in _all(select(Membership).where(Membership.user_id == user.id)
                           .order_by(Membership.id))],

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import case, func, literal, or_, select
 
+from app.auth import legal
+from app.auth.legal import OptionalPurpose
 from app.auth.models import User
 from app.extensions import db
 from app.sharing.models import (MAX_DEPTH, ShareAttribution, ShareChannel, ShareLink,
@@ -110,9 +112,12 @@ def ambassador_ranking(campaign_id: int, limit: int = 50) -> list[AmbassadorRow]
         .where(ShareLink.campaign_id == campaign_id)).all()
     people: dict[str, AmbassadorRow] = {}
     person_of: dict[int, str] = {}
+    unnamed = legal.users_without(OptionalPurpose.SHARER_NAME,
+                                  {user_id for _, _, user_id, _ in links if user_id is not None})
     for link_id, key, user_id, nickname in links:
         person = f"u:{user_id}" if user_id is not None else key
-        row = people.setdefault(person, AmbassadorRow(name=nickname or "微信用户", user_id=user_id))
+        name = "一位朋友" if user_id in unnamed else nickname or "微信用户"
+        row = people.setdefault(person, AmbassadorRow(name=name, user_id=user_id))
         row.link_ids.append(link_id)
         person_of[link_id] = person
     if not people:

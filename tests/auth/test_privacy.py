@@ -38,6 +38,13 @@ def test_the_export_holds_my_data_and_nothing_of_others(app, client, live_campai
     mine = ready_campaign(me)
     mine_donation = paid(client, live_campaign, me, 30_00, blessing="我的祝福，早日康复")
     paid(client, live_campaign, other, 40_00, blessing="老王的祝福")
+    from app.mutual_aid import services as mutual_aid
+    from tests.mutual_aid.conftest import id_number
+    from tests.mutual_aid.test_membership import request_for
+
+    member_id = id_number()
+    mutual_aid.join(request_for(mutual_aid.seed_demo_plan(), me, id_number=member_id,
+                                real_name="王家大姐"))
     add_notice(me.id, "test", "给我的通知", "内容")
     add_notice(other.id, "test", "给老王的通知", "内容")
     db.session.commit()
@@ -55,6 +62,8 @@ def test_the_export_holds_my_data_and_nothing_of_others(app, client, live_campai
     assert [d["id"] for d in data["donations"]] == [mine_donation.id]
     assert data["donations"][0]["blessing"] == "我的祝福，早日康复"
     assert [n["title"] for n in data["notices"]] == ["给我的通知"]
+    [membership] = data["mutual_aid_memberships"]
+    assert membership["id_number"] == member_id and membership["name"] == "王家大姐"
     assert {a["document"] for a in data["consents"]["accepted"]} == {"terms", "privacy"}
     text = response.get_data(as_text=True)
     for foreign in ("隔壁老王", "o_other_openid_999", "老王的祝福", "给老王的通知",
@@ -102,6 +111,9 @@ def test_withdrawing_the_sharer_name_consent_hides_it_from_friends(app, client, 
     donation = paid(client, live_campaign, donor, 20_00)
     html = browser.get(f"/donations/{donation.id}/thanks").get_data(as_text=True)
     assert "热心的张老师" not in html and "一位朋友</strong>邀请你一起帮助 TA" in html
+    ranking = app.test_client(user=live_campaign.organizer).get(
+        f"/c/{live_campaign.id}/ambassadors").get_data(as_text=True)
+    assert "热心的张老师" not in ranking and "一位朋友" in ranking
 
 
 def test_an_unknown_purpose_is_refused(app, patient_client):

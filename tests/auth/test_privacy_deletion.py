@@ -63,6 +63,8 @@ def deleted(app, client, live_campaign, run_jobs):
     seen_before = "".join(client.get(path, follow_redirects=True).get_data(as_text=True)
                           for path in pages.values())
     assert mask_name(NAME) in seen_before and AVATAR in seen_before   # they were public
+    organizer = app.test_client(user=live_campaign.organizer)
+    assert NAME in organizer.get(pages["ambassadors"]).get_data(as_text=True)
     assert client.get(poster).status_code == 200 and client.get(certificate).status_code == 200
     raised = db.session.get(Campaign, c).raised_fen
 
@@ -78,8 +80,9 @@ PAGES = ["campaign", "donor list", "donor list JSON", "campaign JSON", "share pa
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_a_deleted_person_appears_on_no_public_page(client, deleted, page):
-    response = client.get(deleted["pages"][page], follow_redirects=True)
+def test_a_deleted_person_appears_on_no_public_page(client, patient_client, deleted, page):
+    viewer = patient_client if page == "ambassadors" else client   # the organizer's own page
+    response = viewer.get(deleted["pages"][page], follow_redirects=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     for trace in TRACES:
