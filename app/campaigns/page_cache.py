@@ -1,30 +1,42 @@
-"""The campaign page as anonymous visitors see it, kept per process for a few seconds.
+"""The campaign page as it is shared, kept for a few seconds and regenerated once per change.
 
-Most of a viral campaign's views come from people who are not signed in, and they all see the
-same page but for their CSRF token. Rendering it costs a dozen queries and the template; this
-keeps the rendered HTML and serves it again while nothing the page shows about money has moved:
-the campaign's row and its custody totals are read in one statement — by each process at most
-once a second (CAMPAIGN_FIGURES_CACHE_SECONDS) — and the figures they hold (raised, donations,
-status, days left, balance, channel fees) are the cache key. A paid donation therefore shows
-within a second; only what carries no money (updates,
-attestations, receipts of a payout) can lag, by at most CAMPAIGN_PAGE_CACHE_SECONDS (default
-TTL_SECONDS; 0 turns the cache off, and it is off under TESTING unless set). Signed-in people,
-staff, and anyone with a message waiting (flash) always get a fresh render.
+Most of a viral campaign's views come from people who see the same page: anonymous visitors,
+and signed-in donors, whose page differs only in a few personal bits. The rendered HTML is kept
+while nothing the page shows about money has moved: the campaign's row and its custody totals
+are read in one statement and the figures they hold (raised, donations, status, days left,
+balance, channel fees) are the cache key — for anonymous visitors by each process at most once a
+second (CAMPAIGN_FIGURES_CACHE_SECONDS), for signed-in people in their own request, so a donor
+who has just paid sees their donation. What carries no money (updates, attestations, receipts)
+can lag by at most CAMPAIGN_PAGE_CACHE_SECONDS (default TTL_SECONDS; 0 turns the cache off, and
+it is off under TESTING unless set).
 
-The CSRF token of the request that rendered the page is swapped for a placeholder when stored,
-and for the current visitor's own token when served.
+Variants (`variant`): anonymous; signed in, by whether the person shows their WeChat profile.
+A signed-in page is rendered for a stand-in viewer who is nobody (SharedViewer), so nothing of
+the person who caused the render can be in it; the personal bits are then theirs per request:
+their CSRF token and a fresh checkout key are swapped in. Whoever the page would show
+personally — a donor in its donor list, an attester, someone who muted the campaign — the
+organizer, staff, and anyone with a message waiting (flash) get a page rendered for them alone.
+
+Single flight (single_flight.py): when the key changes, one request per campaign and variant
+renders the new page — within the process (a lock per key) and across processes (SET NX in
+Redis, where rendered pages are shared too) — while the others are served the previous page,
+or wait for the new one when there is none.
 """
 from __future__ import annotations
 
+import re
+import secrets
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask import current_app, request, session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import String, bindparam, cast, func, select
 
+from app.campaigns import single_flight
 from app.campaigns.models import PUBLIC_STATUSES, Campaign, CampaignStatus
 from app.core.templating import days_left
 from app.extensions import db
@@ -34,13 +46,16 @@ TTL_SECONDS = 15.0
 FIGURES_SECONDS = 1.0
 MAX_PAGES = 256
 CSRF_PLACEHOLDER = "\x00csrf\x00"
+CHECKOUT_PLACEHOLDER = "\x00checkout\x00"
+CHECKOUT_KEY = re.compile(r'(name="checkout_key" value=")([^"]*)(")')
 CAMPAIGNS = Campaign.__table__
 
 # The campaign's money-bearing figures and its custody account's cached totals, in one round
-# trip (built once: this runs on every anonymous view).
+# trip (built once: this runs on every cached view).
 FIGURES = (
     select(CAMPAIGNS.c.status, CAMPAIGNS.c.raised_fen, CAMPAIGNS.c.donation_count,
            CAMPAIGNS.c.target_fen, CAMPAIGNS.c.ends_at, CAMPAIGNS.c.updated_at,
+           CAMPAIGNS.c.organizer_id,
            select(func.coalesce(func.sum(AccountTotal.amount_fen), 0))
            .join(Account, Account.id == AccountTotal.account_id)
            .where(Account.code == "campaign:" + cast(CAMPAIGNS.c.id, String) + ":custody")
@@ -53,6 +68,25 @@ class CachedPage:
     key: tuple
     html: str
     expires: float
+    personal: frozenset[int] = field(default_factory=frozenset)  # users the page names as "我"
+
+
+class SharedViewer:
+    """Whom a signed-in variant is rendered for: signed in, nobody (id 0 is no one's), with the
+    variant's choice of showing a WeChat profile."""
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+    is_staff = False
+    id = 0
+    nickname = ""
+    avatar_url = ""
+
+    def __init__(self, has_profile: bool):
+        self.has_profile = has_profile
+
+    def get_id(self) -> str:
+        return "0"
 
 
 _pages: OrderedDict[tuple, CachedPage] = OrderedDict()
@@ -71,24 +105,33 @@ def ttl_seconds() -> float:
     return float(current_app.config.get("CAMPAIGN_PAGE_CACHE_SECONDS", default))
 
 
+def variant(viewer) -> tuple | None:
+    """Which shared page this viewer gets, or None for a page of their own."""
+    if request.method != "GET" or "_flashes" in session or ttl_seconds() <= 0:
+        return None
+    if not viewer.is_authenticated:
+        return ("anonymous",)
+    if getattr(viewer, "is_staff", False):
+        return None
+    return ("signed_in", bool(viewer.has_profile))
+
+
 def cacheable(viewer) -> bool:
-    """Only the page every anonymous visitor sees alike."""
-    return (not viewer.is_authenticated and "_flashes" not in session
-            and request.method == "GET" and ttl_seconds() > 0)
+    """Only the pages people see alike (kept for the callers that ask just this)."""
+    return variant(viewer) is not None
 
 
 def figures_seconds() -> float:
     """CAMPAIGN_FIGURES_CACHE_SECONDS: how long one process reuses a campaign's figures read for
     anonymous visitors (default FIGURES_SECONDS; 0 reads them on every view, the default under
-    TESTING). A donor who just paid is signed in and always sees a fresh page; an anonymous
-    visitor may see the total of a second ago — and a viral campaign's page views then cost no
-    database round trip at all."""
+    TESTING). An anonymous visitor may see the total of a second ago — and a viral campaign's
+    anonymous views then cost no database round trip at all."""
     default = 0 if current_app.testing else FIGURES_SECONDS
     return float(current_app.config.get("CAMPAIGN_FIGURES_CACHE_SECONDS", default))
 
 
-def _figures(campaign_id: int):
-    seconds = figures_seconds()
+def _figures(campaign_id: int, reuse: bool):
+    seconds = figures_seconds() if reuse else 0
     now = _clock()
     if seconds > 0:
         known = _figures_read.get(campaign_id)
@@ -106,36 +149,88 @@ def _figures(campaign_id: int):
     return row
 
 
-def figures_key(campaign_id: int, load_jssdk: bool) -> tuple | None:
-    """What the page shows about money (read at most FIGURES_SECONDS ago); None when the
-    campaign is not public."""
-    row = _figures(campaign_id)
+def figures_key(campaign_id: int, load_jssdk: bool, kind: tuple = ("anonymous",),
+                viewer_id: int | None = None) -> tuple | None:
+    """What the page shows about money; None when the campaign is not public or the viewer is
+    its organizer (their page is their own)."""
+    row = _figures(campaign_id, reuse=kind == ("anonymous",))
     if row is None or CampaignStatus(row.status) not in PUBLIC_STATUSES:
         return None
-    return (campaign_id, request.full_path, load_jssdk, row.status, row.raised_fen,
+    if viewer_id is not None and viewer_id == row.organizer_id:
+        return None
+    return (campaign_id, request.full_path, load_jssdk, kind, row.status, row.raised_fen,
             row.donation_count, row.target_fen, days_left(row.ends_at), row.updated_at,
             int(row.custody_fen))
 
 
-def lookup(key: tuple) -> str | None:
-    page = _pages.get(key[:3])
+def _slot(key: tuple) -> tuple:
+    return key[:4]
+
+
+def _personalised(page: CachedPage, viewer_id: int | None) -> str | None:
+    if viewer_id is not None and viewer_id in page.personal:
+        return None
+    html = page.html.replace(CSRF_PLACEHOLDER, generate_csrf())
+    if CHECKOUT_PLACEHOLDER in html:
+        html = html.replace(CHECKOUT_PLACEHOLDER, secrets.token_urlsafe(16))
+    return html
+
+
+def lookup(key: tuple, viewer_id: int | None = None) -> str | None:
+    """The kept page for this key, for this viewer, or None."""
+    page = _pages.get(_slot(key))
     if page is None or page.key != key or page.expires < _clock():
         return None
-    return page.html.replace(CSRF_PLACEHOLDER, generate_csrf())
+    return _personalised(page, viewer_id)
 
 
-def store(key: tuple, html: str) -> None:
-    token = generate_csrf()
-    page = CachedPage(key=key, html=html.replace(token, CSRF_PLACEHOLDER),
-                      expires=_clock() + ttl_seconds())
+def store(key: tuple, html: str, personal: frozenset[int] = frozenset()) -> CachedPage:
+    """Keep a freshly rendered page (the rendering request's CSRF token and checkout keys are
+    swapped for placeholders)."""
+    html = html.replace(generate_csrf(), CSRF_PLACEHOLDER)
+    html = CHECKOUT_KEY.sub(lambda m: m.group(1) + CHECKOUT_PLACEHOLDER + m.group(3), html)
+    page = CachedPage(key=key, html=html, expires=_clock() + ttl_seconds(), personal=personal)
+    _keep(page)
+    single_flight.share(key, page)
+    return page
+
+
+def _keep(page: CachedPage) -> None:
     with _lock:
-        _pages[key[:3]] = page
-        _pages.move_to_end(key[:3])
+        _pages[_slot(page.key)] = page
+        _pages.move_to_end(_slot(page.key))
         while len(_pages) > MAX_PAGES:
             _pages.popitem(last=False)
+
+
+def serve(key: tuple, render: Callable[[], tuple[str, frozenset[int]]],
+          viewer_id: int | None = None) -> str | None:
+    """The page for `key`: kept here, or by another process, or rendered once (`render()` →
+    html and the users it shows personally) while the others get the previous page. None when
+    the page would name this viewer: theirs is rendered for them alone."""
+    found = _pages.get(_slot(key))
+    if found is not None and found.key == key and found.expires >= _clock():
+        return _personalised(found, viewer_id)
+    shared = single_flight.shared(key)
+    if shared is not None:
+        _keep(shared)
+        return _personalised(shared, viewer_id)
+    stale = found
+
+    def regenerate() -> CachedPage:
+        html, personal = render()
+        return store(key, html, personal)
+
+    def kept() -> CachedPage | None:
+        page = _pages.get(_slot(key))
+        return page if page is not None and page.key == key else None
+
+    page = single_flight.once(key, regenerate, stale, kept, _keep)
+    return _personalised(page, viewer_id)
 
 
 def clear() -> None:
     with _lock:
         _pages.clear()
         _figures_read.clear()
+    single_flight.clear()

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from app.auth.decorators import organizer_required
-from app.campaigns import page_cache, page_data, pending_photos, queries, services
+from app.campaigns import page_cache, page_render, pending_photos, queries, services
 from app.campaigns.dashboard import dashboard_of
 from app.campaigns.forms import ActionForm, CampaignForm, PhotoUploadForm, target_range_text
 from app.campaigns.models import MAX_PHOTOS, Campaign
@@ -29,6 +29,7 @@ from app.core.params import page_arg_or_first
 from app.core.replica import reads_from_replica
 from app.core.signals import announce_funnel_step
 from app.core.templating import mask_name
+from app.notices.reading import is_muted
 
 bp = Blueprint("campaigns", __name__)
 
@@ -72,24 +73,21 @@ def explore():
 @bp.get("/c/<id:campaign_id>")
 @reads_from_replica
 def detail(campaign_id: int):
-    key = None
-    if page_cache.cacheable(current_user):
-        key = page_cache.figures_key(campaign_id, _loads_jssdk())
-        html = page_cache.lookup(key) if key is not None else None
-        if html is not None:
-            announce_funnel_step("campaign_view", campaign_id)
-            return html
+    kind = page_cache.variant(current_user)
+    if kind is not None:
+        viewer = current_user._get_current_object()
+        viewer_id = viewer.id if viewer.is_authenticated else None
+        key = page_cache.figures_key(campaign_id, _loads_jssdk(), kind, viewer_id)
+        if key is not None and not (viewer_id and is_muted(viewer_id, campaign_id)):
+            html = page_cache.serve(
+                key, lambda: page_render.render_shared(campaign_id, kind, viewer), viewer_id)
+            if html is not None:
+                announce_funnel_step("campaign_view", campaign_id)
+                return html
     campaign = queries.campaign_for_page(campaign_id)
     if campaign is None or not queries.can_view(campaign, current_user):
         abort(404)
-    page_data.load(campaign)
-    from app.campaigns.trust_views import trust_context
-
-    html = render_template("campaigns/detail.html", campaign=campaign,
-                           is_owner=queries.is_organizer(campaign, current_user),
-                           action_form=ActionForm(), **trust_context(campaign, current_user))
-    if key is not None:
-        page_cache.store(key, html)
+    html = page_render.render_page(campaign, current_user)
     # After rendering: the step's commit would expire the campaign the page is still reading.
     if campaign.is_public:
         announce_funnel_step("campaign_view", campaign_id)

@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 from app.campaigns import page_cache
 from app.extensions import db
 from app.mutual_aid.models import FunnelEvent
+from tests.factories import UserFactory
 from tests.payments.helpers import acknowledged, notice_for, post_notice, start
 
 CSRF = re.compile(r'data-csrf="([^"]+)"')
+CHECKOUT = re.compile(r'name="checkout_key" value="([^"]+)"')
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +44,10 @@ def test_anonymous_visitors_share_one_render_but_not_a_csrf_token(app, live_camp
     two = second.get(f"/c/{live_campaign.id}").get_data(as_text=True)
     token_one, token_two = CSRF.search(one).group(1), CSRF.search(two).group(1)
     assert token_one != token_two and page_cache.CSRF_PLACEHOLDER not in two
-    assert one.replace(token_one, "") == two.replace(token_two, "")
+    # each gets a checkout key of their own too (the donate form's idempotency key)
+    assert CHECKOUT.search(one).group(1) != CHECKOUT.search(two).group(1)
+    assert (CHECKOUT.sub("", one.replace(token_one, ""))
+            == CHECKOUT.sub("", two.replace(token_two, "")))
     # The token served from the cache is the visitor's own: their share card request passes.
     reply = second.post(f"/c/{live_campaign.id}/share/link", json={"url": ""},
                         headers={"X-CSRFToken": token_two})
@@ -58,10 +63,32 @@ def test_a_paid_donation_shows_at_once(app, client, live_campaign, donor):
     assert "¥<strong>88</strong>" in after and "1 次" in after
 
 
-def test_signed_in_people_always_get_a_fresh_page(donor_client, live_campaign):
-    html = donor_client.get(f"/c/{live_campaign.id}").get_data(as_text=True)
-    assert 'name="checkout_key"' in html
-    assert page_cache._pages == {}
+def test_signed_in_donors_share_a_page_rendered_for_nobody(app, live_campaign, donor):
+    other = UserFactory(nickname="另一位爱心人士")
+    one = app.test_client(user=donor).get(f"/c/{live_campaign.id}").get_data(as_text=True)
+    g.pop("csrf_token", None)
+    two = app.test_client(user=other).get(f"/c/{live_campaign.id}").get_data(as_text=True)
+    assert len(page_cache._pages) == 1
+    assert CHECKOUT.search(one).group(1) != CHECKOUT.search(two).group(1)
+    assert page_cache.CHECKOUT_PLACEHOLDER not in two and "退出" in two
+    assert "登录后证实" not in two and "我来证实" in two
+
+
+def test_a_donor_the_page_names_gets_their_own(app, client, live_campaign, donor):
+    assert acknowledged(post_notice(client, notice_for(start(live_campaign, donor, 88_00))))
+    stranger = app.test_client(user=UserFactory(nickname="路人"))
+    assert "mine-tag" not in stranger.get(f"/c/{live_campaign.id}").get_data(as_text=True)
+    mine = app.test_client(user=donor).get(f"/c/{live_campaign.id}").get_data(as_text=True)
+    assert "mine-tag" in mine
+
+
+def test_the_organizer_and_staff_get_their_own(app, live_campaign, patient, staff):
+    assert "修改信息" not in app.test_client().get(f"/c/{live_campaign.id}").get_data(
+        as_text=True)
+    owner = app.test_client(user=patient).get(f"/c/{live_campaign.id}").get_data(as_text=True)
+    assert "这是您发起的筹款" in owner
+    assert app.test_client(user=staff).get(f"/c/{live_campaign.id}").status_code == 200
+    assert len(page_cache._pages) == 1   # the anonymous page only
 
 
 def test_pages_not_public_are_never_cached(app, live_campaign):
