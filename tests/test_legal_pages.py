@@ -107,9 +107,13 @@ def test_acceptance_is_kept_once_per_version_and_a_new_version_asks_again(app, d
     assert legal.has_accepted(user)
 
 
-def test_the_first_donation_accepts_by_paying_once_per_version(db, live_campaign):
+def test_the_first_donation_accepts_by_paying_once_per_version(app, db, live_campaign,
+                                                                monkeypatch):
     donor = UserFactory()
     start(live_campaign, donor, 10_00)
     start(live_campaign, donor, 20_00)
     assert acceptances(donor) == [("terms", "1.0", "donation"), ("privacy", "1.0", "donation")]
     assert db.session.scalar(select(func.count()).select_from(LegalAcceptance)) == 2
+    monkeypatch.setitem(app.config, "LEGAL_VERSIONS", {"terms": "2.0"})
+    start(live_campaign, donor, 30_00)
+    assert acceptances(donor)[2:] == [("terms", "2.0", "donation")]

@@ -133,3 +133,17 @@ def test_a_broken_pledge_is_shown_to_the_reviewer_of_the_next_attempt(db, staff,
     assert "未兑现（失信）" in html and "同一身份证号" in html
     own = text(staff_client.get(f"/staff/campaigns/{first.id}"))
     assert "此前没有诺言记录" in own
+
+
+def test_the_patient_of_a_campaign_is_listed_from_the_review_console(db, staff, staff_client,
+                                                                     patient):
+    campaign = ready_campaign(patient)
+    response = staff_client.post("/staff/blacklist/", data={
+        "role": "patient", "campaign_id": str(campaign.id), "back": "review",
+        "reason": "病情与诊断证明不符"})
+    assert response.headers["Location"].endswith(f"/staff/campaigns/{campaign.id}#launch-history")
+    entry = db.session.scalars(select(BlacklistEntry)).one()
+    assert entry.user_id is None and entry.id_index == blacklist.id_index_of(PATIENT_ID)
+    html = text(staff_client.get(f"/staff/campaigns/{campaign.id}"))
+    assert "病情与诊断证明不符" in html
+    assert LISTED in refused_submit(campaign, patient)
