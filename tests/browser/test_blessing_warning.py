@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.donations.models import Donation
 from app.extensions import db
-from tests.browser.conftest import SCREENSHOTS, browser  # noqa: F401 (fixture)
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_two_taps import wechat_phone
 
 BLESSING = "加油！需要帮忙打我电话 13812345678"
@@ -28,7 +28,7 @@ def _pay(page) -> None:
     page.wait_for_url(re.compile(r".*/donations/\d+/thanks$"), timeout=20_000)
 
 
-def test_the_donor_is_warned_before_the_pay_sheet_and_may_go_on(browser, live_server,  # noqa: F811
+def test_the_donor_is_warned_before_the_pay_sheet_and_may_go_on(browser, live_server,
                                                                 live_campaign):
     context = wechat_phone(browser)
     page = context.new_page()

@@ -13,7 +13,7 @@ from app.mutual_aid import claims, funnel
 from app.mutual_aid.models import Claim
 from app.review import services
 from app.review.models import DocumentKind
-from tests.browser.conftest import browser, phone_context, two_widths  # noqa: F401 (fixtures)
+from tests.browser.conftest import phone_context
 from tests.browser.documents import paper_jpeg
 from tests.factories import CampaignFactory, StaffFactory, UserFactory
 from tests.factories_plugin import add_cover
@@ -32,8 +32,8 @@ def _sign_in(page, base: str) -> None:
     page.wait_for_load_state()
 
 
-def test_the_plans_staff_pages_on_the_staff_layout(browser, live_server, app, plan, staff,  # noqa: F811
-                                                   run_jobs, two_widths):  # noqa: F811
+def test_the_plans_staff_pages_on_the_staff_layout(browser, live_server, app, plan, staff,
+                                                   run_jobs, two_widths):
     StaffFactory(username="admin7", display_name="管理员小吴", role=StaffRole.admin,
                  password="admin-pass-777")
     first, second = members(plan, 2)
@@ -68,8 +68,8 @@ def test_the_plans_staff_pages_on_the_staff_layout(browser, live_server, app, pl
     phone.close()
 
 
-def test_the_review_page_warns_of_one_file_as_two_kinds(browser, live_server, db, patient,  # noqa: F811
-                                                        two_widths):  # noqa: F811
+def test_the_review_page_warns_of_one_file_as_two_kinds(browser, live_server, db, patient,
+                                                        two_widths):
     StaffFactory(username="admin7", display_name="管理员小吴", role=StaffRole.admin,
                  password="admin-pass-777")
     campaign = add_cover(CampaignFactory(organizer=patient, relation="parent"), patient)
