@@ -69,6 +69,10 @@ def tell_many(user_ids: Iterable[int], event: str, message: Message,
     keys: list[str] = []
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start:start + CHUNK]
+        deleted = set(db.session.scalars(select(User.id).where(   # 注销账号: told no more
+            User.id.in_(chunk), User.deleted_at.is_not(None))))
+        if deleted:
+            chunk = [user_id for user_id in chunk if user_id not in deleted]
         if unless_muted is not None:
             muted = set(db.session.scalars(select(CampaignMute.user_id).where(
                 CampaignMute.campaign_id == unless_muted, CampaignMute.user_id.in_(chunk))))

@@ -116,6 +116,20 @@ def test_the_money_stays_counted_and_the_ledger_balances(db, deleted):
     assert row.actor_user_id == user.id and row.target_id == user.id
 
 
+def test_they_are_told_nothing_more(db, deleted):
+    from app.notices.services import Message, tell
+    from app.wechat.models import WechatMessage
+
+    tell(deleted["person_id"], "after_deletion", Message(
+        kind="campaign", title="筹款动态", body="有新进展", url="/", template="campaign_update"))
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Notice)
+                             .where(Notice.user_id == deleted["person_id"])) == 0
+    user = db.session.get(User, deleted["person_id"])
+    assert db.session.scalar(select(func.count()).select_from(WechatMessage).where(
+        WechatMessage.openid.in_([user.openid, OPENID]))) == 0
+
+
 def test_their_sessions_end(deleted):
     assert deleted["browser"].get("/me/privacy/").status_code == 302
 
