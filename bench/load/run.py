@@ -137,6 +137,8 @@ def main() -> None:
     env.update(DATABASE_URL=url, PYTHONPATH=str(ROOT), **production_secrets(),
                REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
                WECHAT_API_BASE=f"http://127.0.0.1:{standin_port}/",
+               # the stand-in process here speaks v2 (MD5-signed notices, as the mix sends)
+               WECHAT_PAY_API="v2",
                PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", UPLOAD_DIR=str(
                    Path("/tmp") / f"xiangzhu_bench_load_uploads_{os.getpid()}"))
     os.environ.pop("REDIS_URL", None)
