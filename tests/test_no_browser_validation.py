@@ -203,3 +203,45 @@ def test_the_audit_logs_campaign_number_is_text_checked_by_the_server(db, app):
     response = client.get("/staff/audit?campaign_id=abc")
     assert response.status_code == 400
     assert "筹款编号有误" in response.get_data(as_text=True)
+
+
+# --- a value no option offers gets a Chinese message, never WTForms' "Not a valid choice." ------
+
+def _chinese_refusal(response, message: str) -> None:
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert "Not a valid" not in page
+
+
+def test_an_unknown_relation_on_the_attest_form(db, donor_client, live_campaign):
+    response = donor_client.post(f"/c/{live_campaign.id}/attest",
+                                 data={"relation": "boss", "statement": "我认识患者，情况属实"},
+                                 follow_redirects=True)
+    _chinese_refusal(response, "请选择您与患者的关系")
+
+
+@pytest.mark.parametrize("field,value,message", [("schedule", "weekly", "请选择还款方式"),
+                                                 ("destination", "me", "请选择还款去向")])
+def test_an_unknown_choice_on_the_pledge_form(db, patient_client, live_campaign, field, value,
+                                              message):
+    from app.campaigns.services import end_campaign
+    from tests.clock import days_ahead
+
+    end_campaign(live_campaign, "筹款期限已到")
+    data = {"total": "100", "schedule": "monthly", "instalments": "12",
+            "first_due": days_ahead(30).isoformat(), "destination": "donors", field: value}
+    response = patient_client.post(f"/c/{live_campaign.id}/pledge", data=data)
+    assert response.status_code == 422
+    _chinese_refusal(response, message)
+
+
+def test_an_unknown_document_kind(db, patient_client, draft_campaign):
+    response = patient_client.post(f"/c/{draft_campaign.id}/documents",
+                                   data={"kind": "raise_bills"}, follow_redirects=True)
+    _chinese_refusal(response, "请选择材料类型")
+
+
+def test_an_unknown_report_category(db, donor_client, live_campaign):
+    response = donor_client.post(f"/c/{live_campaign.id}/report",
+                                 data={"category": "boring", "details": "我觉得这个筹款的情况不太对"})
+    _chinese_refusal(response, "请选择举报类型")

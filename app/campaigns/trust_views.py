@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import MultipleFileField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from app.campaigns import moderation, page_data, trust
 from app.campaigns.errors import CampaignError
@@ -21,8 +21,12 @@ def _strip(value):
 
 
 class AttestForm(FlaskForm):
+    # validate_choice=False: an unknown value gets AnyOf's Chinese message, not WTForms' English.
     relation = SelectField("您与患者的关系", choices=[("", "请选择")] + trust.ATTEST_RELATIONS,
-                           validators=[DataRequired("请选择您与患者的关系")])
+                           validate_choice=False, validators=[
+                               DataRequired("请选择您与患者的关系"),
+                               AnyOf([code for code, _ in trust.ATTEST_RELATIONS],
+                                     "请选择您与患者的关系")])
     statement = TextAreaField("证实内容", filters=[_strip], validators=[
         DataRequired("请写下您了解的情况"),
         Length(trust.STATEMENT_MIN, trust.STATEMENT_MAX,

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
 from app.core.chinatime import china_today
@@ -44,16 +44,19 @@ class WholeNumberField(IntegerField):
 
 class PledgeForm(FlaskForm):
     total = StringField("诺言金额（元）", filters=[_strip])
+    # validate_choice=False: an unknown value gets AnyOf's Chinese message, not WTForms' English.
     schedule = RadioField("还款方式", choices=[(s.value, s.label) for s in Schedule],
-                          default=Schedule.monthly.value,
-                          validators=[InputRequired("请选择还款方式")])
+                          default=Schedule.monthly.value, validate_choice=False,
+                          validators=[InputRequired("请选择还款方式"),
+                                      AnyOf([s.value for s in Schedule], "请选择还款方式")])
     instalments = WholeNumberField("分期数", default=12, invalid_message="分期数请填写 1 到 60 的整数",
                                    validators=[Optional(), NumberRange(1, 60, "分期数为 1 到 60 期")])
     first_due = DateField("首期还款日", default=_tomorrow,
                           validators=[DataRequired("请选择还款日期")])
     destination = RadioField("还给谁", choices=[(d.value, d.label) for d in Destination],
-                             default=Destination.donors.value,
-                             validators=[InputRequired("请选择还款去向")])
+                             default=Destination.donors.value, validate_choice=False,
+                             validators=[InputRequired("请选择还款去向"),
+                                         AnyOf([d.value for d in Destination], "请选择还款去向")])
     words = TextAreaField("想对捐款人说的话", filters=[_strip], validators=[
         Length(0, 300, "最多 300 字")])
 

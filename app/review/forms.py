@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import MultipleFileField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from app.review.models import DocumentKind, PayeeKind
 from app.review.reports import CATEGORIES, DETAILS_MAX, DETAILS_MIN
@@ -16,9 +16,14 @@ def _strip(value):
 
 class DocumentUploadForm(FlaskForm):
     # The bills of a 追加目标 are uploaded with it (app/review/target_views.py), not here.
+    # validate_choice=False on the choice fields: an unknown value gets AnyOf's Chinese message,
+    # not WTForms' English one.
     kind = SelectField("材料类型", choices=[(k.value, k.label) for k in DocumentKind
                                         if k != DocumentKind.raise_bills],
-                       validators=[DataRequired("请选择材料类型")])
+                       validate_choice=False, validators=[
+                           DataRequired("请选择材料类型"),
+                           AnyOf([k.value for k in DocumentKind if k != DocumentKind.raise_bills],
+                                 "请选择材料类型")])
     files = MultipleFileField("选择文件")
 
 
@@ -34,8 +39,9 @@ class IdentityForm(FlaskForm):
 
 class PayeeForm(FlaskForm):
     kind = RadioField("收款人", choices=[(k.value, k.label) for k in PayeeKind],
-                      default=PayeeKind.hospital.value,
-                      validators=[DataRequired("请选择收款人类型")])
+                      default=PayeeKind.hospital.value, validate_choice=False,
+                      validators=[DataRequired("请选择收款人类型"),
+                                  AnyOf([k.value for k in PayeeKind], "请选择收款人类型")])
     account_name = StringField("户名", filters=[_strip], validators=[
         DataRequired("请填写户名"), Length(2, 60, "户名需要 2 到 60 个字")])
     bank_name = StringField("开户银行", filters=[_strip], validators=[
@@ -46,8 +52,9 @@ class PayeeForm(FlaskForm):
 
 
 class ReportForm(FlaskForm):
-    category = RadioField("举报类型", choices=CATEGORIES,
-                          validators=[DataRequired("请选择举报类型")])
+    category = RadioField("举报类型", choices=CATEGORIES, validate_choice=False,
+                          validators=[DataRequired("请选择举报类型"),
+                                      AnyOf([code for code, _ in CATEGORIES], "请选择举报类型")])
     details = TextAreaField("举报内容", filters=[_strip], validators=[
         DataRequired("请描述您了解到的情况"),
         Length(DETAILS_MIN, DETAILS_MAX, f"举报内容需要 {DETAILS_MIN} 到 {DETAILS_MAX} 个字")])
