@@ -11,7 +11,13 @@ TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 REF = re.compile(r"[0-9a-f]{64}")
 CAMPAIGN_CUSTODY = re.compile(r"campaign:([1-9][0-9]*):custody")
 TRANSACTION_FIELDS = {"v", "type", "txn", "time", "kind", "ref", "reverses", "legs"}
-ROUND_FIELDS = {"v", "type", "round", "time"}
+# What a mutual-aid round's leaf holds (app/mutual_aid's leaf source, apportionment rules):
+# shares of total_fen over members_sharing, base share_fen plus one fen for `remainder` members
+# counted from remainder_offset, which moves on by the last round's remainder.
+ROUND_FIELDS = {"v", "type", "round", "plan", "number", "time", "announced_on",
+                "members_sharing", "cases", "items_requested_fen", "fee_requested_fen",
+                "fee_fen", "cap_room_fen", "capped", "total_fen", "share_fen", "remainder",
+                "remainder_offset"}
 # Source types (the leaf's kind) behind each public figure of a campaign (app/ledger, payments,
 # payouts): a donation's payment into custody, a paid withdrawal out of it, WeChat Pay's fee
 # on a donation and the part of it WeChat returns with a refund. A reversal counts with the
@@ -77,6 +83,7 @@ class LedgerReplay:
     campaigns: dict[int, Figures] = field(default_factory=dict)
     transactions: dict[int, tuple[int, str, list[tuple[str, int]]]] = field(default_factory=dict)
     rounds: int = 0
+    last_round_of_plan: dict[int, dict] = field(default_factory=dict)
 
     def add(self, index: int, text: str) -> None:
         try:
@@ -92,11 +99,53 @@ class LedgerReplay:
             self.findings.append(f"leaf {index}: {error}")
 
     def _round(self, leaf: dict) -> None:
+        """A mutual-aid round's inputs: its figures must follow from one another as the
+        apportionment defines them, so a member's share can be recomputed from the leaf."""
         missing = ROUND_FIELDS - leaf.keys()
-        if missing or leaf["v"] != 1 or not is_int(leaf["round"]):
-            raise LeafError(f"a mutual_aid_round leaf without v 1, round or time ({missing})")
-        if not TIME.fullmatch(str(leaf["time"])):
-            raise LeafError(f"time {leaf['time']!r} is not YYYY-MM-DDTHH:MM:SSZ")
+        if missing:
+            raise LeafError(f"a mutual_aid_round leaf without {sorted(missing)}")
+        if leaf["v"] != 1 or not TIME.fullmatch(str(leaf["time"])):
+            raise LeafError("a mutual_aid_round leaf of another version or time format")
+        figures = {name: leaf[name] for name in ROUND_FIELDS - {"v", "type", "time", "cases",
+                                                                "capped", "announced_on"}}
+        cases = leaf["cases"]
+        if not all(is_int(value) for value in figures.values()) or not isinstance(cases, list) \
+                or not all(isinstance(c, dict) and is_int(c.get("requested_fen"))
+                           and is_int(c.get("granted_fen")) for c in cases):
+            raise LeafError(f"round {leaf['round']}: its figures are not integers")
+        members, total = leaf["members_sharing"], leaf["total_fen"]
+        requested = sum(c["requested_fen"] for c in cases)
+        granted = sum(c["granted_fen"] for c in cases)
+        wanted = leaf["items_requested_fen"] + leaf["fee_requested_fen"]
+        capped = wanted > leaf["cap_room_fen"] * members
+        problems = [
+            (members >= 1, "no member shares it"),
+            (requested == leaf["items_requested_fen"],
+             f"its cases ask {requested} fen, it says {leaf['items_requested_fen']}"),
+            (leaf["capped"] is capped, f"capped is {leaf['capped']} although "
+                                       f"{wanted} fen is asked of room for {members} members"),
+            (total == (leaf["cap_room_fen"] * members if capped else wanted),
+             f"total {total} fen is not what was asked within the cap"),
+            (granted + leaf["fee_fen"] == total,
+             f"cases granted {granted} fen and fee {leaf['fee_fen']} do not make {total}"),
+            (capped or (granted == requested and leaf["fee_fen"] == leaf["fee_requested_fen"]),
+             "not capped, yet less was granted than asked"),
+            (members >= 1 and divmod(total, members) == (leaf["share_fen"], leaf["remainder"]),
+             f"share {leaf['share_fen']} and remainder {leaf['remainder']} are not {total} "
+             f"fen shared by {members}"),
+            (members >= 1 and 0 <= leaf["remainder_offset"] < members,
+             f"remainder offset {leaf['remainder_offset']} is not a position"),
+        ]
+        previous = self.last_round_of_plan.get(leaf["plan"])
+        if previous is not None and members >= 1 and previous["number"] < leaf["number"]:
+            expected = (previous["remainder_offset"] + previous["remainder"]) % members
+            problems.append((leaf["remainder_offset"] == expected,
+                             f"remainder offset {leaf['remainder_offset']} does not follow "
+                             f"round {previous['round']}'s ({expected})"))
+        for holds, problem in problems:
+            if not holds:
+                raise LeafError(f"round {leaf['round']}: {problem}")
+        self.last_round_of_plan[leaf["plan"]] = leaf
         self.rounds += 1
 
     def _transaction(self, index: int, leaf: dict) -> None:
