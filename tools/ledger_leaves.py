@@ -18,6 +18,7 @@ ROUND_FIELDS = {"v", "type", "round", "plan", "number", "time", "announced_on",
                 "members_sharing", "cases", "items_requested_fen", "fee_requested_fen",
                 "fee_fen", "cap_room_fen", "capped", "total_fen", "share_fen", "remainder",
                 "remainder_offset"}
+CASE_FIELDS = {"item", "kind", "claim", "requested_fen", "granted_fen"}
 # Source types (the leaf's kind) behind each public figure of a campaign (app/ledger, payments,
 # payouts): a donation's payment into custody, a paid withdrawal out of it, WeChat Pay's fee
 # on a donation and the part of it WeChat returns with a refund. A reversal counts with the
@@ -101,17 +102,17 @@ class LedgerReplay:
     def _round(self, leaf: dict) -> None:
         """A mutual-aid round's inputs: its figures must follow from one another as the
         apportionment defines them, so a member's share can be recomputed from the leaf."""
-        missing = ROUND_FIELDS - leaf.keys()
-        if missing:
-            raise LeafError(f"a mutual_aid_round leaf without {sorted(missing)}")
+        if leaf.keys() != ROUND_FIELDS:
+            raise LeafError(f"fields {sorted(leaf.keys())} are not {sorted(ROUND_FIELDS)}")
         if leaf["v"] != 1 or not TIME.fullmatch(str(leaf["time"])):
             raise LeafError("a mutual_aid_round leaf of another version or time format")
         figures = {name: leaf[name] for name in ROUND_FIELDS - {"v", "type", "time", "cases",
                                                                 "capped", "announced_on"}}
         cases = leaf["cases"]
         if not all(is_int(value) for value in figures.values()) or not isinstance(cases, list) \
-                or not all(isinstance(c, dict) and is_int(c.get("requested_fen"))
-                           and is_int(c.get("granted_fen")) for c in cases):
+                or not all(isinstance(c, dict) and c.keys() == CASE_FIELDS
+                           and is_int(c["requested_fen"]) and is_int(c["granted_fen"])
+                           for c in cases):
             raise LeafError(f"round {leaf['round']}: its figures are not integers")
         members, total = leaf["members_sharing"], leaf["total_fen"]
         requested = sum(c["requested_fen"] for c in cases)
