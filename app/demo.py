@@ -115,7 +115,7 @@ def _submit_with_documents(campaign, organizer: User, *, patient_birth: date,
 
     for kind in review.required_kinds(campaign):
         review.upload_documents(campaign, organizer, kind,
-                                [check_bytes(_sample_document(kind.label))])
+                                [check_bytes(_sample_document(kind.label, campaign.patient_name))])
     review.save_identity(campaign, organizer, patient_name=campaign.patient_name,
                          patient_id=make_number("110105", patient_birth, 123),
                          organizer_name=organizer_name,
@@ -131,8 +131,10 @@ def _documents(campaign_id: int):
     return current_documents(campaign_id)
 
 
-def _sample_document(label: str) -> bytes:
-    """A plain sheet standing in for a scanned document: ruled lines and a stamp-like circle."""
+def _sample_document(label: str, patient: str) -> bytes:
+    """A plain sheet standing in for a scanned document: ruled lines and a stamp-like circle;
+    the patient's name on it keeps each campaign's sheets distinct files (the review console
+    flags one file used by two campaigns)."""
     image = Image.new("RGB", (900, 1200), (252, 252, 248))
     draw = ImageDraw.Draw(image)
     draw.rectangle([60, 60, 840, 160], outline=(60, 60, 60), width=3)
@@ -141,6 +143,7 @@ def _sample_document(label: str) -> bytes:
     draw.ellipse([600, 900, 800, 1100], outline=(200, 40, 40), width=8)
     font = ImageFont.truetype(str(FONT_PATH), 44)
     draw.text((90, 82), f"示例材料 · {label}", font=font, fill=(60, 60, 60))
+    draw.text((90, 190), f"患者：{patient}", font=font, fill=(90, 90, 90))
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()

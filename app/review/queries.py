@@ -103,6 +103,8 @@ class DuplicateUpload:
 @dataclass(frozen=True)
 class DuplicateUploads:
     groups: list[DuplicateUpload]
+    # sha256 → documents of other campaigns (any organizer, removed ones too) with that file
+    elsewhere: dict[str, list[CampaignDocument]]
 
     def others(self, document: CampaignDocument) -> list[CampaignDocument]:
         """The documents of other kinds holding the same file as `document`."""
@@ -111,16 +113,29 @@ class DuplicateUploads:
                 return [d for d in group.documents if d.kind != document.kind]
         return []
 
+    def in_other_campaigns(self, document: CampaignDocument) -> list[CampaignDocument]:
+        return self.elsewhere.get(document.sha256 or "", [])
+
+    @property
+    def any(self) -> bool:
+        return bool(self.groups or self.elsewhere)
+
 
 def duplicate_uploads(campaign_id: int) -> DuplicateUploads:
-    """The current documents whose file was also uploaded as another kind. The same file twice
-    under one kind is not flagged: it proves nothing twice over."""
+    """The current documents whose file was also uploaded as another kind, or for another
+    campaign. The same file twice under one kind is not flagged: it proves nothing twice over."""
     by_hash: dict[str, list[CampaignDocument]] = {}
     for document in current_documents(campaign_id):
         if document.sha256:
             by_hash.setdefault(document.sha256, []).append(document)
+    elsewhere: dict[str, list[CampaignDocument]] = {}
+    if by_hash:
+        for other in db.session.scalars(select(CampaignDocument).where(
+                CampaignDocument.sha256.in_(list(by_hash)),
+                CampaignDocument.campaign_id != campaign_id).order_by(CampaignDocument.id)):
+            elsewhere.setdefault(other.sha256, []).append(other)
     return DuplicateUploads([DuplicateUpload(tuple(documents)) for documents in by_hash.values()
-                             if len({d.kind for d in documents}) > 1])
+                             if len({d.kind for d in documents}) > 1], elsewhere)
 
 
 def removed_documents(campaign_id: int) -> list[CampaignDocument]:

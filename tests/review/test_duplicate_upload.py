@@ -93,3 +93,23 @@ def test_documents_from_before_the_hash_was_kept_are_never_flagged(db, patient, 
         document.sha256 = None
     database.session.commit()
     assert WARNING not in _console(staff_client, campaign)
+
+
+def test_a_file_another_campaign_used_is_flagged_with_a_link_to_it(db, patient, staff_client):
+    from tests.factories import UserFactory
+
+    other_organizer = UserFactory(nickname="另一位发起人")
+    earlier = _campaign(other_organizer)
+    scan = check_bytes(jpeg_bytes((400, 300), color=(33, 66, 99)))
+    services.upload_documents(earlier, other_organizer, DocumentKind.diagnosis, [scan])
+    campaign = _campaign(patient)
+    services.upload_documents(campaign, patient, DocumentKind.diagnosis, [scan])
+    services.upload_documents(campaign, patient, DocumentKind.patient_id,
+                              [check_bytes(jpeg_bytes((400, 300), color=(99, 66, 33)))])
+    html = _console(staff_client, campaign)
+    link = f'<a href="/staff/campaigns/{earlier.id}">筹款 #{earlier.id}</a>'
+    assert f"此筹款的一个文件也出现在{link} 的诊断证明" in html
+    assert html.count('class="doc-missing used-elsewhere"') == 1
+    assert WARNING not in html                   # no two kinds within this campaign
+    # and the earlier campaign's page points back
+    assert f'<a href="/staff/campaigns/{campaign.id}">' in _console(staff_client, earlier)
