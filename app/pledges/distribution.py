@@ -75,6 +75,10 @@ def distribute(repayment_id: int, now: datetime | None = None) -> list[int]:
             .group_by(Donation.user_id).order_by(Donation.user_id)).all()
         passing = set(db.session.scalars(select(DonorChoice.user_id).where(
             DonorChoice.pledge_id == pledge.id, DonorChoice.pass_on.is_(True))))
+        # a donor who deleted their account has no WeChat to be paid to: theirs goes forward
+        passing |= set(db.session.scalars(select(User.id).where(
+            User.id.in_([user_id for user_id, _ in donors if user_id is not None]),
+            User.deleted_at.is_not(None))))
         if not donors:
             donors = [(None, 1)]
         for (user_id, _), amount in zip(donors, pro_rata(
