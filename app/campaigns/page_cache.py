@@ -34,13 +34,14 @@ from dataclasses import dataclass, field
 
 from flask import current_app, request, session
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import String, bindparam, cast, func, select
+from sqlalchemy import String, bindparam, cast, exists, func, select
 
 from app.campaigns import single_flight
 from app.campaigns.models import PUBLIC_STATUSES, Campaign, CampaignStatus
 from app.core.templating import days_left
 from app.extensions import db
 from app.ledger.models import Account, AccountTotal
+from app.notices.models import CampaignMute
 
 TTL_SECONDS = 15.0
 FIGURES_SECONDS = 1.0
@@ -61,6 +62,11 @@ FIGURES = (
            .where(Account.code == "campaign:" + cast(CAMPAIGNS.c.id, String) + ":custody")
            .scalar_subquery().label("custody_fen"))
     .where(CAMPAIGNS.c.id == bindparam("campaign_id")))
+# A signed-in person's: the same, and whether they muted the campaign (their page is then their
+# own), still one round trip.
+FIGURES_FOR_VIEWER = FIGURES.add_columns(
+    exists().where(CampaignMute.user_id == bindparam("viewer_id"),
+                   CampaignMute.campaign_id == CAMPAIGNS.c.id).label("muted"))
 
 
 @dataclass(frozen=True)
@@ -130,17 +136,20 @@ def figures_seconds() -> float:
     return float(current_app.config.get("CAMPAIGN_FIGURES_CACHE_SECONDS", default))
 
 
-def _figures(campaign_id: int, reuse: bool):
-    seconds = figures_seconds() if reuse else 0
+def _figures(campaign_id: int, viewer_id: int | None):
+    """Anonymous visitors' figures are reused for figures_seconds(); a signed-in person's are
+    read in their request (with their mute)."""
+    seconds = figures_seconds() if viewer_id is None else 0
     now = _clock()
     if seconds > 0:
         known = _figures_read.get(campaign_id)
         if known is not None and known[0] > now:
             return known[1]
+    statement = FIGURES if viewer_id is None else FIGURES_FOR_VIEWER
     # The statement is named so a replica-routed request reads it from the replica too
     # (app/core/replica.py): figures and page then come from the same database.
-    row = (db.session.connection(bind_arguments={"clause": FIGURES})
-           .execute(FIGURES, {"campaign_id": campaign_id}).first())
+    row = (db.session.connection(bind_arguments={"clause": statement})
+           .execute(statement, {"campaign_id": campaign_id, "viewer_id": viewer_id}).first())
     if seconds > 0:
         with _lock:
             _figures_read[campaign_id] = (now + seconds, row)
@@ -151,12 +160,12 @@ def _figures(campaign_id: int, reuse: bool):
 
 def figures_key(campaign_id: int, load_jssdk: bool, kind: tuple = ("anonymous",),
                 viewer_id: int | None = None) -> tuple | None:
-    """What the page shows about money; None when the campaign is not public or the viewer is
-    its organizer (their page is their own)."""
-    row = _figures(campaign_id, reuse=kind == ("anonymous",))
+    """What the page shows about money; None when the campaign is not public, or the viewer is
+    its organizer or muted it (their page is their own)."""
+    row = _figures(campaign_id, viewer_id)
     if row is None or CampaignStatus(row.status) not in PUBLIC_STATUSES:
         return None
-    if viewer_id is not None and viewer_id == row.organizer_id:
+    if viewer_id is not None and (viewer_id == row.organizer_id or row.muted):
         return None
     return (campaign_id, request.full_path, load_jssdk, kind, row.status, row.raised_fen,
             row.donation_count, row.target_fen, days_left(row.ends_at), row.updated_at,

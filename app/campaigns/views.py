@@ -29,7 +29,6 @@ from app.core.params import page_arg_or_first
 from app.core.replica import reads_from_replica
 from app.core.signals import announce_funnel_step
 from app.core.templating import mask_name
-from app.notices.reading import is_muted
 
 bp = Blueprint("campaigns", __name__)
 
@@ -78,7 +77,7 @@ def detail(campaign_id: int):
         viewer = current_user._get_current_object()
         viewer_id = viewer.id if viewer.is_authenticated else None
         key = page_cache.figures_key(campaign_id, _loads_jssdk(), kind, viewer_id)
-        if key is not None and not (viewer_id and is_muted(viewer_id, campaign_id)):
+        if key is not None:
             html = page_cache.serve(
                 key, lambda: page_render.render_shared(campaign_id, kind, viewer), viewer_id)
             if html is not None:

@@ -114,3 +114,13 @@ def test_figures_are_reused_for_a_second_then_read_again(app, client, live_campa
     clock["now"] += 0.6   # past it: read again, and the donation shows
     after = app.test_client().get(f"/c/{live_campaign.id}").get_data(as_text=True)
     assert "¥<strong>88</strong>" in after and "1 次" in after
+
+
+def test_someone_who_muted_the_campaign_gets_their_own(app, live_campaign, donor):
+    from app.notices.services import set_muted
+
+    shared = app.test_client(user=UserFactory(nickname="路人")).get(f"/c/{live_campaign.id}")
+    assert "您已不再接收此筹款的消息" not in shared.get_data(as_text=True)
+    set_muted(donor.id, live_campaign.id, True)
+    mine = app.test_client(user=donor).get(f"/c/{live_campaign.id}").get_data(as_text=True)
+    assert "您已不再接收此筹款的消息" in mine
