@@ -107,8 +107,10 @@ def witness_once(fetch: Fetch, log_key: tlog.Verifier, signer: tlog.Signer, stat
         print(f"the platform did not take the cosignature of size {checkpoint.size}: HTTP "
               f"{answer.status} {answer.text()[:200]}", file=sys.stderr)
         return 1
+    again = " (already cosigned, offered again)" if cosigned and \
+        cosigned["tree_size"] == checkpoint.size else ""
     print(f"cosigned {checkpoint.origin} size {checkpoint.size} root "
-          f"{tlog.b64encode(checkpoint.root)}", file=out)
+          f"{tlog.b64encode(checkpoint.root)}{again}", file=out)
     return 0
 
 

@@ -91,3 +91,20 @@ def from_page(client: LogClient, campaign_id: int) -> dict[str, int | None] | No
     parser = DisclosureParser()
     parser.feed(html)
     return parser.figures if parser.seen_disclosure else {}
+
+
+def live_campaigns(client: LogClient) -> dict[int, dict[str, int]]:
+    """{id: figures} of every campaign /api/v1/campaigns lists (the live ones), page by page."""
+    found: dict[int, dict[str, int]] = {}
+    page, pages = 1, 1
+    while page <= pages:
+        listing = client.json("/api/v1/campaigns", page=page, per_page=50)
+        if not isinstance(listing, dict) or not isinstance(listing.get("items"), list):
+            break
+        for item in listing["items"]:
+            if isinstance(item, dict) and type(item.get("id")) is int:
+                found[item["id"]] = {ours: item[theirs] for theirs, ours in API_FIELDS.items()
+                                     if type(item.get(theirs)) is int}
+        pages = listing.get("pages") if type(listing.get("pages")) is int else page
+        page += 1
+    return found

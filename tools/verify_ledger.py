@@ -213,6 +213,11 @@ def check_campaigns(client: LogClient, replay: ledger_leaves.LedgerReplay,
                 if value != computed[name]:
                     findings.append(f"campaign {campaign_id}: {FIGURE_NAMES[name]} {source} "
                                     f"says {value}, the log says {computed[name]}")
+    for campaign_id, said in sorted(platform_figures.live_campaigns(client).items()):
+        if campaign_id not in replay.campaigns and (said.get("raised_fen") or
+                                                    said.get("donation_count")):
+            findings.append(f"campaign {campaign_id}: raised /api/v1 says "
+                            f"{said.get('raised_fen')}, the log holds none of its money")
     return len(replay.campaigns)
 
 

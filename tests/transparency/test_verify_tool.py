@@ -333,3 +333,15 @@ def test_leaves_and_checkpoints_are_downloaded_page_by_page(app, db, tmp_path):
     assert "size 1104 " in out.getvalue() and "1104 leaves recomputed" in out.getvalue()
     checked = int(out.getvalue().split("recomputed, ")[1].split(" ")[0])
     assert checked >= 102   # every checkpoint signed, over two pages of 100
+
+
+def test_a_live_campaign_whose_money_the_log_lacks_is_a_finding(app, client, patient, staff,
+                                                                finance):
+    integrate()   # the log is signed before the campaign gets anything: its money is not in it
+    campaign = funded_campaign(client, patient, staff, finance, amounts=(10_00, 5_00))
+    code, lines = verify(app)
+    assert code == 1
+    assert lines == [f"campaign {campaign.id}: raised /api/v1 says 1500, the log holds none of "
+                     "its money"]
+    integrate()   # within the merge delay the log has it, and everything agrees
+    assert verify(app)[0] == 0
