@@ -122,7 +122,7 @@ def _submit_with_documents(campaign, organizer: User, *, patient_birth: date,
                          organizer_id=make_number("110105", organizer_birth, 456))
     review.save_payee(campaign, organizer, kind="hospital", account_name=campaign.hospital,
                       bank_name="中国工商银行北京分行", account_number="0200001509026412345")
-    review.submit_for_review(campaign, organizer)
+    review.submit_for_review(campaign, organizer, accept_legal=True)  # the demo organizer ticks 同意
 
 
 def _documents(campaign_id: int):
