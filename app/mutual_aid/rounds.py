@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, case, func, insert, literal, select, update
 from app.core.chinatime import china_today
 from app.extensions import db, jobs
 from app.ledger.services import Leg, post
-from app.models_base import utcnow
+from app.models_base import format_yuan, utcnow
 from app.mutual_aid import apportionment, audit
 from app.mutual_aid.accounts import (FEE_CLEARING, PAYOUT_CLEARING, claim_payable, plan_custody,
                                       wallet_account)
@@ -161,7 +161,7 @@ def apportion(round_id: int, batch_size: int = BATCH_SIZE, progress=None) -> Rou
     round_.status = RoundStatus.announced
     round_.computed_at = utcnow()
     audit.record("round_computed", "round", round_id,
-                 f"{members} 名会员，合计 {figures.total_fen} 分"
+                 f"{members} 名会员，合计 ¥{format_yuan(figures.total_fen)}"
                  + ("，已触及年度上限，按比例降低互助金" if figures.capped else ""))
     db.session.commit()
     progress(100, "分摊已公布")

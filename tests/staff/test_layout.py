@@ -69,6 +69,9 @@ def test_the_plans_pages_have_the_staff_tab_bar_and_their_own_row(app, plan, sta
             assert subnav is None, url
         else:
             assert re.search(rf'aria-current="page">{row}</a>', subnav.group()), url
+    # the plan's 操作记录 reads money in yuan, as everywhere else in the console
+    audit = admin_client.get("/staff/mutual-aid/audit").get_data(as_text=True)
+    assert re.search(r"3 名会员，合计 ¥[\d,.]+", audit) and " 分" not in audit
 
 
 def test_a_reviewer_is_not_offered_the_finance_row(app, plan, staff_client):  # noqa: F811
