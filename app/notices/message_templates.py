@@ -1,5 +1,7 @@
 """The WeChat template messages (类目模板) notices send; a deployment applies for each and gives
-its id in WECHAT_TEMPLATE_IDS (docs/DEPLOYMENT.md). Fields: thing ≤ 20 characters, phrase ≤ 5."""
+its id in WECHAT_TEMPLATE_IDS (docs/DEPLOYMENT.md). Fields: thing ≤ 20 characters, phrase ≤ 5;
+personal data in their words (an update's first line, a reason) is masked before they are cut
+(app/wechat/messages.py, FREE_TEXT_FIELDS)."""
 from app.wechat.messages import MessageTemplate
 
 MESSAGE_TEMPLATES = (
