@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check Xiangzhu's public ledger yourself (docs/transparency.md; usage in tools/README.md).
 
-    python tools/verify_ledger.py URL --key VERIFIER_KEY [--state FILE]
+    python tools/verify_ledger.py URL --key VERIFIER_KEY [--state FILE] [--witness KEY]…
     python tools/verify_ledger.py witness URL --key LOG_KEY --witness-key SIGNER_KEY --state FILE
     python tools/verify_ledger.py keygen NAME
 
@@ -255,6 +255,9 @@ def verify(fetch: Fetch, key: tlog.Verifier, state: dict, sample: int = 8,
            witnesses: list[tlog.Verifier] = (), history: int | None = None) -> Outcome:
     client, outcome = LogClient(fetch), Outcome()
     findings = outcome.findings
+    if state.get("origin", key.name) != key.name:
+        findings.append(f"state: the state file is of log {state['origin']!r}, not {key.name!r}")
+        return outcome
     try:
         note = client.checkpoint_note()
         latest = verified_checkpoint(note, key)
