@@ -245,3 +245,60 @@ def test_an_unknown_report_category(db, donor_client, live_campaign):
     response = donor_client.post(f"/c/{live_campaign.id}/report",
                                  data={"category": "boring", "details": "我觉得这个筹款的情况不太对"})
     _chinese_refusal(response, "请选择举报类型")
+
+
+# --- every form field of the app has a Chinese message for every way it can be refused ----------
+
+def _app_forms():
+    import importlib
+    import pkgutil
+
+    import app as package
+    from flask_wtf import FlaskForm
+
+    for module in pkgutil.walk_packages(package.__path__, "app."):
+        importlib.import_module(module.name)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    return sorted({cls for cls in subclasses(FlaskForm) if cls.__module__.startswith("app.")},
+                  key=lambda cls: f"{cls.__module__}.{cls.__name__}")
+
+
+def _fields(form_class):
+    for name in dir(form_class):
+        unbound = getattr(form_class, name, None)
+        if hasattr(unbound, "field_class"):
+            validators = list(unbound.kwargs.get("validators") or [])
+            if len(unbound.args) > 1:
+                validators += list(unbound.args[1] or [])
+            yield name, unbound, validators
+
+
+def test_every_form_field_refuses_in_chinese(app):
+    from wtforms import DateField, DecimalField, FloatField, IntegerField
+    from wtforms.fields.choices import SelectFieldBase
+    from wtforms.validators import DataRequired, InputRequired
+
+    problems = []
+    forms = _app_forms()
+    assert len(forms) > 20
+    for form_class in forms:
+        for name, unbound, validators in _fields(form_class):
+            where = f"{form_class.__module__}.{form_class.__name__}.{name}"
+            kind = unbound.field_class
+            for validator in validators:
+                if hasattr(validator, "message") and validator.message is None:
+                    problems.append(f"{where}: {type(validator).__name__} without a message")
+            if issubclass(kind, SelectFieldBase) and unbound.kwargs.get("validate_choice", True):
+                problems.append(f"{where}: WTForms' own choice check (English)")
+            for numeric in (IntegerField, DecimalField, FloatField):
+                if issubclass(kind, numeric) and kind.process_formdata is numeric.process_formdata:
+                    problems.append(f"{where}: {numeric.__name__}'s English parse error")
+            if issubclass(kind, DateField) and not any(
+                    isinstance(v, (DataRequired, InputRequired)) for v in validators):
+                problems.append(f"{where}: DateField's English parse error")
+    assert problems == []

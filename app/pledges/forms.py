@@ -63,4 +63,4 @@ class PledgeForm(FlaskForm):
 
 class RepayForm(FlaskForm):
     amount = StringField("还款金额（元）", filters=[_strip])
-    checkout_key = StringField(validators=[DataRequired()])
+    checkout_key = StringField(validators=[DataRequired("页面已过期，请刷新后重试")])

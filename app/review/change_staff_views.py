@@ -45,7 +45,7 @@ class ChangeRejectForm(FlaskForm):
 
 
 class BillDecisionForm(FlaskForm):
-    decision = HiddenField(validators=[DataRequired()])
+    decision = HiddenField(validators=[DataRequired("请选择处理结果")])
     reasons = SelectMultipleField("驳回原因", choices=REJECT_REASONS, validate_choice=False,
                                   widget=ListWidget(prefix_label=False),
                                   option_widget=CheckboxInput())

@@ -11,7 +11,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.models import StaffRole
@@ -39,7 +39,7 @@ class RejectForm(FlaskForm):
 
 
 class DocumentDecisionForm(FlaskForm):
-    decision = HiddenField(validators=[DataRequired()])
+    decision = HiddenField(validators=[DataRequired("请选择处理结果")])
     reasons = SelectMultipleField("驳回原因", choices=REJECT_REASONS, validate_choice=False,
                                   widget=ListWidget(prefix_label=False),
                                   option_widget=CheckboxInput())
@@ -48,7 +48,7 @@ class DocumentDecisionForm(FlaskForm):
 
 class CheckForm(FlaskForm):
     """Verify or refuse (real names, payee): decision is "ok" or "reject"."""
-    decision = HiddenField(validators=[DataRequired()])
+    decision = HiddenField(validators=[DataRequired("请选择处理结果")])
     note = _note()
 
 
@@ -65,13 +65,15 @@ class StaffCreateForm(FlaskForm):
     username = StringField("用户名", filters=[_strip], validators=[
         DataRequired("请填写用户名"), Length(2, 64, "用户名需要 2 到 64 个字符")])
     display_name = StringField("姓名", filters=[_strip], validators=[
-        DataRequired("请填写姓名"), Length(1, 64)])
-    role = SelectField("角色", choices=ROLE_CHOICES, validators=[DataRequired()])
+        DataRequired("请填写姓名"), Length(1, 64, "姓名不能超过 64 个字")])
+    role = SelectField("角色", choices=ROLE_CHOICES, validate_choice=False, validators=[
+        DataRequired("请选择角色"), AnyOf([value for value, _ in ROLE_CHOICES], "请选择角色")])
     password = PasswordField("初始密码", validators=[DataRequired("请设置初始密码")])
 
 
 class StaffRoleForm(FlaskForm):
-    role = SelectField("角色", choices=ROLE_CHOICES, validators=[DataRequired()])
+    role = SelectField("角色", choices=ROLE_CHOICES, validate_choice=False, validators=[
+        DataRequired("请选择角色"), AnyOf([value for value, _ in ROLE_CHOICES], "请选择角色")])
     reason = _note("原因（选填）")
 
 
