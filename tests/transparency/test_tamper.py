@@ -8,6 +8,8 @@ checkpoint not consistent with the one it cosigned, and the verifier the same ag
 checkpoints in its state file. Each finding's line is named."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy import text
 
@@ -18,8 +20,8 @@ from tests.transparency.test_verify_tool import (client_fetch, finance, funded_c
 
 import ledger_witness  # noqa: E402  (tools/, put on the path by test_verify_tool)
 
-pytestmark = pytest.mark.skipif("postgresql" not in __import__("os").environ.get(
-    "DATABASE_URL", ""), reason="the insider works in PostgreSQL")
+pytestmark = pytest.mark.skipif("postgresql" not in os.environ.get("DATABASE_URL", ""),
+                                reason="the insider works in PostgreSQL")
 
 
 @pytest.fixture()
