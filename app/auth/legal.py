@@ -42,6 +42,7 @@ class OptionalPurpose:
 
     MUTUAL_AID_INVITATION = "mutual_aid_invitation"
     SHARER_NAME = "sharer_name"
+    CAMPAIGN_NEWS = "campaign_news"
 
 
 PURPOSES = {
@@ -53,6 +54,10 @@ PURPOSES = {
         "转发时显示我的昵称和头像",
         "朋友通过您转发的链接打开筹款时，页面显示“某某邀请你一起帮助 TA”，发起人的爱心大使榜"
         "也显示您的昵称。撤回后都显示为“一位朋友”；您转发带来的帮助仍计入您的“我的转发”。"),
+    OptionalPurpose.CAMPAIGN_NEWS: (
+        "筹款动态消息",
+        "您帮助过的筹款有新动态、善款拨付或结束时，通过通知和微信消息告诉您。撤回后所有筹款的"
+        "这些消息都不再发给您（如同对每个筹款选了“不再接收此筹款的消息”）；退给您的钱照常告诉您。"),
 }
 
 

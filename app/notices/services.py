@@ -23,6 +23,7 @@ from flask import Flask
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.auth import legal
 from app.auth.models import User
 from app.core import pii
 from app.core.plugins import registry
@@ -76,6 +77,7 @@ def tell_many(user_ids: Iterable[int], event: str, message: Message,
         if unless_muted is not None:
             muted = set(db.session.scalars(select(CampaignMute.user_id).where(
                 CampaignMute.campaign_id == unless_muted, CampaignMute.user_id.in_(chunk))))
+            muted |= legal.users_without(legal.OptionalPurpose.CAMPAIGN_NEWS, set(chunk))
             chunk = [user_id for user_id in chunk if user_id not in muted]
         if chunk:
             keys += _tell_chunk(chunk, event, message)
