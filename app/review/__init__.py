@@ -3,7 +3,8 @@ and the labels of their staff decisions in the platform's audit log (app/core/au
 
 Plugs in: its blueprint, the campaign page's verification badges, the encrypted columns and blind index that `flask crypto
 rotate` covers, its audit labels, the unfreeze hook that tells reporters a freeze was lifted,
-and its part of 我的筹款 (documents missing or rejected with the reviewer's reasons, payee)."""
+and its part of 我的筹款 (documents missing or rejected with the reviewer's reasons, payee);
+`flask review hash-documents` (the SHA-256 of documents uploaded before it was kept)."""
 from flask import Flask
 
 REVIEW_AUDIT_LABELS = {
@@ -39,9 +40,11 @@ def register(app: Flask) -> None:
                                    IdentityStatus, Payee, PayeeKind)
     from app.review.queries import badges_for
     from app.review.reports import ReportStatus, lift_frozen_reports
+    from app.review.commands import review_cli
     from app.review.views import bp
 
     app.register_blueprint(bp)
+    app.cli.add_command(review_cli)   # flask review hash-documents
     key_rotation.register_encrypted_columns(
         app, "review.identities", CampaignIdentity, "patient_name_enc", "patient_id_enc",
         "organizer_name_enc", "organizer_id_enc")

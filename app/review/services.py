@@ -30,7 +30,7 @@ from app.review.models import (
     ReviewRound,
     RoundOutcome,
 )
-from app.core.storage import delete_all, get_storage, put_all
+from app.core.storage import StorageError, delete_all, get_storage, put_all
 from app.core.uploads import CheckedFile
 
 S = CampaignStatus
@@ -135,6 +135,30 @@ def remove_document(campaign: Campaign | int, organizer: User, document_id: int)
 
 def read_document(document: CampaignDocument) -> bytes:
     return get_storage().get(document.storage_key)
+
+
+def hash_unhashed_documents(chunk: int = 200) -> tuple[int, int]:
+    """Documents uploaded before each upload's SHA-256 was kept get it from their stored file,
+    so the review console can flag them too. Idempotent; commits per chunk. Returns (hashed,
+    missing): a file the store no longer has is left without a hash."""
+    hashed = missing = 0
+    last_id = 0
+    while True:
+        documents = list(db.session.scalars(
+            select(CampaignDocument).where(CampaignDocument.sha256.is_(None),
+                                           CampaignDocument.removed_at.is_(None),
+                                           CampaignDocument.id > last_id)
+            .order_by(CampaignDocument.id).limit(chunk)))
+        if not documents:
+            return hashed, missing
+        for document in documents:
+            last_id = document.id
+            try:
+                document.sha256 = hashlib.sha256(read_document(document)).hexdigest()
+                hashed += 1
+            except StorageError:
+                missing += 1
+        db.session.commit()
 
 
 # --- real names and payee --------------------------------------------------------------------------

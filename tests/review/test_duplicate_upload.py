@@ -113,3 +113,26 @@ def test_a_file_another_campaign_used_is_flagged_with_a_link_to_it(db, patient, 
     assert WARNING not in html                   # no two kinds within this campaign
     # and the earlier campaign's page points back
     assert f'<a href="/staff/campaigns/{campaign.id}">' in _console(staff_client, earlier)
+
+
+def test_documents_from_before_the_hash_get_it_from_flask_review_hash_documents(app, db, patient,
+                                                                             staff_client):
+    from app.extensions import db as database
+
+    campaign = _campaign(patient)
+    scan = pdf_bytes(1)
+    for kind in (DocumentKind.costs, DocumentKind.medical_record):
+        services.upload_documents(campaign, patient, kind, [check_bytes(scan)])
+    kept = {d.id: d.sha256 for d in services.current_documents(campaign.id)}
+    for document in services.current_documents(campaign.id):
+        document.sha256 = None
+    database.session.commit()
+    assert WARNING not in _console(staff_client, campaign)
+
+    result = app.test_cli_runner().invoke(args=["review", "hash-documents"])
+    assert result.exit_code == 0 and "2 个材料已计算 SHA-256" in result.output
+    database.session.expire_all()
+    assert {d.id: d.sha256 for d in services.current_documents(campaign.id)} == kept
+    assert WARNING in _console(staff_client, campaign)
+    again = app.test_cli_runner().invoke(args=["review", "hash-documents"])
+    assert "0 个材料已计算 SHA-256" in again.output
