@@ -131,14 +131,20 @@ def main() -> None:
         worker = subprocess.Popen([sys.executable, __file__, "--worker"], stdout=subprocess.PIPE,
                                   text=True, env=os.environ | {"BENCH_BATCH": str(args.batch)})
         progress = []
+        finished = None   # the whole job done: the charges, then every member told (reminders)
         while worker.poll() is None:
             job = jobs.fetch(job_id)
             if job is not None:
                 point = job.get_meta(refresh=True).get("progress")
                 if point is not None and (not progress or progress[-1][1] != point):
                     progress.append((round(time.perf_counter() - started, 2), point))
+                if finished is None and job.is_finished:
+                    finished = time.perf_counter() - started
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
+        finished = elapsed if finished is None else finished
+        # progress 100 %: the last batch of charges committed (the round's own work)
+        charged = next((t for t, point in progress if point >= 100), finished)
         out = json.loads(worker.stdout.read().strip().splitlines()[-1])
         db.session.expire_all()
         round_ = db.session.get(Round, round_.id)
@@ -147,7 +153,11 @@ def main() -> None:
             .where(ShareCharge.round_id == round_.id)).one()
         result = {
             "members": args.n, "batch": args.batch, "seed_seconds": round(seeded, 1),
-            "round_seconds": round(elapsed, 1), "status": round_.status.value,
+            "round_seconds": round(charged, 1),
+            # the job then tells each member their share due (remind_shares_due), in the job
+            "job_seconds_with_reminders": round(finished, 1),
+            "worker_seconds": round(elapsed, 1),
+            "status": round_.status.value,
             "charges": count, "charges_sum_fen": int(total or 0), "total_fen": round_.total_fen,
             "base_share_fen": round_.base_share_fen, "remainder": round_.remainder,
             "capped": round_.capped,
