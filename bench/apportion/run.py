@@ -100,11 +100,19 @@ def worker_main() -> None:
     print(json.dumps({"worker_peak_rss_kib": peak}), flush=True)
 
 
+def _peak_rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=50_000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--until-charged", action="store_true",
+                        help="stop the worker once the charges are committed (progress 100 %%), "
+                             "before the job tells every member their share")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -140,12 +148,20 @@ def main() -> None:
                     progress.append((round(time.perf_counter() - started, 2), point))
                 if finished is None and job.is_finished:
                     finished = time.perf_counter() - started
+                if args.until_charged and point is not None and point >= 100:
+                    stopped_rss = _peak_rss_kib(worker.pid)
+                    worker.kill()   # rq finishes its job on SIGTERM
+                    worker.wait()
+                    break
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
         finished = elapsed if finished is None else finished
         # progress 100 %: the last batch of charges committed (the round's own work)
         charged = next((t for t, point in progress if point >= 100), finished)
-        out = json.loads(worker.stdout.read().strip().splitlines()[-1])
+        if args.until_charged and progress and progress[-1][1] >= 100:
+            out = {"worker_peak_rss_kib": stopped_rss}
+        else:
+            out = json.loads(worker.stdout.read().strip().splitlines()[-1])
         db.session.expire_all()
         round_ = db.session.get(Round, round_.id)
         count, total = db.session.execute(
@@ -155,7 +171,8 @@ def main() -> None:
             "members": args.n, "batch": args.batch, "seed_seconds": round(seeded, 1),
             "round_seconds": round(charged, 1),
             # the job then tells each member their share due (remind_shares_due), in the job
-            "job_seconds_with_reminders": round(finished, 1),
+            "job_seconds_with_reminders": (None if args.until_charged
+                                           else round(finished, 1)),
             "worker_seconds": round(elapsed, 1),
             "status": round_.status.value,
             "charges": count, "charges_sum_fen": int(total or 0), "total_fen": round_.total_fen,
