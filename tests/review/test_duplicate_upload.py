@@ -136,3 +136,12 @@ def test_documents_from_before_the_hash_get_it_from_flask_review_hash_documents(
     assert WARNING in _console(staff_client, campaign)
     again = app.test_cli_runner().invoke(args=["review", "hash-documents"])
     assert "0 个材料已计算 SHA-256" in again.output
+
+
+def test_the_decision_panel_points_to_the_warning(db, patient, staff_client):
+    from tests.review.helpers import submitted_ready
+
+    campaign = submitted_ready(patient)          # its helper uploads one JPEG for every kind
+    html = _console(staff_client, campaign)
+    panel = html[html.index('id="decision"'):]
+    assert '<a href="#duplicates">注意：有文件重复使用，通过前请核对</a>' in panel
