@@ -318,3 +318,16 @@ def test_a_claimant_and_an_objector_are_told_their_numbers_are_hidden(app, clien
                              data={"text": f"此人早已确诊，知情人身份证 {ID_NUMBER}"},
                              follow_redirects=True)
     assert "内容中含有身份证号码，公开页面已自动隐藏" in response.get_data(as_text=True)
+
+
+def test_the_campaign_form_warns_of_a_phone_number_in_the_title(db, patient_client):
+    from tests.campaigns.helpers import form_data
+    from tests.campaigns.images import jpeg_bytes, upload
+
+    data = form_data(title="六岁孩子急需骨髓移植 电话13812345678")
+    data["cover"] = upload(jpeg_bytes((400, 300)), "cover.jpg")
+    response = patient_client.post("/campaigns/new", data=data,
+                                   content_type="multipart/form-data", follow_redirects=True)
+    assert response.status_code == 200
+    assert "标题中含有手机号码，标题会照原样公开显示，请删去后再提交审核。" in response.get_data(
+        as_text=True)

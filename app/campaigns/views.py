@@ -43,6 +43,11 @@ def _warn_personal_data(form: CampaignForm) -> None:
     if message:
         flash(message, "warning")
     name, title = form.patient_name.data or "", form.title.data or ""
+    in_title = pii.kinds(title)
+    if in_title:
+        # Titles are shown as written (share cards, lists, the page's heading): say so.
+        flash(f"标题中含有{'、'.join(kind.label for kind in in_title)}，标题会照原样公开显示，"
+              "请删去后再提交审核。", "warning")
     if len(name) >= 2 and name in title:
         flash(f"标题中含有患者全名“{name}”，公开页面将照原样显示；如不希望公开全名，"
               f"可改为“{mask_name(name)}”。", "info")
