@@ -155,11 +155,17 @@ class Mix:
                                    donor.jar)
         if not self.stats.record("donate (order placed at WeChat)", reply, (302,)):
             return
-        order_path = urlsplit(reply.header("location") or "").path
+        location = urlsplit(reply.header("location") or "")
+        if location.fragment.startswith("pay="):
+            # in WeChat: back to the campaign page, whose script asks for the pay sheet
+            out_trade_no = location.fragment[len("pay="):]
+            order_path = f"/api/v1/payments/{out_trade_no}/pay_sheet"
+        else:
+            order_path = location.path
+            out_trade_no = order_path.rsplit("/", 1)[-1]
         reply = await conn.request("GET", order_path, b"", donor.headers, donor.jar)
         if not self.stats.record("order page (JSAPI parameters)", reply, (200,)):
             return
-        out_trade_no = order_path.rsplit("/", 1)[-1]
         self.stats.orders.append((out_trade_no, PRESET_YUAN * 100))
         notice = signed_notice(out_trade_no, PRESET_YUAN * 100)
         await self.notify(conn, notice)
