@@ -31,8 +31,7 @@ def _cached(response: Response, seconds: int) -> Response:
 
 
 def _text(body: str, seconds: int) -> Response:
-    return _cached(Response(body, mimetype="text/plain", content_type="text/plain; charset=utf-8"),
-                   seconds)
+    return _cached(Response(body, content_type="text/plain; charset=utf-8"), seconds)
 
 
 def _int_arg(name: str, minimum: int = 0, required: bool = True, default: int | None = None):
