@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -147,3 +148,25 @@ def test_two_integrators_at_once_integrate_each_transaction_once(app, db):
     assert sorted(r.added for r in results) == [0, 300]
     assert db.session.scalar(select(func.count()).select_from(Leaf)) == 300
     assert log_problems() == []
+
+
+def test_ledger_verify_reports_a_transaction_the_integrator_passed_by(db, monkeypatch):
+    """A transaction missing from the log once a checkpoint was signed more than the merge
+    delay after it was posted is a finding (here: a leaf gone, and a lookback too short to see
+    it again)."""
+    import time_machine
+
+    from tests.clock import now
+
+    [first, _] = post_transactions(2)
+    integrator.integrate()
+    db.session.execute(Leaf.__table__.delete().where(Leaf.index == 0))
+    db.session.commit()
+    monkeypatch.setattr(integrator, "LOOKBACK_IDS", 0)
+    assert not any("not in the log" in line for line in log_problems())
+    with time_machine.travel(now() + timedelta(minutes=2), tick=False):
+        post_transactions(1, start=5)
+        integrator.integrate()
+        problems = log_problems()
+    assert f"transaction {first} is not in the log, though checkpoints were signed more than " \
+           f"the merge delay after it was posted" in problems
