@@ -7,6 +7,8 @@ and the audit labels of its changes.
 Features that must act after a termination register with moderation.register_termination_hook;
 those that vouch for a campaign add its page's badges with trust.register_badge_source; those
 that must agree before a change is approved register changes.register_change_check; those
+that show something on the public page register a page_data.register_part (read in the page's one
+statement); those
 with something for the organizer's 我的筹款 register dashboard.register_dashboard_source; the page
 announces each visitor step with app.core.signals.funnel_step."""
 from flask import Flask
