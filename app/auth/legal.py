@@ -14,6 +14,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -107,19 +108,23 @@ def has_accepted(user) -> bool:
     return _accepted_now(user.id) >= {d.code for d in documents()}
 
 
-def note_acceptance(user_id: int, via: str) -> list[LegalAcceptance]:
+def note_acceptance(user_id: int, via: str) -> list[str]:
     """Add to the caller's transaction an acceptance of each document in force not yet accepted
-    in this version; the calling service commits."""
+    in this version; the calling service commits. Returns the codes of the documents newly
+    accepted. Two first donations at once both find nothing accepted: the insert skips a row
+    the other has written meanwhile (ON CONFLICT DO NOTHING) instead of failing the payment."""
     accepted = _accepted_now(user_id)
-    added = [LegalAcceptance(user_id=user_id, document=d.code, version=d.version, via=via)
-             for d in documents() if d.code not in accepted]
-    db.session.add_all(added)
-    if added:
-        db.session.flush()
-    return added
+    rows = [{"user_id": user_id, "document": d.code, "version": d.version, "via": via,
+             "accepted_at": utcnow()} for d in documents() if d.code not in accepted]
+    if rows:
+        conn = db.session.connection()
+        insert_ = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        conn.execute(insert_(LegalAcceptance).on_conflict_do_nothing(
+            index_elements=["user_id", "document", "version"]), rows)
+    return [row["document"] for row in rows]
 
 
-def accept(user, via: str) -> list[LegalAcceptance]:
+def accept(user, via: str) -> list[str]:
     """The person ticked 同意: one business action."""
     added = note_acceptance(user.id, via)
     db.session.commit()
