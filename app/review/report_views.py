@@ -8,6 +8,7 @@ from app.campaigns import queries as campaign_queries
 from app.review import reports
 from app.review.forms import ReportForm
 from app.review.services import ReviewError
+from app.core import pii
 from app.core.uploads import UploadError, check_uploads
 from app.review.views import bp
 
@@ -32,6 +33,9 @@ def report(campaign_id: int):
             errors.append(getattr(error, "message", str(error)))
         else:
             flash("举报已提交。平台会尽快核实，处理结果可在“我的举报”中查看。", "success")
+            if found := pii.kinds(form.details.data):
+                flash(f"举报内容中含有{'、'.join(kind.label for kind in found)}："
+                      "仅平台审核人员和您本人可见，不会公开。", "info")
             return redirect(url_for(".my_reports"))
     status = 422 if request.method == "POST" and (errors or form.errors) else 200
     return render_template("review/report_form.html", campaign=campaign, form=form,

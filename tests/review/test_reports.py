@@ -106,3 +106,13 @@ def test_dismiss(db, donor_client, staff_client, live_campaign):
     assert "经核实病情属实" in body(donor_client.get("/me/reports"))
     db.session.refresh(live_campaign)
     assert live_campaign.status == CampaignStatus.live
+
+
+def test_a_reporter_who_writes_a_phone_number_is_told_only_staff_read_it(db, donor_client,
+                                                                         live_campaign):
+    response = file(donor_client, live_campaign, details="他留的电话是 13812345678，已打不通。")
+    assert "举报已提交" in body(response)
+    assert "举报内容中含有手机号" in body(response) and "不会公开" in body(response)
+    assert "13812345678" in db.session.query(Report).one().details  # staff need what was written
+    quiet = file(donor_client, live_campaign)
+    assert "举报内容中含有" not in body(quiet)
