@@ -148,3 +148,9 @@ def test_ordinary_names_pass(name):
     from app.core.uploads import check_filename
 
     check_filename(name)
+
+
+def test_the_documents_page_offers_no_empty_section_for_a_raises_bills(patient_client,
+                                                                       draft_campaign):
+    html = patient_client.get(f"/c/{draft_campaign.id}/documents").get_data(as_text=True)
+    assert "kind-diagnosis" in html and "kind-raise_bills" not in html
