@@ -46,7 +46,7 @@ def seed(count: int) -> float:
     from app.extensions import db
 
     started = time.perf_counter()
-    db.create_all()
+    db.create_all(bind_key=None)  # the default database only (a test may have added a replica bind)
     conn = db.session.connection()
     conn.exec_driver_sql("""
         INSERT INTO ledger_accounts (code, type, name, created_at)
