@@ -108,7 +108,7 @@ def double_counts(url: str, orders: list[tuple[str, int]]) -> dict:
     return {"orders": len(orders), "paid": paid, "ledger_transactions": transactions,
             "double_counts": (transactions - paid) + (count - len(orders))
             + (1 if raised != expected else 0),
-            "raised_fen": raised, "expected_fen": expected}
+            "raised_fen": int(raised or 0), "expected_fen": expected}
 
 
 def notice_request(notice, api: str) -> tuple:
