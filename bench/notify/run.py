@@ -106,7 +106,7 @@ def double_counts(url: str, orders: list[tuple[str, int]]) -> dict:
         db.engine.dispose()
     expected = sum(fen for _, fen in orders)
     return {"orders": len(orders), "paid": paid, "ledger_transactions": transactions,
-            "double_counts": (transactions - paid) + (count - len(orders))
+            "double_counts": int((transactions - paid) + (count - len(orders)))
             + (1 if raised != expected else 0),
             "raised_fen": int(raised or 0), "expected_fen": expected}
 
