@@ -3,7 +3,7 @@ date range — the donor's name unmasked, nobody else's donations."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -107,7 +107,8 @@ def parse_range(start: str | None, end: str | None) -> tuple[date, date]:
 
 
 def donations_between(user_id: int, first: date, last: date) -> list[MyDonation]:
-    since = datetime.combine(first, time.min, CHINA)
-    before = datetime.combine(last + timedelta(days=1), time.min, CHINA)
+    # bounds in UTC, as paid_at is stored: SQLite compares the text, so +08:00 would not do
+    since = datetime.combine(first, time.min, CHINA).astimezone(timezone.utc)
+    before = datetime.combine(last + timedelta(days=1), time.min, CHINA).astimezone(timezone.utc)
     return list(reversed(_rows(_query(user_id).where(Donation.paid_at >= since,
                                                      Donation.paid_at < before))))
